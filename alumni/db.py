@@ -1,0 +1,130 @@
+"""Engines, sessions and migrations for SQLite (the embedded default) and PostgreSQL.
+
+SQLite connections run in WAL mode with foreign keys on and a busy timeout; ``write_transaction``
+opens ``BEGIN IMMEDIATE`` there so that concurrent writers queue instead of failing with
+"database is locked" half-way through. Schema changes only ever go through Alembic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from alumni.settings import get_settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    mode = connection.info.get("begin", "BEGIN")
+    connection.exec_driver_sql(mode)
+
+
+def make_engine(url: str) -> Engine:
+    """Return a new engine for ``url`` with this project's connection settings."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        sa.event.listen(engine, "connect", _on_sqlite_connect)
+        sa.event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """Return the shared engine for ``url`` (one per process and URL)."""
+    return make_engine(url)
+
+
+def get_engine() -> Engine:
+    """Return the engine for ``ALUMNI_DATABASE_URL``."""
+    return engine_for(get_settings().database_url)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """Yield a connection inside a transaction that holds the write lock from its first statement.
+
+    On SQLite this is ``BEGIN IMMEDIATE``; PostgreSQL needs no such thing (use row locks).
+    The transaction commits when the block ends and rolls back if it raises.
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.info["begin"] = "BEGIN IMMEDIATE"
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            connection.info.pop("begin", None)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """Yield an ORM session that commits at the end of the block, or rolls back on error."""
+    with Session(engine or get_engine()) as session, session.begin():
+        yield session
+
+
+def alembic_config(url: str) -> Config:
+    """Return the Alembic configuration for the database at ``url``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.attributes["database_url"] = url
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Create or upgrade the database at ``url`` to ``revision``. Safe to run again."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(url: str) -> str | None:
+    """Return the revision the database at ``url`` is at (None: not initialised)."""
+    with engine_for(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """Return the newest migration's revision id."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def require_current(url: str) -> None:
+    """Raise if the database at ``url`` is not initialised at the newest revision."""
+    current = current_revision(url)
+    if current != head_revision():
+        state = "not initialised" if current is None else f"at revision {current}"
+        raise RuntimeError(
+            f"the database {sa.make_url(url).render_as_string(hide_password=True)} is {state}; "
+            "run `alumni init` to create or upgrade it"
+        )

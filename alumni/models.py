@@ -1,0 +1,164 @@
+"""The database tables (SQLModel). Tables are created by Alembic migrations, never by
+``create_all``; ``tests/test_migrations.py`` checks that the migrations match these classes.
+
+Every datetime is stored timezone-aware in UTC (``UTCDateTime``), also on SQLite.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A datetime column that only accepts aware values and always returns UTC-aware ones."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given: store UTC-aware times")
+        value = value.astimezone(UTC)
+        # SQLite keeps no offset: store naive UTC there, aware everywhere else.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(*, nullable: bool = False, index: bool = False, **kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, nullable=nullable, index=index, **kwargs)
+
+
+class AlumnusStatus(StrEnum):
+    active = "active"
+    lost = "lost"  # no working contact known; the lost-alumni drive looks for them
+    do_not_contact = "do_not_contact"
+    deceased = "deceased"
+    erased = "erased"  # personal data removed on request (GDPR art. 17)
+
+
+class ContactKind(StrEnum):
+    email = "email"
+    phone = "phone"
+    mastodon = "mastodon"
+    bluesky = "bluesky"
+
+
+class ContactStatus(StrEnum):
+    ok = "ok"
+    bouncing = "bouncing"
+    invalid = "invalid"
+    suspect = "suspect"
+
+
+class Purpose(StrEnum):
+    news = "news"
+    events = "events"
+    service = "service"
+
+
+# One former student: who they are and where in the world they live.
+class Alumnus(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=64, unique=True)
+    first_name: str = Field(max_length=200)
+    last_name: str = Field(max_length=200)
+    class_year: int = Field(index=True)
+    programme: str | None = Field(default=None, max_length=200)
+    country: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
+    city: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)  # IANA name
+    locale: str | None = Field(default=None, max_length=35)  # BCP 47 tag
+    status: AlumnusStatus = Field(default=AlumnusStatus.active, sa_type=sa.String(20))
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+    last_import_id: int | None = Field(default=None, foreign_key="importrun.id", index=True)
+
+
+# One way to reach an alum, with where it came from and when someone last saw it work.
+# A replaced value is kept as history: superseded_at is set instead of deleting it.
+class ContactPoint(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_contactpoint_kind_value", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    kind: ContactKind = Field(sa_type=sa.String(16))
+    value: str = Field(max_length=320)
+    label: str | None = Field(default=None, max_length=32)  # phone: mobile / landline / ...
+    source: str = Field(max_length=200)
+    verified_at: datetime | None = _when(nullable=True, default=None)
+    status: ContactStatus = Field(default=ContactStatus.ok, sa_type=sa.String(16))
+    created_at: datetime = _when(default_factory=utcnow)
+    superseded_at: datetime | None = _when(nullable=True, default=None)
+    import_run_id: int | None = Field(default=None, foreign_key="importrun.id")
+    superseded_by_import_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+# What an alum agreed to (or refused) for a purpose, with the evidence. Latest row wins.
+class Consent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    purpose: Purpose = Field(sa_type=sa.String(16))
+    channel: str = Field(default="any", max_length=16)  # any / email / social / phone
+    granted: bool
+    evidence: str = Field(max_length=500)
+    at: datetime = _when(default_factory=utcnow)
+    import_run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+# An alum who speaks for a class year: plans events and sends ideas.
+class Ambassador(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("alumnus_id", "class_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    class_year: int = Field(index=True)
+    since: datetime = _when(default_factory=utcnow)
+
+
+# An address that must not be contacted, kept only as a salted hash of its normalised form.
+class Suppression(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("value_hash", "scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: ContactKind = Field(sa_type=sa.String(16))
+    value_hash: str = Field(max_length=64, index=True)
+    scope: str = Field(default="all", max_length=16)  # all / news / events
+    reason: str = Field(max_length=32)  # erased / unsubscribed / hard_bounce / complaint
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# One run of `alumni import`: what file, what came of it.
+class ImportRun(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    filename: str = Field(max_length=500)
+    sha256: str = Field(max_length=64)
+    started_at: datetime = _when(default_factory=utcnow)
+    finished_at: datetime | None = _when(nullable=True, default=None)
+    rows_total: int = 0
+    rows_created: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+
+
+# Values this installation made for itself once (the suppression salt).
+class InstanceValue(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=500)

@@ -1,0 +1,83 @@
+"""Configuration: one pydantic-settings object read from ``ALUMNI_*`` environment variables.
+
+Every setting has a default that works on one machine with no configuration (an SQLite
+``alumni.db`` in the working directory, a Maildir outbox). Secrets are never given defaults in
+code: when ``ALUMNI_SECRET_KEY`` is unset, a random key is created once in a file beside the
+database (mode 0600) and reused, so signed links keep working across restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The whole configuration of alumni-outreach. Each field is ``ALUMNI_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ALUMNI_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///alumni.db",
+        description="SQLAlchemy URL of the database: sqlite:///path or postgresql+psycopg://...",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs links (unsubscribe, RSVP). Unset: made once in secret_key_file.",
+    )
+    secret_key_file: Path = Field(
+        default=Path(".alumni-secret"),
+        description="Where the generated secret key is kept when ALUMNI_SECRET_KEY is unset.",
+    )
+    office_timezone: str = Field(
+        default="UTC",
+        description="The office's IANA time zone, used for alumni whose own zone is unknown.",
+    )
+    default_locale: str = Field(default="en", description="Locale used when an alum has none.")
+    stale_after_days: int = Field(
+        default=3 * 365,
+        ge=1,
+        description="A contact detail not verified for this many days counts as stale.",
+    )
+    import_batch_size: int = Field(
+        default=5000, ge=1, description="Rows written per batch by `alumni import`."
+    )
+
+    @field_validator("office_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"ALUMNI_OFFICE_TIMEZONE={value!r} is not an IANA time zone "
+                "(use a name like Europe/London)"
+            ) from exc
+        return value
+
+    def signing_key(self) -> bytes:
+        """Return the key that signs links, creating the key file on first use."""
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value()
+            if len(value) < 32:
+                raise ValueError("ALUMNI_SECRET_KEY must be at least 32 characters long")
+            return value.encode()
+        path = self.secret_key_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the settings read from the environment (cached; tests call ``cache_clear``)."""
+    return Settings()

@@ -1,0 +1,87 @@
+"""Shared fixtures: a fresh database per test on SQLite and on a real PostgreSQL server.
+
+PostgreSQL: set ``ALUMNI_TEST_POSTGRES_URL`` to a server's URL (``.ci/run`` does), or have the
+Debian ``postgresql`` binaries installed and the session starts a throwaway server itself.
+Without either, the PostgreSQL half of the suite fails rather than silently skipping, unless
+``ALUMNI_TEST_SKIP_POSTGRES=1`` says so on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Before prefect can be imported anywhere: offline, quiet, and results kept out of ~/.prefect.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+_prefect_home = tempfile.mkdtemp(prefix="alumni-prefect-")
+os.environ.setdefault("PREFECT_HOME", _prefect_home)
+os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", os.path.join(_prefect_home, "storage"))
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from alumni.db import engine_for, upgrade
+from alumni.settings import get_settings
+from tests.pg_server import PostgresServer, start_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer | None]:
+    url = os.environ.get("ALUMNI_TEST_POSTGRES_URL")
+    if url:
+        yield PostgresServer(url=url, process_dir=None)
+        return
+    if os.environ.get("ALUMNI_TEST_SKIP_POSTGRES") == "1":
+        yield None
+        return
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _fresh_postgres_database(server: PostgresServer) -> str:
+    name = f"alumni_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return sa.make_url(server.url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A migrated, empty database on each backend; ALUMNI_DATABASE_URL points at it."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'alumni.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        if server is None:
+            pytest.skip("ALUMNI_TEST_SKIP_POSTGRES=1")
+        url = _fresh_postgres_database(server)
+    yield from _use_database(url, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated, empty SQLite database, for tests whose subject is not the backend."""
+    yield from _use_database(f"sqlite:///{tmp_path / 'alumni.db'}", tmp_path, monkeypatch)
+
+
+def _use_database(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("ALUMNI_DATABASE_URL", url)
+    monkeypatch.setenv("ALUMNI_SECRET_KEY_FILE", str(tmp_path / "secret"))
+    monkeypatch.setenv("ALUMNI_OUTBOX_DIR", str(tmp_path / "outbox"))
+    get_settings.cache_clear()
+    upgrade(url)
+    yield url
+    engine_for(url).dispose()
+    get_settings.cache_clear()
