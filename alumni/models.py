@@ -162,3 +162,10 @@ class ImportRun(SQLModel, table=True):
 class InstanceValue(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=500)
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """Return the Core table of a table model, for fast bulk statements."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table

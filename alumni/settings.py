@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Key that signs links (unsubscribe, RSVP). Unset: made once in secret_key_file.",
+        description="Key that signs links (unsubscribe, RSVP); unset: kept in secret_key_file.",
     )
     secret_key_file: Path = Field(
         default=Path(".alumni-secret"),

@@ -1,0 +1,200 @@
+"""The ``alumni`` command: what an officer types. Each command is a thin shell over a module."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+
+from alumni import class_report, importing, privacy, seeding
+from alumni.db import get_engine, require_current, upgrade, write_transaction
+from alumni.models import utcnow
+from alumni.settings import get_settings
+
+app = typer.Typer(
+    help="alumni-outreach: stay in touch with every former student, one class year at a time.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+report_app = typer.Typer(help="Reports for officers.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _ready_engine() -> sa.Engine:
+    url = get_settings().database_url
+    try:
+        require_current(url)
+    except RuntimeError as exc:
+        raise _fail(str(exc)) from None
+    return get_engine()
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database named by ALUMNI_DATABASE_URL (safe to run again)."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    settings.signing_key()  # make the key file now, not on the first link
+    shown = sa.make_url(settings.database_url).render_as_string(hide_password=True)
+    out.print(f"database ready: {shown}", highlight=False)
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The CSV file.")],
+    dry_run: Annotated[bool, typer.Option(help="Check and count, write nothing.")] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import valid rows; write rejected ones to NAME.rejected.csv.")
+    ] = False,
+) -> None:
+    """Load alumni from a CSV (columns: see README). Re-importing the same file changes nothing."""
+    engine = _ready_engine()
+    try:
+        result = importing.import_csv(
+            engine, file, today=date.today(), dry_run=dry_run, skip_invalid=skip_invalid,
+            batch_size=get_settings().import_batch_size,
+        )
+    except importing.CsvFileError as exc:
+        raise _fail(str(exc)) from None
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    shown = result.problems[:50]
+    for problem in shown:
+        err.print(f"[red]invalid:[/] {problem}", highlight=False)
+    if len(result.problems) > len(shown):
+        err.print(f"... and {len(result.problems) - len(shown)} more problems", highlight=False)
+    verb = "would import" if dry_run or not result.committed else "imported"
+    out.print(
+        f"{file.name}: {result.rows} rows read; {verb}: {result.created} new, "
+        f"{result.updated} updated, {result.unchanged} unchanged; "
+        f"{result.rejected_rows} rejected",
+        highlight=False,
+    )
+    if result.rejected_file is not None:
+        out.print(f"rejected rows with reasons: {result.rejected_file}", highlight=False)
+    if result.problems and not skip_invalid:
+        raise _fail(
+            "nothing was written: correct the rows above and import again, "
+            "or use --skip-invalid to import the valid rows"
+        )
+    if dry_run:
+        out.print("dry run: nothing was written")
+
+
+@app.command()
+def seed(
+    alumni: Annotated[int, typer.Option(min=1, help="How many alumni to make.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same people.")] = 1,
+    csv: Annotated[
+        Path | None, typer.Option(help="Write the rows to this CSV instead of the database.")
+    ] = None,
+) -> None:
+    """Make a deterministic, worldwide sample population (for demos, tests and benchmarks)."""
+    rows = seeding.generate_rows(alumni, seed=seed, today=date.today())
+    if csv is not None:
+        written = seeding.write_csv(csv, rows)
+        out.print(f"wrote {written} rows to {csv}", highlight=False)
+        return
+    engine = _ready_engine()
+    result = importing.import_rows(
+        engine, enumerate(rows, start=2), header=list(importing.COLUMNS),
+        filename=f"seed --alumni {alumni} --seed {seed}", sha256="", today=date.today(),
+    )
+    if not result.committed:
+        problems = "; ".join(str(p) for p in result.problems[:5])
+        raise _fail(f"the generated population did not import: {problems}")
+    out.print(
+        f"seeded {result.created} new alumni ({result.updated} updated, "
+        f"{result.unchanged} unchanged)",
+        highlight=False,
+    )
+
+
+@report_app.command("classes")
+def report_classes(
+    format: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    class_year: Annotated[int | None, typer.Option(help="Only this class year.")] = None,
+) -> None:
+    """Per class year: alumni, how they can be reached, stale contact details, countries."""
+    engine = _ready_engine()
+    with engine.connect() as connection:
+        rows = class_report.class_report(
+            connection, now=utcnow(), stale_after_days=get_settings().stale_after_days,
+            class_year=class_year,
+        )
+    if format is Format.csv:
+        sys.stdout.write(class_report.to_csv(rows))
+    elif format is Format.json:
+        sys.stdout.write(class_report.to_json(rows) + "\n")
+    else:
+        out.print(class_report.render_table(rows))
+
+
+@app.command()
+def export(
+    ref: Annotated[str, typer.Argument(help="External id (or database id) of the alum.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write everything held on one alum as JSON (GDPR art. 20)."""
+    engine = _ready_engine()
+    with engine.connect() as connection:
+        try:
+            alumnus_id = privacy.find_alumnus_id(connection, ref)
+        except LookupError as exc:
+            raise _fail(str(exc)) from None
+        data = privacy.export_alumnus(connection, alumnus_id=alumnus_id)
+    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"wrote {output}", highlight=False)
+
+
+@app.command()
+def erase(
+    ref: Annotated[str, typer.Argument(help="External id (or database id) of the alum.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove one alum's personal data from every table (GDPR art. 17).
+
+    Their addresses stay on the suppression list as salted hashes, so a later import cannot
+    bring them back into campaigns unnoticed.
+    """
+    engine = _ready_engine()
+    with write_transaction(engine) as connection:
+        try:
+            alumnus_id = privacy.find_alumnus_id(connection, ref)
+        except LookupError as exc:
+            raise _fail(str(exc)) from None
+        if not yes and not typer.confirm(f"Erase all personal data of {ref}?"):
+            raise typer.Exit(1)
+        report = privacy.erase_alumnus(connection, alumnus_id=alumnus_id, now=utcnow())
+    out.print(f"erased {ref}: {report}", highlight=False)
+
+
+def main() -> None:
+    app()
