@@ -17,6 +17,7 @@ from alumni import class_report, importing, privacy, seeding
 from alumni.db import get_engine, require_current, upgrade, write_transaction
 from alumni.models import utcnow
 from alumni.settings import get_settings
+from alumni.validation import COLUMNS
 
 app = typer.Typer(
     help="alumni-outreach: stay in touch with every former student, one class year at a time.",
@@ -72,7 +73,11 @@ def import_command(
     engine = _ready_engine()
     try:
         result = importing.import_csv(
-            engine, file, today=date.today(), dry_run=dry_run, skip_invalid=skip_invalid,
+            engine,
+            file,
+            today=date.today(),
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
             batch_size=get_settings().import_batch_size,
         )
     except importing.CsvFileError as exc:
@@ -118,8 +123,12 @@ def seed(
         return
     engine = _ready_engine()
     result = importing.import_rows(
-        engine, enumerate(rows, start=2), header=list(importing.COLUMNS),
-        filename=f"seed --alumni {alumni} --seed {seed}", sha256="", today=date.today(),
+        engine,
+        enumerate(rows, start=2),
+        header=list(COLUMNS),
+        filename=f"seed --alumni {alumni} --seed {seed}",
+        sha256="",
+        today=date.today(),
     )
     if not result.committed:
         problems = "; ".join(str(p) for p in result.problems[:5])
@@ -140,7 +149,9 @@ def report_classes(
     engine = _ready_engine()
     with engine.connect() as connection:
         rows = class_report.class_report(
-            connection, now=utcnow(), stale_after_days=get_settings().stale_after_days,
+            connection,
+            now=utcnow(),
+            stale_after_days=get_settings().stale_after_days,
             class_year=class_year,
         )
     if format is Format.csv:

@@ -164,6 +164,69 @@ class InstanceValue(SQLModel, table=True):
     value: str = Field(max_length=500)
 
 
+class CampaignStatus(StrEnum):
+    draft = "draft"  # created; nobody chosen yet
+    planned = "planned"  # one delivery row per alum of the class, each sent or skipped
+    sending = "sending"
+    done = "done"
+    stopped = "stopped"  # preflight failed or an officer stopped it; nothing more goes out
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # to send at due_at
+    claimed = "claimed"  # a worker holds it; sent or not, it is in flight
+    sent = "sent"
+    failed = "failed"  # refused for good (5xx) or out of attempts
+    skipped = "skipped"  # never to be sent; skip_reason says why
+
+
+# One campaign aimed at one class year: what goes out, to whom, when.
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    class_year: int = Field(index=True)
+    programme: str | None = Field(default=None, max_length=200)
+    channel: str = Field(default="email", max_length=16)
+    template: str = Field(max_length=100)
+    purpose: Purpose = Field(default=Purpose.news, sa_type=sa.String(16))
+    send_at: str | None = Field(default=None, max_length=5)  # HH:MM in each alum's own zone
+    not_before: datetime | None = _when(nullable=True, default=None)
+    status: CampaignStatus = Field(default=CampaignStatus.draft, sa_type=sa.String(16))
+    created_at: datetime = _when(default_factory=utcnow)
+    planned_at: datetime | None = _when(nullable=True, default=None)
+    finished_at: datetime | None = _when(nullable=True, default=None)
+    note: str | None = Field(default=None, max_length=2000)  # why it stopped, if it did
+
+
+# The record of one message to one alum on one channel: exactly one row per
+# (campaign, alum, channel), whatever happens. The outbox claims, sends and marks these.
+class Delivery(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "alumnus_id", "channel"),
+        sa.Index("ix_delivery_campaign_status_due", "campaign_id", "status", "due_at"),
+        sa.Index("ix_delivery_alumnus_sent", "alumnus_id", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    alumnus_id: int = Field(foreign_key="alumnus.id", ondelete="CASCADE")
+    channel: str = Field(default="email", max_length=16)
+    address: str | None = Field(default=None, max_length=320)
+    locale: str | None = Field(default=None, max_length=35)
+    timezone: str | None = Field(default=None, max_length=64)
+    counts_toward_budget: bool = True
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=sa.String(16))
+    skip_reason: str | None = Field(default=None, max_length=32)
+    due_at: datetime | None = _when(nullable=True, default=None)
+    message_id: str | None = Field(default=None, max_length=200, unique=True)
+    attempts: int = 0
+    maybe_duplicate: bool = False  # claimed again after a crash: it may have gone out twice
+    claimed_at: datetime | None = _when(nullable=True, default=None)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    sent_at: datetime | None = _when(nullable=True, default=None)
+    error: str | None = Field(default=None, max_length=1000)
+
+
 def table_of(model: type[SQLModel]) -> sa.Table:
     """Return the Core table of a table model, for fast bulk statements."""
     table = model.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,32 @@
+# Two commands for a newcomer: `make demo` (set up, then run the main job on the embedded
+# defaults) and `make test` (set up, then lint, type-check and run the whole suite).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/alumni demo
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) bench/import.py
+
+clean:
+	rm -rf $(VENV) .prefect outbox alumni.db alumni.db-wal alumni.db-shm .alumni-secret

@@ -1,0 +1,484 @@
+"""The delivery ledger: the record of what was sent, and the heart of exactly-once.
+
+1. ``plan`` writes one Delivery row per (campaign, alum, channel) — pending with a due time, or
+   skipped with its reason — in one transaction. Running it again writes nothing new (it only
+   adds alumni who joined the class since).
+2. ``claim`` hands a worker a batch of due rows (SQLite ``BEGIN IMMEDIATE``; PostgreSQL
+   ``FOR UPDATE SKIP LOCKED``). A row claimed by a worker that died (its lease ran out) is
+   claimed again and flagged ``maybe_duplicate``: it was in flight at the crash.
+3. ``record`` marks rows sent as soon as the server accepted them (in small groups: see
+   ``ReceiptBuffer``), puts transient failures back with a back-off, and fails permanent ones.
+
+The in-flight bound: after a crash, at most the rows a worker had claimed but not yet marked can
+go twice, and ``ReceiptBuffer`` keeps that to its flush size plus the open SMTP connections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from alumni.audience import Budget, Member, decide
+from alumni.db import write_transaction
+from alumni.models import (
+    Alumnus,
+    Campaign,
+    CampaignStatus,
+    Consent,
+    ContactPoint,
+    Delivery,
+    DeliveryStatus,
+    table_of,
+    utcnow,
+)
+from alumni.send_time import due_at, parse_send_at, zone
+from alumni.suppression import suppress, suppressed_scopes
+
+_A = table_of(Alumnus)
+_CP = table_of(ContactPoint)
+_CO = table_of(Consent)
+_C = table_of(Campaign)
+_D = table_of(Delivery)
+
+MAX_ATTEMPTS = 5
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Office-wide rules that shape a plan."""
+
+    office_timezone: str = "UTC"
+    budget: Budget = field(default_factory=Budget)
+    require_consent: bool = False
+    message_id_domain: str = "alumni.invalid"
+    message_id_key: bytes = b""
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    campaign_id: int
+    added: int
+    pending: int
+    skipped: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed delivery with what it takes to render and send it."""
+
+    delivery_id: int
+    alumnus_id: int
+    address: str
+    message_id: str
+    locale: str | None
+    first_name: str
+    last_name: str
+    class_year: int
+    programme: str | None
+    city: str | None
+    country: str | None
+    attempts: int
+
+
+def load_campaign(connection: Connection, campaign_id: int) -> Any:
+    """Return the campaign row, or raise LookupError naming the id."""
+    row = connection.execute(sa.select(_C).where(_C.c.id == campaign_id)).first()
+    if row is None:
+        raise LookupError(f"no campaign with id {campaign_id}; `alumni campaign list` shows them")
+    return row
+
+
+def message_id_for(delivery_id: int, *, key: bytes, domain: str) -> str:
+    """The Message-ID of one delivery: fixed, unguessable from outside, recognisable by us."""
+    tag = hmac.new(key, str(delivery_id).encode(), hashlib.sha256).hexdigest()[:12]
+    return f"<d{delivery_id}.{tag}@{domain}>"
+
+
+def plan(engine: Engine, campaign_id: int, *, now: datetime, options: PlanOptions) -> PlanSummary:
+    """Write the campaign's delivery rows (see the module docstring). Safe to run again."""
+    with write_transaction(engine) as connection:
+        campaign = load_campaign(connection, campaign_id)
+        if campaign.status == CampaignStatus.stopped:
+            raise RuntimeError(f"campaign {campaign_id} was stopped: {campaign.note}")
+        send_at = parse_send_at(campaign.send_at)
+        already = set(
+            connection.execute(
+                sa.select(_D.c.alumnus_id).where(
+                    _D.c.campaign_id == campaign_id, _D.c.channel == campaign.channel
+                )
+            ).scalars()
+        )
+        people = _class_members(connection, campaign)
+        people = [p for p in people if p.id not in already]
+        members = _members(connection, people, campaign, now=now, window=options.budget.days)
+        rows = []
+        for person in people:
+            member = members[person.id]
+            reason = decide(
+                member,
+                purpose=campaign.purpose,
+                budget=options.budget,
+                require_consent=options.require_consent,
+            )
+            tz = zone(person.timezone, options.office_timezone)
+            rows.append(
+                {
+                    "campaign_id": campaign_id,
+                    "alumnus_id": person.id,
+                    "channel": campaign.channel,
+                    "address": member.email if reason is None else None,
+                    "locale": person.locale,
+                    "timezone": tz.key,
+                    "counts_toward_budget": campaign.purpose != "service",
+                    "status": DeliveryStatus.skipped if reason else DeliveryStatus.pending,
+                    "skip_reason": reason.value if reason else None,
+                    "due_at": None
+                    if reason
+                    else due_at(now=now, send_at=send_at, tz=tz, not_before=campaign.not_before),
+                    "attempts": 0,
+                    "maybe_duplicate": False,
+                }
+            )
+        if rows:
+            inserted = (
+                connection.execute(
+                    sa.insert(_D).returning(_D.c.id, sort_by_parameter_order=True), rows
+                )
+                .scalars()
+                .all()
+            )
+            ids = [i for i, row in zip(inserted, rows, strict=True) if not row["skip_reason"]]
+            if ids:
+                connection.execute(
+                    sa.update(_D)
+                    .where(_D.c.id == sa.bindparam("b_id"))
+                    .values(message_id=sa.bindparam("message_id")),
+                    [
+                        {
+                            "b_id": i,
+                            "message_id": message_id_for(
+                                i, key=options.message_id_key, domain=options.message_id_domain
+                            ),
+                        }
+                        for i in ids
+                    ],
+                )
+        if campaign.status == CampaignStatus.draft:
+            connection.execute(
+                sa.update(_C)
+                .where(_C.c.id == campaign_id)
+                .values(status=CampaignStatus.planned, planned_at=now)
+            )
+        counts: dict[str, int] = dict(
+            connection.execute(
+                sa.select(_D.c.status, sa.func.count())
+                .where(_D.c.campaign_id == campaign_id)
+                .group_by(_D.c.status)
+            )
+            .tuples()
+            .all()
+        )
+    return PlanSummary(
+        campaign_id=campaign_id,
+        added=len(rows),
+        pending=sum(n for s, n in counts.items() if s != DeliveryStatus.skipped),
+        skipped=counts.get(DeliveryStatus.skipped, 0),
+    )
+
+
+def _class_members(connection: Connection, campaign: Any) -> list[Any]:
+    query = sa.select(_A.c.id, _A.c.status, _A.c.timezone, _A.c.locale).where(
+        _A.c.class_year == campaign.class_year
+    )
+    if campaign.programme:
+        query = query.where(_A.c.programme == campaign.programme)
+    return list(connection.execute(query.order_by(_A.c.id)))
+
+
+def _members(
+    connection: Connection, people: list[Any], campaign: Any, *, now: datetime, window: int
+) -> dict[int, Member]:
+    """Read, in batches, each person's email, suppressions, consent and recent messages."""
+    members: dict[int, Member] = {}
+    for start in range(0, len(people), 2000):
+        chunk = people[start : start + 2000]
+        ids = [p.id for p in chunk]
+        emails: dict[int, str] = {}
+        for r in connection.execute(
+            sa.select(_CP.c.alumnus_id, _CP.c.value)
+            .where(
+                _CP.c.alumnus_id.in_(ids),
+                _CP.c.kind == "email",
+                _CP.c.status == "ok",
+                _CP.c.superseded_at.is_(None),
+            )
+            .order_by(_CP.c.id)
+        ):
+            emails[r.alumnus_id] = r.value  # the newest current address wins
+        consent: dict[int, bool] = {}
+        for r in connection.execute(
+            sa.select(_CO.c.alumnus_id, _CO.c.granted)
+            .where(
+                _CO.c.alumnus_id.in_(ids),
+                _CO.c.purpose == campaign.purpose,
+                _CO.c.channel.in_(("any", "email")),
+            )
+            .order_by(_CO.c.at, _CO.c.id)
+        ):
+            consent[r.alumnus_id] = r.granted
+        recent: dict[int, int] = dict(
+            connection.execute(
+                sa.select(_D.c.alumnus_id, sa.func.count())
+                .where(
+                    _D.c.alumnus_id.in_(ids),
+                    _D.c.counts_toward_budget.is_(True),
+                    sa.or_(
+                        sa.and_(
+                            _D.c.status == DeliveryStatus.sent,
+                            _D.c.sent_at >= now - timedelta(days=window),
+                        ),
+                        _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
+                    ),
+                )
+                .group_by(_D.c.alumnus_id)
+            )
+            .tuples()
+            .all()
+        )
+        blocked = suppressed_scopes(connection, [("email", e) for e in emails.values()])
+        for person in chunk:
+            email = emails.get(person.id)
+            members[person.id] = Member(
+                alumnus_id=person.id,
+                status=person.status,
+                email=email,
+                suppressed_scopes=frozenset(blocked.get(("email", email), ()))
+                if email
+                else frozenset(),
+                consent=consent.get(person.id),
+                recent_messages=recent.get(person.id, 0),
+            )
+    return members
+
+
+def claim(
+    engine: Engine,
+    campaign_id: int,
+    *,
+    worker: str,
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+) -> list[Claimed]:
+    """Claim up to ``limit`` due deliveries for ``worker``; rows whose lease ran out count."""
+    due = sa.or_(
+        sa.and_(_D.c.status == DeliveryStatus.pending, _D.c.due_at <= now),
+        sa.and_(_D.c.status == DeliveryStatus.claimed, _D.c.claimed_at < now - lease),
+    )
+    with write_transaction(engine) as connection:
+        query = (
+            sa.select(_D.c.id, _D.c.status)
+            .where(_D.c.campaign_id == campaign_id, due)
+            .order_by(_D.c.due_at, _D.c.id)
+            .limit(limit)
+        )
+        if engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=_D)
+        found = connection.execute(query).all()
+        if not found:
+            return []
+        ids = [r.id for r in found]
+        stale = [r.id for r in found if r.status == DeliveryStatus.claimed]
+        connection.execute(
+            sa.update(_D)
+            .where(_D.c.id.in_(ids))
+            .values(
+                status=DeliveryStatus.claimed,
+                claimed_by=worker,
+                claimed_at=now,
+                attempts=_D.c.attempts + 1,
+            )
+        )
+        if stale:
+            connection.execute(sa.update(_D).where(_D.c.id.in_(stale)).values(maybe_duplicate=True))
+        rows = connection.execute(
+            sa.select(
+                _D.c.id,
+                _D.c.alumnus_id,
+                _D.c.address,
+                _D.c.message_id,
+                _D.c.locale,
+                _D.c.attempts,
+                _A.c.first_name,
+                _A.c.last_name,
+                _A.c.class_year,
+                _A.c.programme,
+                _A.c.city,
+                _A.c.country,
+            )
+            .join(_A, _A.c.id == _D.c.alumnus_id)
+            .where(_D.c.id.in_(ids))
+            .order_by(_D.c.id)
+        ).all()
+    return [
+        Claimed(
+            delivery_id=r.id,
+            alumnus_id=r.alumnus_id,
+            address=r.address,
+            message_id=r.message_id,
+            locale=r.locale,
+            first_name=r.first_name,
+            last_name=r.last_name,
+            class_year=r.class_year,
+            programme=r.programme,
+            city=r.city,
+            country=r.country,
+            attempts=r.attempts,
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What happened to one claimed delivery."""
+
+    delivery_id: int
+    outcome: str  # sent / transient / permanent
+    reply: str = ""
+    address: str | None = None
+    enhanced_status: str | None = None
+
+
+def record(engine: Engine, results: Sequence[Result], *, now: datetime, worker: str) -> None:
+    """Write results: sent rows at once; transient ones back to pending; permanent ones failed.
+
+    A 5.1.1 (no such mailbox) suppresses the address and marks the contact invalid.
+    """
+    if not results:
+        return
+    sent = [{"b_id": r.delivery_id} for r in results if r.outcome == "sent"]
+    with write_transaction(engine) as connection:
+        if sent:
+            connection.execute(
+                sa.update(_D)
+                .where(_D.c.id == sa.bindparam("b_id"))
+                .values(status=DeliveryStatus.sent, sent_at=now, error=None),
+                sent,
+            )
+        transient = [r for r in results if r.outcome == "transient"]
+        if transient:
+            attempts = dict(
+                connection.execute(
+                    sa.select(_D.c.id, _D.c.attempts).where(
+                        _D.c.id.in_([r.delivery_id for r in transient])
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            for r in transient:
+                tries = attempts.get(r.delivery_id, MAX_ATTEMPTS)
+                give_up = tries >= MAX_ATTEMPTS
+                connection.execute(
+                    sa.update(_D)
+                    .where(
+                        _D.c.id == r.delivery_id,
+                        _D.c.status == DeliveryStatus.claimed,
+                        _D.c.claimed_by == worker,
+                    )
+                    .values(
+                        status=DeliveryStatus.failed if give_up else DeliveryStatus.pending,
+                        due_at=None
+                        if give_up
+                        else now + RETRY_DELAYS[min(tries, len(RETRY_DELAYS)) - 1],
+                        error=r.reply[:1000],
+                    )
+                )
+        for r in results:
+            if r.outcome != "permanent":
+                continue
+            connection.execute(
+                sa.update(_D)
+                .where(_D.c.id == r.delivery_id)
+                .values(status=DeliveryStatus.failed, error=r.reply[:1000])
+            )
+            if r.enhanced_status == "5.1.1" and r.address:
+                suppress(connection, kind="email", value=r.address, reason="hard_bounce")
+                connection.execute(
+                    sa.update(_CP)
+                    .where(
+                        _CP.c.kind == "email",
+                        _CP.c.value == r.address,
+                        _CP.c.superseded_at.is_(None),
+                    )
+                    .values(status="invalid")
+                )
+
+
+class ReceiptBuffer:
+    """Collects results from sending threads and writes them every ``flush_every`` results.
+
+    Thread-safe. The smaller ``flush_every``, the fewer messages can go twice after a crash
+    (at most ``flush_every`` + the open connections), and the more small transactions.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        worker: str,
+        flush_every: int = 25,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.worker = worker
+        self.flush_every = flush_every
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._pending: list[Result] = []
+        self.counts: dict[str, int] = {"sent": 0, "transient": 0, "permanent": 0}
+
+    def add(self, result: Result) -> None:
+        with self._lock:
+            self._pending.append(result)
+            self.counts[result.outcome] += 1
+            if len(self._pending) >= self.flush_every:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        batch, self._pending = self._pending, []
+        record(self.engine, batch, now=self._clock(), worker=self.worker)
+
+
+def release(engine: Engine, delivery_ids: Iterable[int], *, worker: str) -> None:
+    """Give claimed rows back (pending, due now) when a batch stops before sending them."""
+    ids = list(delivery_ids)
+    if not ids:
+        return
+    with write_transaction(engine) as connection:
+        connection.execute(
+            sa.update(_D)
+            .where(
+                _D.c.id.in_(ids), _D.c.status == DeliveryStatus.claimed, _D.c.claimed_by == worker
+            )
+            .values(status=DeliveryStatus.pending, attempts=_D.c.attempts - 1)
+        )
