@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from enum import StrEnum
@@ -13,11 +14,16 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from alumni import class_report, importing, privacy, seeding
+from alumni import importing, privacy
 from alumni.db import get_engine, require_current, upgrade, write_transaction
 from alumni.models import utcnow
 from alumni.settings import get_settings
 from alumni.validation import COLUMNS
+
+# Before prefect is imported: offline, and patient with a temporary server on a busy machine.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(
     help="alumni-outreach: stay in touch with every former student, one class year at a time.",
@@ -26,6 +32,8 @@ app = typer.Typer(
 )
 report_app = typer.Typer(help="Reports for officers.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+campaign_app = typer.Typer(help="Class-year email campaigns.", no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
 
 out = Console()
 err = Console(stderr=True)
@@ -116,6 +124,8 @@ def seed(
     ] = None,
 ) -> None:
     """Make a deterministic, worldwide sample population (for demos, tests and benchmarks)."""
+    from alumni import seeding
+
     rows = seeding.generate_rows(alumni, seed=seed, today=date.today())
     if csv is not None:
         written = seeding.write_csv(csv, rows)
@@ -146,6 +156,8 @@ def report_classes(
     class_year: Annotated[int | None, typer.Option(help="Only this class year.")] = None,
 ) -> None:
     """Per class year: alumni, how they can be reached, stale contact details, countries."""
+    from alumni import class_report
+
     engine = _ready_engine()
     with engine.connect() as connection:
         rows = class_report.class_report(
@@ -205,6 +217,142 @@ def erase(
             raise typer.Exit(1)
         report = privacy.erase_alumnus(connection, alumnus_id=alumnus_id, now=utcnow())
     out.print(f"erased {ref}: {report}", highlight=False)
+
+
+@campaign_app.command("create")
+def campaign_create(
+    name: Annotated[str, typer.Option(help="What the officers call it.")],
+    class_year: Annotated[
+        list[int], typer.Option(help="The class year; give it several times for one campaign each.")
+    ],
+    template: Annotated[str, typer.Option(help="Folder under templates/email/, e.g. reunion.")],
+    programme: Annotated[str | None, typer.Option(help="Only this programme.")] = None,
+    purpose: Annotated[str, typer.Option(help="news, events or service.")] = "news",
+    send_at: Annotated[
+        str | None, typer.Option(help="HH:MM in each recipient's own time zone.")
+    ] = None,
+    not_before: Annotated[
+        str | None, typer.Option(help="ISO date-time before which nothing goes out.")
+    ] = None,
+) -> None:
+    """Create one campaign per class year; the last line printed is the (last) new id."""
+    from alumni import campaigns
+
+    engine = _ready_engine()
+    try:
+        created = campaigns.create(
+            engine,
+            name=name,
+            class_years=class_year,
+            template=template,
+            programme=programme,
+            purpose=purpose,
+            send_at=send_at,
+            not_before=not_before,
+            templates=get_settings().templates_dir,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    for campaign_id, year in created[:-1]:
+        out.print(f"campaign {campaign_id}: class of {year}", highlight=False)
+    print(created[-1][0])
+
+
+@campaign_app.command("run")
+def campaign_run(
+    campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
+    wait: Annotated[
+        bool, typer.Option(help="Wait for messages due later in the recipients' local time.")
+    ] = True,
+) -> None:
+    """Run the campaign flow (Prefect); running it again sends only what is still due."""
+    _ready_engine()
+    from flows.campaign import class_campaign
+
+    try:
+        report = class_campaign(campaign_id=campaign_id, wait=wait)
+    except Exception as exc:  # the flow's own error, already logged by Prefect
+        raise _fail(f"campaign {campaign_id} did not finish: {exc}") from None
+    _print_campaign(report)
+
+
+@campaign_app.command("status")
+def campaign_status(
+    campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
+    format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+) -> None:
+    """Outcomes so far: sent, failed, pending, skipped and why; by country and time zone."""
+    from alumni.campaign_report import campaign_report
+
+    engine = _ready_engine()
+    with engine.connect() as connection:
+        try:
+            report = campaign_report(connection, campaign_id)
+        except LookupError as exc:
+            raise _fail(str(exc)) from None
+    if format is Format.json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        _print_campaign(report.as_dict())
+
+
+@campaign_app.command("preview")
+def campaign_preview(
+    campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
+    alumnus: Annotated[
+        str | None, typer.Option(help="External id of the alum (default: the first).")
+    ] = None,
+    part: Annotated[str, typer.Option(help="text, html or raw (the whole message).")] = "text",
+) -> None:
+    """Render the message for one alum of the class, without sending anything."""
+    from alumni import campaigns
+
+    engine = _ready_engine()
+    try:
+        preview = campaigns.preview(engine, campaign_id, alumnus=alumnus)
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    if part == "raw":
+        sys.stdout.write(preview.raw.decode("ascii"))
+        return
+    out.print(
+        f"To: {preview.to}\nSubject: {preview.subject}\nLocale: {preview.locale}\n", highlight=False
+    )
+    sys.stdout.write((preview.html if part == "html" else preview.text) + "\n")
+
+
+@campaign_app.command("list")
+def campaign_list() -> None:
+    """Every campaign with its class year and status."""
+    from alumni import campaigns
+
+    engine = _ready_engine()
+    for row in campaigns.listing(engine):
+        out.print(
+            f"{row.id:>5}  class of {row.class_year}  {row.status:<8}  {row.template:<12} "
+            f"{row.name}",
+            highlight=False,
+        )
+
+
+def _print_campaign(report: dict[str, object]) -> None:
+    out.print(
+        f"campaign {report['campaign_id']} ({report['name']}, class of {report['class_year']}): "
+        f"{report['status']}, {report['total']} alumni",
+        highlight=False,
+    )
+    outcomes = report["outcomes"]
+    assert isinstance(outcomes, dict)
+    for outcome, count in sorted(outcomes.items()):
+        out.print(f"  {outcome:<24} {count}", highlight=False)
+    if report.get("maybe_duplicates"):
+        out.print(
+            f"  {report['maybe_duplicates']} message(s) were in flight during a crash and "
+            "may have gone twice",
+            highlight=False,
+        )
+    if report.get("next_due"):
+        out.print(f"  next group due at {report['next_due']} (UTC)", highlight=False)
 
 
 def main() -> None:

@@ -15,10 +15,8 @@ go twice, and ``ReceiptBuffer`` keeps that to its flush size plus the open SMTP 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from alumni.audience import Budget, Member, decide
 from alumni.db import write_transaction
+from alumni.mime import make_message_id
 from alumni.models import (
     Alumnus,
     Campaign,
@@ -64,8 +63,7 @@ class PlanOptions:
     office_timezone: str = "UTC"
     budget: Budget = field(default_factory=Budget)
     require_consent: bool = False
-    message_id_domain: str = "alumni.invalid"
-    message_id_key: bytes = b""
+    message_id_domain: str = "school.example"
 
 
 @dataclass(frozen=True)
@@ -100,12 +98,6 @@ def load_campaign(connection: Connection, campaign_id: int) -> Any:
     if row is None:
         raise LookupError(f"no campaign with id {campaign_id}; `alumni campaign list` shows them")
     return row
-
-
-def message_id_for(delivery_id: int, *, key: bytes, domain: str) -> str:
-    """The Message-ID of one delivery: fixed, unguessable from outside, recognisable by us."""
-    tag = hmac.new(key, str(delivery_id).encode(), hashlib.sha256).hexdigest()[:12]
-    return f"<d{delivery_id}.{tag}@{domain}>"
 
 
 def plan(engine: Engine, campaign_id: int, *, now: datetime, options: PlanOptions) -> PlanSummary:
@@ -170,9 +162,7 @@ def plan(engine: Engine, campaign_id: int, *, now: datetime, options: PlanOption
                     [
                         {
                             "b_id": i,
-                            "message_id": message_id_for(
-                                i, key=options.message_id_key, domain=options.message_id_domain
-                            ),
+                            "message_id": make_message_id(str(i), options.message_id_domain),
                         }
                         for i in ids
                     ],
@@ -275,6 +265,61 @@ def _members(
     return members
 
 
+def iter_unsent(engine: Engine, campaign_id: int, *, chunk: int = 2000) -> Iterator[Claimed]:
+    """Every delivery of the campaign not yet sent, failed or skipped; claims nothing."""
+    last = 0
+    while True:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                _claimed_query()
+                .where(
+                    _D.c.campaign_id == campaign_id,
+                    _D.c.id > last,
+                    _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
+                )
+                .order_by(_D.c.id)
+                .limit(chunk)
+            ).all()
+        if not rows:
+            return
+        yield from (_claimed(r) for r in rows)
+        last = rows[-1].id
+
+
+def _claimed_query() -> sa.Select[Any]:
+    return sa.select(
+        _D.c.id,
+        _D.c.alumnus_id,
+        _D.c.address,
+        _D.c.message_id,
+        _D.c.locale,
+        _D.c.attempts,
+        _A.c.first_name,
+        _A.c.last_name,
+        _A.c.class_year,
+        _A.c.programme,
+        _A.c.city,
+        _A.c.country,
+    ).join(_A, _A.c.id == _D.c.alumnus_id)
+
+
+def _claimed(r: Any) -> Claimed:
+    return Claimed(
+        delivery_id=r.id,
+        alumnus_id=r.alumnus_id,
+        address=r.address,
+        message_id=r.message_id,
+        locale=r.locale,
+        first_name=r.first_name,
+        last_name=r.last_name,
+        class_year=r.class_year,
+        programme=r.programme,
+        city=r.city,
+        country=r.country,
+        attempts=r.attempts,
+    )
+
+
 def claim(
     engine: Engine,
     campaign_id: int,
@@ -315,42 +360,8 @@ def claim(
         )
         if stale:
             connection.execute(sa.update(_D).where(_D.c.id.in_(stale)).values(maybe_duplicate=True))
-        rows = connection.execute(
-            sa.select(
-                _D.c.id,
-                _D.c.alumnus_id,
-                _D.c.address,
-                _D.c.message_id,
-                _D.c.locale,
-                _D.c.attempts,
-                _A.c.first_name,
-                _A.c.last_name,
-                _A.c.class_year,
-                _A.c.programme,
-                _A.c.city,
-                _A.c.country,
-            )
-            .join(_A, _A.c.id == _D.c.alumnus_id)
-            .where(_D.c.id.in_(ids))
-            .order_by(_D.c.id)
-        ).all()
-    return [
-        Claimed(
-            delivery_id=r.id,
-            alumnus_id=r.alumnus_id,
-            address=r.address,
-            message_id=r.message_id,
-            locale=r.locale,
-            first_name=r.first_name,
-            last_name=r.last_name,
-            class_year=r.class_year,
-            programme=r.programme,
-            city=r.city,
-            country=r.country,
-            attempts=r.attempts,
-        )
-        for r in rows
-    ]
+        rows = connection.execute(_claimed_query().where(_D.c.id.in_(ids)).order_by(_D.c.id))
+        return [_claimed(r) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """The whole configuration of alumni-outreach. Each field is ``ALUMNI_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="ALUMNI_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ALUMNI_", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(
         default="sqlite:///alumni.db",
@@ -47,6 +47,46 @@ class Settings(BaseSettings):
     )
     import_batch_size: int = Field(
         default=5000, ge=1, description="Rows written per batch by `alumni import`."
+    )
+    sender: str = Field(
+        default="Alumni Office <alumni@school.example>",
+        alias="ALUMNI_FROM",
+        description="The From of every email: 'Display Name <address>'.",
+    )
+    office_name: str = Field(default="Alumni Office", description="Shown in templates.")
+    postal_address: str = Field(
+        default="1 College Road, Springfield", description="The office's postal address (footer)."
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of `alumni serve`, where unsubscribe and RSVP links point.",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://[user:pass@]host:port[?tls=starttls|ssl|none]; unset: Maildir outbox.",
+    )
+    smtp_connections: int = Field(default=4, ge=1, le=32, description="Parallel SMTP connections.")
+    outbox_dir: Path = Field(
+        default=Path("outbox"), description="The Maildir written when ALUMNI_SMTP_URL is unset."
+    )
+    templates_dir: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "templates",
+        description="Folder of the Jinja2 templates.",
+    )
+    dkim_selector: str | None = Field(default=None, description="DKIM selector; set to sign.")
+    dkim_domain: str | None = Field(default=None, description="DKIM signing domain (d=).")
+    dkim_key_file: Path | None = Field(default=None, description="PEM private key for DKIM.")
+    contact_budget: int = Field(
+        default=4, ge=1, description="At most this many news/event messages a person ..."
+    )
+    contact_budget_days: int = Field(default=30, ge=1, description="... in this many days.")
+    require_consent: bool = Field(
+        default=False,
+        description="Skip alumni with no recorded consent for a purpose (not only refusals).",
+    )
+    send_batch_size: int = Field(default=500, ge=1, description="Deliveries per send task.")
+    claim_lease_seconds: int = Field(
+        default=300, ge=1, description="A claim older than this is taken as crashed and retried."
     )
 
     @field_validator("office_timezone")

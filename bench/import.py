@@ -23,10 +23,10 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alumni.db import engine_for, upgrade, write_transaction  # noqa: E402
-from alumni.importing import import_csv  # noqa: E402
-from alumni.models import Alumnus, table_of, utcnow  # noqa: E402
-from alumni.seeding import generate_rows, write_csv  # noqa: E402
+from alumni.db import engine_for, upgrade, write_transaction
+from alumni.importing import import_csv
+from alumni.models import Alumnus, table_of, utcnow
+from alumni.seeding import generate_rows, write_csv
 
 
 def rss_mb() -> float:
@@ -45,10 +45,21 @@ def ceiling(path: Path, url: str, batch: int) -> float:
     with path.open(encoding="utf-8", newline="") as handle, write_transaction(engine) as conn:
         reader = csv.DictReader(handle)
         while rows := list(islice(reader, batch)):
-            conn.execute(sa.insert(table), [
-                {"external_id": r["external_id"], "first_name": r["first_name"],
-                 "last_name": r["last_name"], "class_year": int(r["class_year"]),
-                 "status": "active", "created_at": now, "updated_at": now} for r in rows])
+            conn.execute(
+                sa.insert(table),
+                [
+                    {
+                        "external_id": r["external_id"],
+                        "first_name": r["first_name"],
+                        "last_name": r["last_name"],
+                        "class_year": int(r["class_year"]),
+                        "status": "active",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for r in rows
+                ],
+            )
             count += len(rows)
     return count / (time.perf_counter() - start)
 
@@ -66,8 +77,10 @@ def main() -> None:
 
     start = time.perf_counter()
     write_csv(path, generate_rows(args.rows, seed=7, today=today))
-    print(f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) "
-          f"in {time.perf_counter() - start:.1f} s")
+    print(
+        f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
 
     url = f"sqlite:///{folder / 'import.db'}"
     upgrade(url)
@@ -79,8 +92,9 @@ def main() -> None:
             samples.append(rss_mb())
 
     start = time.perf_counter()
-    result = import_csv(engine_for(url), path, today=today, batch_size=args.batch,
-                        progress=progress)
+    result = import_csv(
+        engine_for(url), path, today=today, batch_size=args.batch, progress=progress
+    )
     elapsed = time.perf_counter() - start
     assert result.committed and not result.problems, result.problems[:5]
     rate = result.rows / elapsed
@@ -88,12 +102,15 @@ def main() -> None:
     with engine_for(url).connect() as conn:
         contacts = conn.exec_driver_sql("SELECT count(*) FROM contactpoint").scalar_one()
         consents = conn.exec_driver_sql("SELECT count(*) FROM consent").scalar_one()
-    print(f"import: {result.rows:,} rows ({contacts:,} contact points, {consents:,} consents) "
-          f"in {elapsed:.1f} s = {rate:,.0f} rows/s")
-    print(f"ceiling (csv read + raw alumni insert, same file): {top:,.0f} rows/s; "
-          f"ratio {rate / top:.2f}")
-    print("resident memory during import (MB, every 10%): "
-          + " ".join(f"{s:.0f}" for s in samples))
+    print(
+        f"import: {result.rows:,} rows ({contacts:,} contact points, {consents:,} consents) "
+        f"in {elapsed:.1f} s = {rate:,.0f} rows/s"
+    )
+    print(
+        f"ceiling (csv read + raw alumni insert, same file): {top:,.0f} rows/s; "
+        f"ratio {rate / top:.2f}"
+    )
+    print("resident memory during import (MB, every 10%): " + " ".join(f"{s:.0f}" for s in samples))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,17 @@ class PostgresServer:
     def stop(self) -> None:
         if self.process_dir is None:
             return
-        _run_as_postgres([_binary("pg_ctl"), "-D", str(self.process_dir / "data"), "-m", "immediate", "-w", "stop"])
+        _run_as_postgres(
+            [
+                _binary("pg_ctl"),
+                "-D",
+                str(self.process_dir / "data"),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ]
+        )
         shutil.rmtree(self.process_dir, ignore_errors=True)
 
 
@@ -58,7 +68,15 @@ def start_postgres() -> PostgresServer:
         shutil.chown(base, "postgres", "postgres")
     base.chmod(0o755)
     port = _free_port()
-    _run_as_postgres([_binary("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"])
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
-    _run_as_postgres([_binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"])
-    return PostgresServer(url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", process_dir=base)
+    _run_as_postgres(
+        [_binary("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"]
+    )
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
+    )
+    _run_as_postgres(
+        [_binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"]
+    )
+    return PostgresServer(
+        url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", process_dir=base
+    )

@@ -1,12 +1,11 @@
 import csv
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from typer.testing import CliRunner
-
 
 from alumni.db import engine_for, write_transaction
 from alumni.importing import CsvFileError, import_csv
@@ -17,26 +16,65 @@ from tests.snapshot import dump_tables
 
 TODAY = date(2026, 11, 28)
 ROWS = [
-    {"external_id": "S001", "first_name": "Zoë", "last_name": "Müller", "class_year": "2016",
-     "programme": "Physics", "email": "Zoe.Muller@Example.COM", "phone": "020 7946 0958",
-     "phone_verified_at": "2024-05-01", "country": "gb", "city": "London",
-     "timezone": "Europe/London", "locale": "en_gb", "mastodon": "zoe@mastodon.example",
-     "consent_news": "yes", "consent_events": "Y", "consent_service": "", "ambassador": "yes"},
-    {"external_id": "S002", "first_name": "José", "last_name": "Silva", "class_year": "2016",
-     "email": "jose@example.org", "phone": "+55 11 91234-5678", "country": "BR",
-     "timezone": "America/Sao_Paulo", "locale": "pt-br", "bluesky": "@jose.bsky.example",
-     "consent_news": "no"},
-    {"external_id": "S003", "first_name": "Aarav", "last_name": "Sharma", "class_year": "1999",
-     "phone": "011 2345 6789", "phone_source": "enrolment form", "country": "IN",
-     "timezone": "Asia/Kolkata", "locale": "hi-IN", "status": "lost"},
+    {
+        "external_id": "S001",
+        "first_name": "Zoë",
+        "last_name": "Müller",
+        "class_year": "2016",
+        "programme": "Physics",
+        "email": "Zoe.Muller@Example.COM",
+        "phone": "020 7946 0958",
+        "phone_verified_at": "2024-05-01",
+        "country": "gb",
+        "city": "London",
+        "timezone": "Europe/London",
+        "locale": "en_gb",
+        "mastodon": "zoe@mastodon.example",
+        "consent_news": "yes",
+        "consent_events": "Y",
+        "consent_service": "",
+        "ambassador": "yes",
+    },
+    {
+        "external_id": "S002",
+        "first_name": "José",
+        "last_name": "Silva",
+        "class_year": "2016",
+        "email": "jose@example.org",
+        "phone": "+55 11 91234-5678",
+        "country": "BR",
+        "timezone": "America/Sao_Paulo",
+        "locale": "pt-br",
+        "bluesky": "@jose.bsky.example",
+        "consent_news": "no",
+    },
+    {
+        "external_id": "S003",
+        "first_name": "Aarav",
+        "last_name": "Sharma",
+        "class_year": "1999",
+        "phone": "011 2345 6789",
+        "phone_source": "enrolment form",
+        "country": "IN",
+        "timezone": "Asia/Kolkata",
+        "locale": "hi-IN",
+        "status": "lost",
+    },
 ]
 
 
-def write_csv(path: Path, rows: list[dict[str, str]], *, delimiter: str = ",",
-              encoding: str = "utf-8", columns: tuple[str, ...] = COLUMNS) -> Path:
+def write_csv(
+    path: Path,
+    rows: list[dict[str, str]],
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    columns: tuple[str, ...] = COLUMNS,
+) -> Path:
     with path.open("w", encoding=encoding, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns), delimiter=delimiter,
-                                extrasaction="ignore")
+        writer = csv.DictWriter(
+            handle, fieldnames=list(columns), delimiter=delimiter, extrasaction="ignore"
+        )
         writer.writeheader()
         writer.writerows(rows)
     return path
@@ -45,11 +83,23 @@ def write_csv(path: Path, rows: list[dict[str, str]], *, delimiter: str = ",",
 def contacts(engine: sa.Engine, external_id: str) -> list[tuple]:
     a, cp = table_of(Alumnus), table_of(ContactPoint)
     with engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(
-            sa.select(cp.c.kind, cp.c.value, cp.c.label, cp.c.superseded_at.is_not(None),
-                      cp.c.import_run_id, cp.c.superseded_by_import_id, cp.c.source)
-            .join(a, a.c.id == cp.c.alumnus_id).where(a.c.external_id == external_id)
-            .order_by(cp.c.id))]
+        return [
+            tuple(r)
+            for r in connection.execute(
+                sa.select(
+                    cp.c.kind,
+                    cp.c.value,
+                    cp.c.label,
+                    cp.c.superseded_at.is_not(None),
+                    cp.c.import_run_id,
+                    cp.c.superseded_by_import_id,
+                    cp.c.source,
+                )
+                .join(a, a.c.id == cp.c.alumnus_id)
+                .where(a.c.external_id == external_id)
+                .order_by(cp.c.id)
+            )
+        ]
 
 
 def test_import_normalises_and_stores_everything(db_url: str, tmp_path: Path) -> None:
@@ -71,7 +121,10 @@ def test_import_normalises_and_stores_everything(db_url: str, tmp_path: Path) ->
     assert contacts(engine, "S002")[2][1] == "jose.bsky.example"
     assert contacts(engine, "S003")[0][6] == "enrolment form"
     assert sorted((c.purpose, c.granted) for c in consents) == [
-        ("events", True), ("news", False), ("news", True)]
+        ("events", True),
+        ("news", False),
+        ("news", True),
+    ]
     assert [(a.class_year) for a in ambassadors] == [2016]
 
 
@@ -102,7 +155,7 @@ def test_changed_email_keeps_the_old_one_as_history(db_url: str, tmp_path: Path)
     assert history[0][3:6] == (True, 1, 2)  # superseded, by import 2
     assert history[-1][:2] == ("email", "zoe@newmail.example") and history[-1][3] is False
     # a blank phone means "not known": the phone stays current
-    assert [h for h in history if h[0] == "phone"][0][3] is False
+    assert next(h for h in history if h[0] == "phone")[3] is False
 
 
 def test_invalid_rows_write_nothing_and_are_named(db_url: str, tmp_path: Path) -> None:
@@ -111,16 +164,31 @@ def test_invalid_rows_write_nothing_and_are_named(db_url: str, tmp_path: Path) -
     before = dump_tables(engine)
     bad = [
         dict(ROWS[1]),
-        dict(ROWS[2], external_id="S004", email="not-an-email", timezone="Mars/Olympus",
-             class_year="1850", locale="english!", phone="12", consent_news="maybe"),
+        dict(
+            ROWS[2],
+            external_id="S004",
+            email="not-an-email",
+            timezone="Mars/Olympus",
+            class_year="1850",
+            locale="english!",
+            phone="12",
+            consent_news="maybe",
+        ),
         dict(ROWS[1], first_name="Again"),
     ]
     result = import_csv(engine, write_csv(tmp_path / "bad.csv", bad), today=TODAY)
     assert not result.committed
     assert dump_tables(engine) == before
     found = {(p.row, p.column) for p in result.problems}
-    assert {(3, "email"), (3, "timezone"), (3, "class_year"), (3, "locale"), (3, "phone"),
-            (3, "consent_news"), (4, "external_id")} <= found
+    assert {
+        (3, "email"),
+        (3, "timezone"),
+        (3, "class_year"),
+        (3, "locale"),
+        (3, "phone"),
+        (3, "consent_news"),
+        (4, "external_id"),
+    } <= found
     text = "\n".join(str(p) for p in result.problems)
     assert "row 3, column timezone: 'Mars/Olympus' is not an IANA time zone" in text
     assert "row 4, column external_id: 'S002' appears again (first at row 2)" in text
@@ -134,19 +202,17 @@ def test_duplicates_across_batches_are_found(sqlite_url: str, tmp_path: Path) ->
     assert not result.committed
 
 
-def test_skip_invalid_imports_the_rest_and_writes_the_rejects(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_skip_invalid_imports_the_rest_and_writes_the_rejects(db_url: str, tmp_path: Path) -> None:
     engine = engine_for(db_url)
     rows = [ROWS[0], dict(ROWS[1], timezone="Nowhere/Land"), ROWS[2]]
-    result = import_csv(engine, write_csv(tmp_path / "s.csv", rows), today=TODAY,
-                        skip_invalid=True)
+    result = import_csv(engine, write_csv(tmp_path / "s.csv", rows), today=TODAY, skip_invalid=True)
     assert result.committed and result.created == 2 and result.rejected_rows == 1
     assert result.rejected_file == tmp_path / "s.rejected.csv"
     with result.rejected_file.open(encoding="utf-8") as handle:
         rejected = list(csv.DictReader(handle))
     assert [(r["row"], r["external_id"], r["timezone"]) for r in rejected] == [
-        ("3", "S002", "Nowhere/Land")]
+        ("3", "S002", "Nowhere/Land")
+    ]
     assert "timezone: is not an IANA time zone" in rejected[0]["problems"]
 
 
@@ -167,13 +233,13 @@ def test_bom_and_semicolons_are_understood(sqlite_url: str, tmp_path: Path) -> N
 
 def test_a_file_that_is_not_utf8_is_refused(sqlite_url: str, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "latin1.csv", ROWS, encoding="latin-1")
-    with pytest.raises(CsvFileError, match="not UTF-8.*CSV UTF-8"):
+    with pytest.raises(CsvFileError, match=r"not UTF-8.*CSV UTF-8"):
         import_csv(engine_for(sqlite_url), path, today=TODAY)
 
 
 def test_a_missing_column_is_named(sqlite_url: str, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "m.csv", ROWS, columns=("external_id", "first_name", "email"))
-    with pytest.raises(CsvFileError, match="lacks column.*last_name, class_year"):
+    with pytest.raises(CsvFileError, match=r"lacks column.*last_name, class_year"):
         import_csv(engine_for(sqlite_url), path, today=TODAY)
 
 
@@ -186,12 +252,28 @@ def test_suppressed_addresses_are_reported(sqlite_url: str, tmp_path: Path) -> N
     assert any("row 3" in w and "S002" in w and "suppression list" in w for w in result.warnings)
 
 
-@pytest.mark.parametrize("address", [
-    "ana@example.com", "Ana.Lima+news@Mail.Example.ORG", "a_b-c%d@sub.domain.example.net",
-    "x@localhost", "x@test.test", "a..b@example.com", ".a@example.com", "a@-example.com",
-    "a@example", "a@example.c", "ana@exämple.com", "ñandú@example.com", "a b@example.com",
-    "a@b@example.com", "a" * 65 + "@example.com", "a@" + "b" * 64 + ".com", "\"q\"@example.com",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ana@example.com",
+        "Ana.Lima+news@Mail.Example.ORG",
+        "a_b-c%d@sub.domain.example.net",
+        "x@localhost",
+        "x@test.test",
+        "a..b@example.com",
+        ".a@example.com",
+        "a@-example.com",
+        "a@example",
+        "a@example.c",
+        "ana@exämple.com",
+        "ñandú@example.com",
+        "a b@example.com",
+        "a@b@example.com",
+        "a" * 65 + "@example.com",
+        "a@" + "b" * 64 + ".com",
+        '"q"@example.com',
+    ],
+)
 def test_fast_email_check_agrees_with_email_validator(address: str) -> None:
     try:
         expected: str | None = validate_email(address, check_deliverability=False).normalized
@@ -211,7 +293,8 @@ def test_cli_import_exits_non_zero_on_bad_rows(sqlite_url: str, tmp_path: Path) 
     good = runner.invoke(app, ["import", str(write_csv(tmp_path / "a.csv", ROWS))])
     assert good.exit_code == 0, good.output
     assert "3 rows read; imported: 3 new" in good.output
-    bad = runner.invoke(app, ["import", str(write_csv(tmp_path / "b.csv", [
-        dict(ROWS[0], class_year="twenty")]))])
+    bad = runner.invoke(
+        app, ["import", str(write_csv(tmp_path / "b.csv", [dict(ROWS[0], class_year="twenty")]))]
+    )
     assert bad.exit_code == 1
     assert "row 2, column class_year" in bad.output and "nothing was written" in bad.output

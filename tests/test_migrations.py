@@ -41,9 +41,11 @@ def test_upgrading_from_the_first_revision_keeps_the_data(
     assert current_revision(url) == head_revision()
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT external_id, first_name FROM alumnus")).all() == [
-            ("OLD1", "Ada")]
+            ("OLD1", "Ada")
+        ]
         assert connection.execute(sa.text("SELECT value FROM contactpoint")).scalar_one() == (
-            "ada@example.com")
+            "ada@example.com"
+        )
     engine.dispose()
 
 

@@ -15,15 +15,15 @@ if not url:
 
 connection = config.attributes.get("connection")
 if connection is not None:
-    context.configure(connection=connection, target_metadata=SQLModel.metadata,
-                      render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 else:
     engine = make_engine(url)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=SQLModel.metadata,
-                          render_as_batch=True)
+        context.configure(connection=conn, target_metadata=SQLModel.metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -1,0 +1,120 @@
+"""What a campaign did: outcomes, and where its alumni are (country, time zone)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from alumni.models import Alumnus, Campaign, Delivery, UTCDateTime, table_of
+
+_A = table_of(Alumnus)
+_C = table_of(Campaign)
+_D = table_of(Delivery)
+
+
+@dataclass
+class CampaignReport:
+    campaign_id: int
+    name: str
+    class_year: int
+    status: str
+    outcomes: dict[str, int] = field(default_factory=dict)  # sent, failed, pending, skipped:why
+    by_country: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_timezone: dict[str, dict[str, int]] = field(default_factory=dict)
+    maybe_duplicates: int = 0
+    next_due: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign_id,
+            "name": self.name,
+            "class_year": self.class_year,
+            "status": self.status,
+            "total": self.total,
+            "outcomes": self.outcomes,
+            "by_country": self.by_country,
+            "by_timezone": self.by_timezone,
+            "maybe_duplicates": self.maybe_duplicates,
+            "next_due": self.next_due.isoformat() if self.next_due else None,
+        }
+
+    def markdown(self) -> str:
+        lines = [
+            f"# Campaign {self.campaign_id}: {self.name} (class of {self.class_year})",
+            "",
+            f"Status **{self.status}**; {self.total} alumni in the class, each with one outcome.",
+            "",
+            "| outcome | alumni |",
+            "|---|---|",
+            *(f"| {k} | {v} |" for k, v in sorted(self.outcomes.items())),
+            "",
+        ]
+        if self.maybe_duplicates:
+            lines.append(
+                f"{self.maybe_duplicates} message(s) were in flight during a crash and were "
+                "sent again: they may have reached their recipient twice (same Message-ID)."
+            )
+        if self.next_due:
+            lines.append(f"Next messages are due at {self.next_due:%Y-%m-%d %H:%M} UTC.")
+        lines += [
+            "",
+            "| country | " + " | ".join(_COLUMNS) + " |",
+            "|---|" + "---|" * len(_COLUMNS),
+        ]
+        for country, counts in sorted(self.by_country.items()):
+            lines.append(
+                f"| {country} | " + " | ".join(str(counts.get(c, 0)) for c in _COLUMNS) + " |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+_COLUMNS = ("sent", "failed", "pending", "skipped")
+
+
+def _outcome(status: str, reason: str | None) -> str:
+    if status == "skipped":
+        return f"skipped:{reason}"
+    return "pending" if status == "claimed" else status
+
+
+def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
+    """Count the campaign's deliveries by outcome, country and time zone."""
+    campaign = connection.execute(sa.select(_C).where(_C.c.id == campaign_id)).first()
+    if campaign is None:
+        raise LookupError(f"no campaign with id {campaign_id}")
+    report = CampaignReport(campaign_id, campaign.name, campaign.class_year, campaign.status)
+    rows = connection.execute(
+        sa.select(_D.c.status, _D.c.skip_reason, _A.c.country, _D.c.timezone, sa.func.count())
+        .join(_A, _A.c.id == _D.c.alumnus_id)
+        .where(_D.c.campaign_id == campaign_id)
+        .group_by(_D.c.status, _D.c.skip_reason, _A.c.country, _D.c.timezone)
+    )
+    for status, reason, country, timezone, count in rows:
+        outcome = _outcome(status, reason)
+        report.outcomes[outcome] = report.outcomes.get(outcome, 0) + count
+        column = outcome.split(":")[0]
+        for key, table in (
+            (country or "unknown", report.by_country),
+            (timezone or "unknown", report.by_timezone),
+        ):
+            cell = table.setdefault(key, {})
+            cell[column] = cell.get(column, 0) + count
+    report.maybe_duplicates = connection.execute(
+        sa.select(sa.func.count()).where(
+            _D.c.campaign_id == campaign_id, _D.c.maybe_duplicate.is_(True)
+        )
+    ).scalar_one()
+    report.next_due = connection.execute(
+        sa.select(sa.func.min(_D.c.due_at, type_=UTCDateTime())).where(
+            _D.c.campaign_id == campaign_id, _D.c.status == "pending"
+        )
+    ).scalar()
+    return report

@@ -1,0 +1,154 @@
+"""Creating, listing and previewing campaigns (what ``alumni campaign`` does besides running)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from alumni import outbox
+from alumni.db import write_transaction
+from alumni.models import Alumnus, Campaign, ContactPoint, Purpose, table_of, utcnow
+from alumni.rendering import TemplateStore
+from alumni.send_time import parse_send_at
+from alumni.sending import CampaignKit
+from alumni.settings import get_settings
+
+_A = table_of(Alumnus)
+_C = table_of(Campaign)
+_CP = table_of(ContactPoint)
+
+
+def create(
+    engine: Engine,
+    *,
+    name: str,
+    class_years: Sequence[int],
+    template: str,
+    templates: Path,
+    programme: str | None = None,
+    purpose: str = "news",
+    send_at: str | None = None,
+    not_before: str | None = None,
+) -> list[tuple[int, int]]:
+    """Create one campaign per class year; return (campaign id, class year) pairs.
+
+    Raises:
+        ValueError: naming the option that is wrong and what to give instead.
+    """
+    if not class_years:
+        raise ValueError("give --class-year at least once")
+    if purpose not in set(Purpose):
+        raise ValueError(f"--purpose {purpose!r}: use one of news, events, service")
+    if not TemplateStore(templates).locales(template):
+        raise ValueError(
+            f"--template {template!r}: no templates/email/{template}/<locale>.*.j2 found"
+        )
+    parse_send_at(send_at)
+    start = None
+    if not_before:
+        try:
+            start = datetime.fromisoformat(not_before)
+        except ValueError:
+            raise ValueError(
+                f"--not-before {not_before!r} is not a date-time; write 2027-06-01T09:00+01:00"
+            ) from None
+        if start.tzinfo is None:
+            raise ValueError(f"--not-before {not_before!r}: add the UTC offset, like +01:00")
+        start = start.astimezone(UTC)
+    created = []
+    with write_transaction(engine) as connection:
+        for year in class_years:
+            size = connection.execute(
+                sa.select(sa.func.count()).where(_A.c.class_year == year)
+            ).scalar_one()
+            if not size:
+                raise ValueError(f"--class-year {year}: no alumni of that class are imported")
+            campaign_id = connection.execute(
+                sa.insert(_C)
+                .values(
+                    name=name,
+                    class_year=year,
+                    programme=programme,
+                    template=template,
+                    purpose=purpose,
+                    send_at=send_at,
+                    not_before=start,
+                    channel="email",
+                    status="draft",
+                    created_at=utcnow(),
+                )
+                .returning(_C.c.id)
+            ).scalar_one()
+            created.append((campaign_id, year))
+    return created
+
+
+def listing(engine: Engine) -> list[Any]:
+    with engine.connect() as connection:
+        return list(connection.execute(sa.select(_C).order_by(_C.c.id)))
+
+
+@dataclass(frozen=True)
+class Preview:
+    to: str
+    subject: str
+    locale: str
+    text: str
+    html: str
+    raw: bytes
+
+
+def preview(engine: Engine, campaign_id: int, *, alumnus: str | None = None) -> Preview:
+    """Render the campaign's message for one alum (by external id; default the first)."""
+    now = utcnow()
+    with engine.connect() as connection:
+        campaign = outbox.load_campaign(connection, campaign_id)
+        query = sa.select(_A).where(_A.c.class_year == campaign.class_year)
+        query = query.where(_A.c.external_id == alumnus) if alumnus else query
+        person = connection.execute(query.order_by(_A.c.id).limit(1)).first()
+        if person is None:
+            who = f"alumnus {alumnus!r}" if alumnus else "any alumnus"
+            raise LookupError(f"{who} not found in the class of {campaign.class_year}")
+        email = (
+            connection.execute(
+                sa.select(_CP.c.value)
+                .where(
+                    _CP.c.alumnus_id == person.id,
+                    _CP.c.kind == "email",
+                    _CP.c.superseded_at.is_(None),
+                )
+                .order_by(_CP.c.id.desc())
+            ).scalar()
+            or "no-email@invalid.example"
+        )
+        kit = CampaignKit.build(connection, campaign, settings=get_settings(), now=now)
+    row = outbox.Claimed(
+        delivery_id=0,
+        alumnus_id=person.id,
+        address=email,
+        message_id=f"<preview.{campaign_id}.{person.id}@{kit.domain}>",
+        locale=person.locale,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        class_year=person.class_year,
+        programme=person.programme,
+        city=person.city,
+        country=person.country,
+        attempts=0,
+    )
+    rendered = kit.store.render_email(campaign.template, person.locale, kit.context(row))
+    mail = kit.compose(row, now=now)
+    return Preview(
+        to=email,
+        subject=rendered.subject,
+        locale=rendered.locale,
+        text=rendered.text,
+        html=rendered.html,
+        raw=mail.data,
+    )

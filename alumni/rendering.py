@@ -1,0 +1,615 @@
+"""Render the office's email templates: sandboxed Jinja2, locale fallback, and a preflight.
+
+Templates live under a root directory (the repository's ``templates/``) as
+``email/<name>/<locale>.subject.j2``, ``<locale>.txt.j2`` and ``<locale>.html.j2``. A locale counts
+only when all three parts exist, so one email is never half in one language and half in another.
+An alum's locale is looked up most specific first (``pt-BR``, then ``pt``, then ``en``),
+case-insensitively, as BCP 47 tags are.
+
+Templates are written by the office, not by developers, so they run in Jinja's immutable sandbox
+(no ``__class__`` tricks, no mutating the data they are given) with ``StrictUndefined``: a misspelt
+or missing variable is an error, never an empty gap in a message sent to thousands. Printing a
+value that is ``None`` is an error too (it would read "Dear None"): guard optional fields with
+``{% if alum.city %}``. HTML is autoescaped; text parts and subjects are not. A subject is always
+one line: whitespace (including any CR/LF that came in with the data) collapses to single spaces.
+
+Context contract: what a campaign passes to every template (fields marked *may be None* must be
+guarded in templates)::
+
+    alum:     first_name, last_name, class_year, programme (may be None), city (may be None),
+              country (ISO 3166 code, may be None)
+    cohort:   year, classmates (int: alumni in the class), years_since (int),
+              next_milestone (int: next of 5/10/15/20/25/30/40/50 years, or None),
+              next_milestone_year (int or None), countries (int)
+    campaign: name
+    office:   name, email, postal_address
+    links:    unsubscribe (https URL), preferences (https URL or None)
+
+Run :func:`preflight` over every recipient before the first message of a campaign goes out: it
+renders them all and reports every distinct problem at once.
+
+Errors::
+
+    RenderError       one template could not be rendered for one context (names template, variable)
+    PreflightError    some recipients could not be rendered; .failures lists (ref, RenderError)
+
+Example:
+    >>> store = TemplateStore(Path("templates"))
+    >>> email = store.render_email("reunion", "pt-BR", context)  # doctest: +SKIP
+    >>> email.locale, email.subject  # doctest: +SKIP
+    ('pt-BR', 'Turma de 2001: 25 anos juntos')
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, NoReturn
+
+from jinja2 import FileSystemLoader, StrictUndefined, Template
+from jinja2.exceptions import (
+    SecurityError,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import escape
+
+DEFAULT_LOCALE: Final = "en"
+PARTS: Final = ("subject", "txt", "html")
+# Names the whole template rather than one recipient in a PreflightError.
+TEMPLATE_REF: Final = "all recipients"
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_FILE = re.compile(r"^(?P<locale>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)\.(?P<part>subject|txt|html)\.j2$")
+_UNDEFINED_NAME = re.compile(r"^'(?P<name>[^']+)' is undefined$")
+_NO_ATTRIBUTE = re.compile(r"^'(?P<owner>[^']*)' has no attribute '(?P<attr>[^']+)'$")
+_DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
+_PATH_ON_LINE = re.compile(_DOTTED)
+# Control characters that str.split() does not treat as whitespace; none belongs in a header.
+_CONTROLS = dict.fromkeys([*range(0x00, 0x20), 0x7F])
+
+
+class RenderError(Exception):
+    """A template could not be rendered for one context.
+
+    Attributes:
+        template: the template's name under the root, e.g. ``email/reunion/pt.html.j2``
+            (or ``email/reunion`` when no file could be chosen at all).
+        locale: the locale asked for.
+        variable: the undefined or ``None`` variable, e.g. ``cohort.next_milestone``, when known.
+        message: what went wrong and what to do about it.
+    """
+
+    def __init__(self, template: str, locale: str | None, variable: str | None, message: str):
+        super().__init__(template, locale, variable, message)
+        self.template = template
+        self.locale = locale
+        self.variable = variable
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"template {self.template}: {self.message}"
+
+
+class PreflightError(Exception):
+    """Some recipients of a campaign could not be rendered; nothing should be sent.
+
+    Attributes:
+        failures: up to ``max_errors`` (recipient ref, error) pairs, in recipient order; the first
+            recipient of every distinct problem is always among them. Problems with the template
+            itself carry the ref :data:`TEMPLATE_REF`.
+        failed: how many recipients failed in all (may exceed ``len(failures)``).
+        checked: how many recipients were rendered.
+    """
+
+    def __init__(
+        self, failures: list[tuple[str, RenderError]], *, failed: int = 0, checked: int = 0
+    ):
+        super().__init__(failures)
+        self.failures = failures
+        self.failed = failed
+        self.checked = checked
+
+    def __str__(self) -> str:
+        heads = []
+        if any(ref == TEMPLATE_REF for ref, _ in self.failures):
+            heads.append("the template is incomplete")
+        if self.failed:
+            heads.append(f"{self.failed} of {self.checked} recipients could not be rendered")
+        lines = [f"{' and '.join(heads)}; fix these and run the preflight again:"]
+        lines += [f"  {ref}: {error}" for ref, error in self.failures]
+        shown = sum(1 for ref, _ in self.failures if ref != TEMPLATE_REF)
+        if self.failed > shown:
+            lines.append(f"  ... and {self.failed - shown} more recipients")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    """One rendered email. ``locale`` is the template locale actually used (e.g. ``pt-BR``)."""
+
+    subject: str
+    text: str
+    html: str
+    locale: str
+
+
+class _PrintedNone(Exception):
+    """Raised by the environments' finalize hook when a template prints ``None``."""
+
+
+def _refuse_none(value: Any) -> Any:
+    if value is None:
+        raise _PrintedNone
+    return value
+
+
+def locale_candidates(locale: str | None, default: str = DEFAULT_LOCALE) -> list[str]:
+    """Return the locales to try for ``locale``, most specific first, ending with ``default``.
+
+    Follows RFC 4647 lookup: subtags are dropped from the right, and a single-letter subtag left at
+    the end (``x`` in ``en-x-foo``) goes with the one after it. ``_`` is read as ``-`` (``pt_BR``).
+    Duplicates are dropped case-insensitively.
+
+    Args:
+        locale: a BCP 47 tag such as ``pt-BR`` or ``zh-Hant-TW``; None or blank for none.
+        default: the locale every lookup ends with.
+
+    Returns:
+        e.g. ``["pt-BR", "pt", "en"]`` for ``pt-BR``; ``["en"]`` for None.
+    """
+    candidates: list[str] = []
+    seen: set[str] = set()
+    subtags = (locale or "").strip().replace("_", "-").split("-")
+    subtags = [tag for tag in subtags if tag]
+    while subtags:
+        tag = "-".join(subtags)
+        if tag.lower() not in seen:
+            seen.add(tag.lower())
+            candidates.append(tag)
+        subtags.pop()
+        while subtags and len(subtags[-1]) == 1:
+            subtags.pop()
+    if default.lower() not in seen:
+        candidates.append(default)
+    return candidates
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    locale: str
+    subject: Template
+    text: Template
+    html: Template
+
+
+class TemplateStore:
+    """The templates under one root directory, compiled once and kept for the store's life.
+
+    Files are read on first use and never re-read (no auto-reload): make a new store to pick up
+    edited templates. A store is safe to share between threads.
+
+    Args:
+        root: the directory holding ``email/<name>/<locale>.<part>.j2``.
+        default_locale: the locale every lookup falls back to.
+    """
+
+    def __init__(self, root: Path, *, default_locale: str = DEFAULT_LOCALE):
+        self.root = Path(root)
+        self.default_locale = default_locale
+        loader = FileSystemLoader(self.root)
+        common: dict[str, Any] = {
+            "loader": loader,
+            "undefined": StrictUndefined,
+            "keep_trailing_newline": True,
+            "auto_reload": False,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "finalize": _refuse_none,
+        }
+        self._html_env = ImmutableSandboxedEnvironment(autoescape=True, **common)
+        self._text_env = ImmutableSandboxedEnvironment(autoescape=False, **common)
+        self._lock = threading.Lock()
+        # name -> {lower-case locale -> (locale as spelt in the file names, parts present)}
+        self._index: dict[str, dict[str, tuple[str, frozenset[str]]]] = {}
+        self._resolved: dict[tuple[str, str | None], _Resolved] = {}
+
+    def names(self, channel: str = "email") -> list[str]:
+        """Return the template names of a channel (``["newsletter", "reunion"]``), sorted."""
+        folder = self.root / channel
+        if not folder.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in folder.iterdir()
+            if entry.is_dir() and _NAME.match(entry.name) and any(entry.glob("*.j2"))
+        )
+
+    def locales(self, name: str) -> list[str]:
+        """Return the locales in which email template ``name`` is complete (all three parts)."""
+        index = self._locale_index(name)
+        return sorted(locale for locale, parts in index.values() if len(parts) == len(PARTS))
+
+    def incomplete_locales(self, name: str) -> dict[str, list[str]]:
+        """Return, for each locale of ``name`` that lacks a part, the parts it lacks."""
+        return {
+            locale: [part for part in PARTS if part not in parts]
+            for locale, parts in sorted(self._locale_index(name).values())
+            if len(parts) != len(PARTS)
+        }
+
+    def render_email(
+        self, name: str, locale: str | None, context: Mapping[str, Any]
+    ) -> RenderedEmail:
+        """Render email template ``name`` in the best locale available for ``locale``.
+
+        Args:
+            name: the template's folder name under ``email/``, e.g. ``reunion``.
+            locale: the alum's BCP 47 locale, or None for the default.
+            context: the data described in this module's docstring.
+
+        Returns:
+            The subject (one line, never empty), text and HTML, and the locale used.
+
+        Raises:
+            RenderError: no locale of the template is complete, a variable is undefined or
+                ``None``, the sandbox refused an access, or the subject came out empty.
+        """
+        resolved = self._resolved.get((name, locale))
+        if resolved is None:
+            resolved = self._resolve(name, locale)
+        raw_subject = self._render(resolved.subject, locale, context)
+        subject = " ".join(raw_subject.split()).translate(_CONTROLS)
+        if not subject:
+            raise RenderError(
+                template=resolved.subject.name or name,
+                locale=locale,
+                variable=None,
+                message="the subject is empty after rendering; give it text that is always shown",
+            )
+        return RenderedEmail(
+            subject=subject,
+            text=self._render(resolved.text, locale, context),
+            html=self._render(resolved.html, locale, context),
+            locale=resolved.locale,
+        )
+
+    def _locale_index(self, name: str) -> dict[str, tuple[str, frozenset[str]]]:
+        index = self._index.get(name)
+        if index is not None:
+            return index
+        if not _NAME.match(name):
+            raise RenderError(
+                template=f"email/{name}",
+                locale=None,
+                variable=None,
+                message="a template name is lower-case letters, digits, '-' and '_' only",
+            )
+        found: dict[str, tuple[str, set[str]]] = {}
+        folder = self.root / "email" / name
+        if folder.is_dir():
+            for entry in sorted(folder.iterdir()):
+                match = _FILE.match(entry.name)
+                if match and entry.is_file():
+                    entry_parts = found.setdefault(
+                        match["locale"].lower(), (match["locale"], set())
+                    )[1]
+                    entry_parts.add(match["part"])
+        index = {key: (spelt, frozenset(parts)) for key, (spelt, parts) in found.items()}
+        with self._lock:
+            self._index[name] = index
+        return index
+
+    def _resolve(self, name: str, locale: str | None) -> _Resolved:
+        index = self._locale_index(name)
+        if not index:
+            known = ", ".join(self.names()) or "none"
+            raise RenderError(
+                template=f"email/{name}",
+                locale=locale,
+                variable=None,
+                message=(
+                    f"no such email template under {self.root} (templates found: {known}); "
+                    f"create email/{name}/{self.default_locale}.{{subject,txt,html}}.j2"
+                ),
+            )
+        candidates = locale_candidates(locale, self.default_locale)
+        for candidate in candidates:
+            entry = index.get(candidate.lower())
+            if entry is None or len(entry[1]) != len(PARTS):
+                continue
+            spelt = entry[0]
+            prefix = f"email/{name}/{spelt}"
+            resolved = _Resolved(
+                locale=spelt,
+                subject=self._load(self._text_env, f"{prefix}.subject.j2", locale),
+                text=self._load(self._text_env, f"{prefix}.txt.j2", locale),
+                html=self._load(self._html_env, f"{prefix}.html.j2", locale),
+            )
+            with self._lock:
+                self._resolved[(name, locale)] = resolved
+            return resolved
+        raise RenderError(
+            template=f"email/{name}",
+            locale=locale,
+            variable=None,
+            message=(
+                f"no complete locale among {', '.join(candidates)} (each needs .subject.j2, "
+                f".txt.j2 and .html.j2); add the missing files for {self.default_locale}"
+            ),
+        )
+
+    def _load(
+        self, env: ImmutableSandboxedEnvironment, template: str, locale: str | None
+    ) -> Template:
+        try:
+            return env.get_template(template)
+        except TemplateSyntaxError as exc:
+            raise RenderError(
+                template=template,
+                locale=locale,
+                variable=None,
+                message=f"syntax error on line {exc.lineno}: {exc.message}; correct the template",
+            ) from None
+        except TemplateNotFound:
+            raise RenderError(
+                template=template,
+                locale=locale,
+                variable=None,
+                message="the file disappeared after the store listed it; restore it",
+            ) from None
+
+    def _render(self, template: Template, locale: str | None, context: Mapping[str, Any]) -> str:
+        try:
+            return template.render(context)
+        except Exception as exc:  # everything a template raises is a template problem
+            _raise_render_error(template, locale, context, exc)
+
+
+def _raise_render_error(
+    template: Template, locale: str | None, context: Mapping[str, Any], exc: Exception
+) -> NoReturn:
+    name = template.name or "<template>"
+    line_number = _template_line(template, exc.__traceback__)
+    line = _source_line(template, line_number)
+    where = f" (line {line_number})" if line_number else ""
+    variable: str | None = None
+    if isinstance(exc, SecurityError):
+        message = (
+            f"the sandbox refused it{where}: {exc}; templates may only read the context's data"
+        )
+    elif isinstance(exc, _PrintedNone):
+        variable = _none_path_on_line(line, context)
+        shown = variable or "a value"
+        message = (
+            f"{shown} is None and would print as 'None'{where}; "
+            f"wrap it in {{% if {variable or '...'} %}} or give a default: "
+            f"{{{{ {variable or '...'} or '' }}}}"
+        )
+    elif isinstance(exc, UndefinedError):
+        variable, message = _undefined_variable(str(exc), line)
+        if variable is None:
+            message = f"{message}{where}; add it to the context or remove it from the template"
+    elif isinstance(exc, TemplateError):
+        message = f"{exc}{where}; correct the template"
+    else:
+        message = f"{type(exc).__name__}: {exc}{where}; correct the template or its data"
+    raise RenderError(template=name, locale=locale, variable=variable, message=message) from exc
+
+
+def _undefined_variable(text: str, line: str | None) -> tuple[str | None, str]:
+    """Return (variable, message) for a StrictUndefined error message, best effort."""
+    found = _UNDEFINED_NAME.match(text)
+    if found:
+        variable = found["name"]
+        return variable, _undefined_message(variable)
+    found = _NO_ATTRIBUTE.match(text)
+    if not found:
+        return None, text
+    attribute = found["attr"]
+    owner = _owner_on_line(line, attribute)
+    if found["owner"] == "None" and owner:
+        return owner, (
+            f"variable '{owner}' is None, so it has no attribute '{attribute}'; "
+            f"guard it with {{% if {owner} %}}"
+        )
+    variable = f"{owner}.{attribute}" if owner else attribute
+    return variable, _undefined_message(variable)
+
+
+def _undefined_message(variable: str) -> str:
+    return (
+        f"variable '{variable}' is undefined; add it to the context or remove it from the template"
+    )
+
+
+def _owner_on_line(line: str | None, attribute: str) -> str | None:
+    """Return the dotted path that ``.attribute`` (or ``['attribute']``) hangs off on ``line``."""
+    if line is None:
+        return None
+    quoted = re.escape(attribute)
+    pattern = rf"({_DOTTED})\s*(?:\.\s*{quoted}\b|\[\s*['\"]{quoted}['\"]\s*\])"
+    found = re.search(pattern, line)
+    return found.group(1) if found else None
+
+
+def _none_path_on_line(line: str | None, context: Mapping[str, Any]) -> str | None:
+    """Return the first dotted path on ``line`` whose value in ``context`` is None."""
+    if line is None:
+        return None
+    for path in _PATH_ON_LINE.findall(line):
+        value: Any = context
+        for part in path.split("."):
+            if isinstance(value, Mapping) and part in value:
+                value = value[part]
+            elif not isinstance(value, Mapping) and hasattr(value, part):
+                value = getattr(value, part)
+            else:
+                break
+        else:
+            if value is None:
+                return str(path)
+    return None
+
+
+def _template_line(template: Template, tb: TracebackType | None) -> int | None:
+    """Return the template line the exception came from (Jinja rewrites tracebacks to it)."""
+    line = None
+    while tb is not None:
+        if template.filename and tb.tb_frame.f_code.co_filename == template.filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _source_line(template: Template, line_number: int | None) -> str | None:
+    if not line_number or not template.filename:
+        return None
+    try:
+        lines = Path(template.filename).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    return lines[line_number - 1] if 0 < line_number <= len(lines) else None
+
+
+def preflight(
+    store: TemplateStore,
+    name: str,
+    recipients: Iterable[tuple[str, str | None, Mapping[str, Any]]],
+    *,
+    max_errors: int = 20,
+    require_unsubscribe: bool = True,
+) -> int:
+    """Render email ``name`` for every recipient, sending nothing, and report every problem.
+
+    All recipients are rendered even after failures, so one run shows every distinct problem.
+    The template itself is checked first: its default locale must have all three parts, and no
+    locale may be half-made (it would silently fall back to another language).
+
+    Args:
+        store: the templates.
+        name: the email template, e.g. ``reunion``.
+        recipients: (ref, locale, context) per recipient; ref names the recipient in errors
+            (an external id or Delivery id, not an address).
+        max_errors: at most this many failures are listed (all are counted).
+        require_unsubscribe: also fail a recipient whose text or HTML does not show their
+            ``links.unsubscribe`` URL (every marketing email must).
+
+    Returns:
+        The number of recipients rendered.
+
+    Raises:
+        PreflightError: any template or recipient problem; nothing should be sent.
+    """
+    if max_errors < 1:
+        raise ValueError(f"max_errors must be at least 1, not {max_errors}")
+    template_failures = _template_problems(store, name)
+    if not store.locales(name):
+        raise PreflightError(template_failures)
+    first_of_problem: dict[tuple[str, str | None, str], int] = {}
+    kept: dict[int, tuple[str, RenderError]] = {}
+    repeats: list[int] = []
+    failed = checked = 0
+    for index, (ref, locale, context) in enumerate(recipients):
+        checked += 1
+        try:
+            email = store.render_email(name, locale, context)
+            if require_unsubscribe:
+                _check_unsubscribe(email, name, locale, context)
+        except RenderError as error:
+            failed += 1
+            key = (error.template, error.variable, error.message)
+            if key not in first_of_problem:
+                first_of_problem[key] = index
+                kept[index] = (ref, error)
+            elif len(repeats) < max_errors:
+                repeats.append(index)
+                kept[index] = (ref, error)
+    if template_failures or failed:
+        # Every distinct problem first, then repeats of them, within max_errors.
+        firsts = sorted(first_of_problem.values())
+        chosen = firsts[: max(max_errors - len(template_failures), 0)]
+        chosen += repeats[: max(max_errors - len(template_failures) - len(chosen), 0)]
+        failures = template_failures + [kept[index] for index in sorted(chosen)]
+        raise PreflightError(failures[:max_errors], failed=failed, checked=checked)
+    return checked
+
+
+def _template_problems(store: TemplateStore, name: str) -> list[tuple[str, RenderError]]:
+    problems: list[tuple[str, RenderError]] = []
+    try:
+        missing_parts = store.incomplete_locales(name)
+        complete = store.locales(name)
+    except RenderError as error:
+        return [(TEMPLATE_REF, error)]
+    default = store.default_locale
+    if not complete and not missing_parts:
+        message = (
+            f"no such email template under {store.root}; "
+            f"create email/{name}/{default}.{{subject,txt,html}}.j2"
+        )
+        return [(TEMPLATE_REF, RenderError(f"email/{name}", None, None, message))]
+    if default.lower() not in {locale.lower() for locale in complete}:
+        lacking = next(
+            (parts for locale, parts in missing_parts.items() if locale.lower() == default.lower()),
+            list(PARTS),
+        )
+        for part in lacking:
+            message = (
+                f"the file is missing; every alum whose locale has no template falls back to "
+                f"{default}, so create it"
+            )
+            template = f"email/{name}/{default}.{part}.j2"
+            problems.append((TEMPLATE_REF, RenderError(template, None, None, message)))
+    for locale, lacking in missing_parts.items():
+        if locale.lower() == default.lower():
+            continue
+        present = ", ".join(part for part in PARTS if part not in lacking)
+        for part in lacking:
+            message = (
+                f"the file is missing while {locale} has {present}; alumni in {locale} would get "
+                f"another language: create it or remove the other {locale} files"
+            )
+            problems.append(
+                (
+                    TEMPLATE_REF,
+                    RenderError(f"email/{name}/{locale}.{part}.j2", locale, None, message),
+                )
+            )
+    return problems
+
+
+def _check_unsubscribe(
+    email: RenderedEmail, name: str, locale: str | None, context: Mapping[str, Any]
+) -> None:
+    links = context.get("links")
+    if isinstance(links, Mapping):
+        url = links.get("unsubscribe")
+    else:
+        url = getattr(links, "unsubscribe", None)
+    prefix = f"email/{name}/{email.locale}"
+    if not url:
+        raise RenderError(
+            template=prefix,
+            locale=locale,
+            variable="links.unsubscribe",
+            message="the context has no unsubscribe link; the campaign must provide one",
+        )
+    for part, body, shown in (("html", email.html, str(escape(url))), ("txt", email.text, url)):
+        if shown not in body:
+            raise RenderError(
+                template=f"{prefix}.{part}.j2",
+                locale=locale,
+                variable="links.unsubscribe",
+                message=(
+                    "the message does not show the unsubscribe link; "
+                    "add {{ links.unsubscribe }} where readers can see it"
+                ),
+            )

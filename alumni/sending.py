@@ -1,0 +1,203 @@
+"""Turn claimed deliveries into messages and hand them to a mail transport.
+
+Per campaign, everything constant is prepared once (``CampaignKit``: the class's numbers, the
+MIME skeleton, the templates); per recipient only the template render and the MIME assembly run.
+Results go to the outbox through a ``ReceiptBuffer`` as the server answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from alumni import outbox
+from alumni.mime import DkimKey, MessageSkeleton, Sender, verp_address
+from alumni.models import Alumnus, table_of
+from alumni.rendering import TemplateStore, preflight
+from alumni.settings import Settings
+from alumni.signing import make_token
+from connectors.mail import MailTransport, OutgoingMail, Receipt
+
+MILESTONES = (5, 10, 15, 20, 25, 30, 40, 50)
+UNSUBSCRIBE = "unsubscribe"
+_A = table_of(Alumnus)
+
+
+def next_milestone(years_since: int) -> int | None:
+    """The reunion milestone this year or next: 10 for a class 7 years out, None after 50."""
+    return next((m for m in MILESTONES if m >= years_since), None)
+
+
+def cohort_numbers(connection: Connection, class_year: int, *, now: datetime) -> dict[str, Any]:
+    """The class's own numbers that templates show."""
+    living = _A.c.status.not_in(("deceased", "erased"))
+    classmates, countries = connection.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.distinct(_A.c.country))).where(
+            _A.c.class_year == class_year, living
+        )
+    ).one()
+    years_since = now.year - class_year
+    milestone = next_milestone(years_since)
+    return {
+        "year": class_year,
+        "classmates": classmates,
+        "years_since": years_since,
+        "next_milestone": milestone,
+        "next_milestone_year": class_year + milestone if milestone else None,
+        "countries": countries,
+    }
+
+
+@dataclass
+class CampaignKit:
+    """What one campaign's messages share, built once per run."""
+
+    campaign_id: int
+    template: str
+    store: TemplateStore
+    skeleton: MessageSkeleton
+    shared: dict[str, Any]  # cohort, campaign, office
+    key: bytes
+    base_url: str
+    sender: Sender
+    bounce_local: str
+    domain: str
+
+    @classmethod
+    def build(
+        cls, connection: Connection, campaign: Any, *, settings: Settings, now: datetime
+    ) -> CampaignKit:
+        name, address = parseaddr(settings.sender)
+        if "@" not in address:
+            raise ValueError(
+                f"ALUMNI_FROM={settings.sender!r} has no address; write 'Office <a@school.edu>'"
+            )
+        local, domain = address.rsplit("@", 1)
+        sender = Sender(address=address, name=name)
+        dkim = None
+        if settings.dkim_selector and settings.dkim_key_file:
+            dkim = DkimKey(
+                selector=settings.dkim_selector,
+                domain=settings.dkim_domain or domain,
+                private_key_pem=settings.dkim_key_file.read_bytes(),
+            )
+        list_id = f"class-{campaign.class_year}.{domain}"
+        skeleton = MessageSkeleton(
+            sender=sender, list_id=list_id, list_name=f"Class of {campaign.class_year}", dkim=dkim
+        )
+        shared = {
+            "cohort": cohort_numbers(connection, campaign.class_year, now=now),
+            "campaign": {"name": campaign.name},
+            "office": {
+                "name": settings.office_name,
+                "email": address,
+                "postal_address": settings.postal_address,
+            },
+        }
+        return cls(
+            campaign_id=campaign.id,
+            template=campaign.template,
+            store=TemplateStore(settings.templates_dir),
+            skeleton=skeleton,
+            shared=shared,
+            key=settings.signing_key(),
+            base_url=settings.base_url.rstrip("/"),
+            sender=sender,
+            bounce_local=f"{local.split('+')[0]}-bounces",
+            domain=domain,
+        )
+
+    def unsubscribe_url(self, delivery_id: int) -> str:
+        token = make_token(self.key, UNSUBSCRIBE, str(delivery_id))
+        return f"{self.base_url}/unsubscribe/{token}"
+
+    def context(self, row: outbox.Claimed) -> dict[str, Any]:
+        """The template context of one recipient (see ``alumni.rendering``)."""
+        return {
+            **self.shared,
+            "alum": {
+                "first_name": row.first_name,
+                "last_name": row.last_name,
+                "class_year": row.class_year,
+                "programme": row.programme,
+                "city": row.city,
+                "country": row.country,
+            },
+            "links": {"unsubscribe": self.unsubscribe_url(row.delivery_id), "preferences": None},
+        }
+
+    def compose(self, row: outbox.Claimed, *, now: datetime) -> OutgoingMail:
+        """Render and assemble one recipient's message."""
+        context = self.context(row)
+        email = self.store.render_email(self.template, row.locale, context)
+        token = make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
+        data = self.skeleton.build(
+            to_address=row.address,
+            to_name=f"{row.first_name} {row.last_name}".strip(),
+            subject=email.subject,
+            text=email.text,
+            html=email.html,
+            message_id=row.message_id,
+            date=now,
+            unsubscribe_url=context["links"]["unsubscribe"],
+            unsubscribe_mailto=(
+                f"mailto:{self.sender.address}?subject={quote('unsubscribe ' + token)}"
+            ),
+        )
+        return OutgoingMail(
+            key=row.delivery_id,
+            envelope_from=verp_address(self.bounce_local, self.domain, f"d{row.delivery_id}"),
+            recipient=row.address,
+            data=data,
+        )
+
+    def preflight(self, rows: Iterator[outbox.Claimed]) -> int:
+        """Render every recipient without sending; raise PreflightError naming each failure."""
+        return preflight(
+            self.store,
+            self.template,
+            ((f"delivery {r.delivery_id}", r.locale, self.context(r)) for r in rows),
+        )
+
+
+def send_claimed(
+    kit: CampaignKit,
+    rows: Sequence[outbox.Claimed],
+    *,
+    transport: MailTransport,
+    buffer: outbox.ReceiptBuffer,
+    now: datetime,
+) -> None:
+    """Compose and send claimed rows; every row ends with a result in ``buffer``.
+
+    A row that cannot be composed (an address the MIME checks refuse) fails on its own.
+    """
+    addresses = {row.delivery_id: row.address for row in rows}
+
+    def mails() -> Iterator[OutgoingMail]:
+        for row in rows:
+            try:
+                yield kit.compose(row, now=now)
+            except ValueError as exc:
+                buffer.add(outbox.Result(row.delivery_id, "permanent", reply=str(exc)))
+
+    def on_receipt(receipt: Receipt) -> None:
+        buffer.add(
+            outbox.Result(
+                receipt.key,
+                receipt.outcome.value,
+                reply=receipt.reply,
+                address=addresses.get(receipt.key),
+                enhanced_status=receipt.enhanced_status,
+            )
+        )
+
+    transport.send(mails(), on_receipt)
+    buffer.flush()

@@ -1,0 +1,158 @@
+"""Signed, purpose-scoped, optionally expiring tokens for links (unsubscribe, RSVP, forms).
+
+A token is ``<payload>.<expiry>.<mac>``: the payload in URL-safe base64, the expiry in base 36
+Unix seconds (empty when the token never expires) and an HMAC-SHA256 over the purpose and both
+fields. A delivery id gives a token of about 55 characters. The purpose is not carried in the
+token, so a token made for another purpose fails like a damaged one::
+
+    BadToken                a link that cannot be used; str() is a message for the person
+    ├── TamperedToken       damaged, truncated, for another purpose or another key
+    └── ExpiredToken        authentic but past its expiry (``payload`` still readable)
+
+Example:
+    >>> key = b"k" * 32
+    >>> token = make_token(key, "unsubscribe", "4711")
+    >>> read_token(key, "unsubscribe", token, now=datetime.now(UTC))
+    '4711'
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from datetime import UTC, datetime
+
+__all__ = ["BadToken", "ExpiredToken", "TamperedToken", "make_token", "read_token"]
+
+MIN_KEY_BYTES = 32
+_MAC_CHARS = 43  # 32 bytes of HMAC-SHA256 in unpadded base64
+_MAX_TOKEN_CHARS = 4096
+_PURPOSE_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_TOKEN_RE = re.compile(
+    rf"(?P<payload>[A-Za-z0-9_-]*)\.(?P<expiry>(?:[1-9a-z][0-9a-z]{{0,12}})?)\."
+    rf"(?P<mac>[A-Za-z0-9_-]{{{_MAC_CHARS}}})"
+)
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_DAMAGED = "this link is damaged or incomplete: copy the whole link from the email"
+
+
+class BadToken(Exception):
+    """A token that cannot be used; ``str(error)`` is a message to show the person."""
+
+
+class TamperedToken(BadToken):
+    """The token was changed, cut short, made for another purpose or signed with another key."""
+
+    def __init__(self) -> None:
+        super().__init__(_DAMAGED)
+
+
+class ExpiredToken(BadToken):
+    """An authentic token past its expiry.
+
+    ``payload`` is authentic, so a caller may still honour it where the law asks (an unsubscribe).
+    """
+
+    def __init__(self, *, payload: str, expires_at: datetime) -> None:
+        super().__init__(
+            f"this link expired on {expires_at:%Y-%m-%d at %H:%M} UTC; ask for a new one"
+        )
+        self.payload = payload
+        self.expires_at = expires_at
+
+
+def _check_key(key: bytes) -> None:
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(
+            f"the signing key has {len(key)} bytes; use at least {MIN_KEY_BYTES} random bytes "
+            "(ALUMNI_SECRET_KEY)"
+        )
+
+
+def _check_purpose(purpose: str) -> None:
+    if _PURPOSE_RE.fullmatch(purpose) is None:
+        raise ValueError(f"token purpose {purpose!r} must be 1-64 letters, digits or any of '_.:-'")
+
+
+def _seconds(moment: datetime, name: str) -> int:
+    if moment.utcoffset() is None:
+        raise ValueError(f"{name} {moment.isoformat()} has no time zone: pass an aware datetime")
+    return int(moment.timestamp())
+
+
+def _base36(number: int) -> str:
+    digits = []
+    while number:
+        number, digit = divmod(number, 36)
+        digits.append(_DIGITS[digit])
+    return "".join(reversed(digits))
+
+
+def _mac(key: bytes, purpose: str, payload: str, expiry: str) -> str:
+    # The fields as written in the token are signed, so no other spelling of them verifies.
+    message = f"alumni-token-v1|{purpose}|{payload}|{expiry}".encode("ascii")
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def make_token(
+    key: bytes, purpose: str, payload: str, *, expires_at: datetime | None = None
+) -> str:
+    """Return a URL-safe token that carries ``payload`` for ``purpose`` until ``expires_at``.
+
+    Args:
+        key: the signing key, at least 32 bytes (``Settings.signing_key()``).
+        purpose: what the token is for, e.g. ``unsubscribe`` or ``rsvp``; checked when read.
+        payload: the text to carry, e.g. a delivery id; readable by anyone holding the link.
+        expires_at: when the token stops working (aware, kept to the second); None: never.
+
+    Raises:
+        ValueError: the key is short, the purpose malformed or ``expires_at`` naive or before 1970.
+    """
+    _check_key(key)
+    _check_purpose(purpose)
+    expiry = ""
+    if expires_at is not None:
+        seconds = _seconds(expires_at, "expires_at")
+        if seconds <= 0:
+            raise ValueError(f"expires_at {expires_at.isoformat()} is before 1970")
+        expiry = _base36(seconds)
+    encoded = base64.urlsafe_b64encode(payload.encode("utf-8")).rstrip(b"=").decode("ascii")
+    return f"{encoded}.{expiry}.{_mac(key, purpose, encoded, expiry)}"
+
+
+def read_token(key: bytes, purpose: str, token: str, *, now: datetime) -> str:
+    """Return the payload of a token made by :func:`make_token` for ``purpose``.
+
+    Args:
+        key: the key the token was made with.
+        purpose: the purpose it must have been made for.
+        token: the token as found in the link (surrounding whitespace is ignored).
+        now: the current time, aware.
+
+    Raises:
+        TamperedToken: the token is damaged, truncated, for another purpose or another key.
+        ExpiredToken: the token is authentic but ``now`` is at or past its expiry.
+        ValueError: the key is short, the purpose malformed or ``now`` naive.
+    """
+    _check_key(key)
+    _check_purpose(purpose)
+    current = _seconds(now, "now")
+    token = token.strip()
+    match = _TOKEN_RE.fullmatch(token) if len(token) <= _MAX_TOKEN_CHARS else None
+    if match is None:
+        raise TamperedToken()
+    encoded, expiry, mac = match["payload"], match["expiry"], match["mac"]
+    expected = _mac(key, purpose, encoded, expiry)
+    if not hmac.compare_digest(expected.encode("ascii"), mac.encode("ascii")):
+        raise TamperedToken()
+    try:
+        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:  # only a token made elsewhere
+        raise TamperedToken() from exc
+    if expiry and current >= int(expiry, 36):
+        raise ExpiredToken(payload=payload, expires_at=datetime.fromtimestamp(int(expiry, 36), UTC))
+    return payload

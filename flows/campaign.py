@@ -1,0 +1,171 @@
+"""The class-year email campaign: plan, preflight, then send in batches until nothing is due.
+
+Thin by design: every decision is in ``alumni/``; this file orchestrates. One task per batch of
+deliveries (a task costs tens of milliseconds; one per recipient would cap a campaign near a
+hundred messages a second). The database outbox, not Prefect's cache, is the record of what was
+sent, so the tasks cache nothing and a rerun resumes where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any, cast
+from uuid import UUID
+
+import sqlalchemy as sa
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+
+from alumni import outbox
+from alumni.audience import Budget
+from alumni.campaign_report import campaign_report
+from alumni.db import get_engine, write_transaction
+from alumni.models import Campaign, CampaignStatus, table_of, utcnow
+from alumni.rendering import PreflightError
+from alumni.sending import CampaignKit, send_claimed
+from alumni.settings import Settings, get_settings
+from connectors.mail import MailTransport
+
+_C = table_of(Campaign)
+
+
+def open_transport(settings: Settings) -> MailTransport:
+    """The SMTP server of ALUMNI_SMTP_URL, or the Maildir outbox when it is unset."""
+    if settings.smtp_url is not None:
+        from connectors.smtp import SmtpTransport
+
+        return SmtpTransport.from_url(
+            settings.smtp_url.get_secret_value(), connections=settings.smtp_connections
+        )
+    from connectors.maildir import MaildirTransport
+
+    return MaildirTransport(settings.outbox_dir)
+
+
+def _set_status(campaign_id: int, status: CampaignStatus, note: str | None = None) -> None:
+    values: dict[str, Any] = {"status": status}
+    if note is not None:
+        values["note"] = note[:2000]
+    if status is CampaignStatus.done:
+        values["finished_at"] = utcnow()
+    with write_transaction(get_engine()) as connection:
+        connection.execute(sa.update(_C).where(_C.c.id == campaign_id).values(**values))
+
+
+@task(name="plan-deliveries")
+def plan_deliveries(campaign_id: int) -> dict[str, int]:
+    """One delivery row per alum of the class, pending or skipped with its reason."""
+    settings = get_settings()
+    domain = settings.sender.rsplit("@", 1)[-1].strip("> ")
+    options = outbox.PlanOptions(
+        office_timezone=settings.office_timezone,
+        budget=Budget(limit=settings.contact_budget, days=settings.contact_budget_days),
+        require_consent=settings.require_consent,
+        message_id_domain=domain,
+    )
+    return asdict(outbox.plan(get_engine(), campaign_id, now=utcnow(), options=options))
+
+
+@task(name="preflight")
+def preflight_campaign(campaign_id: int) -> int:
+    """Render every unsent recipient; stop the campaign, sending nothing, if any fails."""
+    engine = get_engine()
+    with engine.connect() as connection:
+        campaign = outbox.load_campaign(connection, campaign_id)
+        kit = CampaignKit.build(connection, campaign, settings=get_settings(), now=utcnow())
+    try:
+        return kit.preflight(outbox.iter_unsent(engine, campaign_id))
+    except PreflightError as exc:
+        _set_status(campaign_id, CampaignStatus.stopped, f"preflight failed: {exc}")
+        raise
+
+
+@task(name="send-batch")
+def send_batch(campaign_id: int, worker: str) -> dict[str, int]:
+    """Claim one batch of due deliveries, send it, and record every answer."""
+    settings = get_settings()
+    engine = get_engine()
+    now = utcnow()
+    rows = outbox.claim(
+        engine,
+        campaign_id,
+        worker=worker,
+        limit=settings.send_batch_size,
+        now=now,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
+    )
+    if not rows:
+        return {"claimed": 0}
+    with engine.connect() as connection:
+        campaign = outbox.load_campaign(connection, campaign_id)
+        kit = CampaignKit.build(connection, campaign, settings=settings, now=now)
+    buffer = outbox.ReceiptBuffer(engine, worker=worker)
+    transport = open_transport(settings)
+    try:
+        send_claimed(kit, rows, transport=transport, buffer=buffer, now=now)
+    finally:
+        transport.close()
+        buffer.flush()
+    return {"claimed": len(rows), **buffer.counts}
+
+
+@flow(name="class-campaign")
+def class_campaign(
+    campaign_id: int, wait: bool = True, max_wait_hours: float = 36
+) -> dict[str, Any]:
+    """Send a class-year campaign: plan, preflight, then batches until nothing is due.
+
+    Args:
+        campaign_id: the campaign (``alumni campaign create`` prints it).
+        wait: wait for deliveries due later (each alum's local --send-at); when False, stop
+            after what is due now, and a later run sends the rest.
+        max_wait_hours: never wait longer than this for the next group.
+    """
+    logger = get_run_logger()
+    worker = f"flow-{uuid.uuid4().hex[:12]}"
+    planned = plan_deliveries(campaign_id)
+    logger.info("planned: %s", planned)
+    rendered = preflight_campaign(campaign_id)
+    logger.info("preflight rendered %d recipients", rendered)
+    _set_status(campaign_id, CampaignStatus.sending)
+    total = max(planned["pending"], 1)
+    progress = cast(
+        UUID, create_progress_artifact(progress=0.0, description=f"campaign {campaign_id}")
+    )
+    deadline = time.monotonic() + max_wait_hours * 3600
+    sent = 0
+    while True:
+        counts = send_batch(campaign_id, worker)
+        sent += counts.get("sent", 0)
+        update_progress_artifact(progress, progress=min(100.0, 100.0 * sent / total))
+        if counts["claimed"]:
+            continue
+        with get_engine().connect() as connection:
+            next_due = campaign_report(connection, campaign_id).next_due
+        if next_due is None or not wait:
+            break
+        pause = (next_due - utcnow()).total_seconds()
+        if time.monotonic() + pause > deadline:
+            logger.warning("next group is due at %s, past max_wait_hours: stopping", next_due)
+            break
+        logger.info("next group due at %s; waiting %.0f s", next_due, pause)
+        time.sleep(max(pause, 0.5))
+    with get_engine().connect() as connection:
+        report = campaign_report(connection, campaign_id)
+    if report.next_due is None and report.outcomes.get("pending", 0) == 0:
+        _set_status(campaign_id, CampaignStatus.done)
+        report.status = CampaignStatus.done
+    create_markdown_artifact(markdown=report.markdown(), key=f"campaign-{campaign_id}-report")
+    create_table_artifact(
+        table=[{"outcome": k, "alumni": v} for k, v in sorted(report.outcomes.items())],
+        key=f"campaign-{campaign_id}-outcomes",
+    )
+    return report.as_dict()
