@@ -298,3 +298,13 @@ def test_cli_import_exits_non_zero_on_bad_rows(sqlite_url: str, tmp_path: Path) 
     )
     assert bad.exit_code == 1
     assert "row 2, column class_year" in bad.output and "nothing was written" in bad.output
+
+
+def test_rows_checked_in_other_processes_import_the_same(sqlite_url: str, tmp_path: Path) -> None:
+    engine = engine_for(sqlite_url)
+    bad = dict(ROWS[0], external_id="S009", timezone="Nowhere/Land")
+    path = write_csv(tmp_path / "p.csv", [*ROWS, bad])
+    result = import_csv(engine, path, today=TODAY, batch_size=1, workers=2, skip_invalid=True)
+    assert (result.created, result.rejected_rows) == (3, 1)
+    assert [(p.row, p.column) for p in result.problems] == [(5, "timezone")]
+    assert contacts(engine, "S002")[1][1] == "+5511912345678"
