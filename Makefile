@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
+# Independent peers the tests talk to: ical.js (calendar parser) and Bluesky's local PDS.
+NODE_PEERS := $(patsubst %/package.json,%/node_modules/.installed,$(wildcard tests/*/package.json))
 
 .PHONY: demo test lint bench clean
 
@@ -12,6 +14,10 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+%/node_modules/.installed: %/package.json %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 demo: $(VENV)/.installed
@@ -22,11 +28,12 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint
+test: lint $(NODE_PEERS)
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
 	$(PY) bench/import.py
+	$(PY) bench/campaign.py
 
 clean:
 	rm -rf $(VENV) .prefect outbox alumni.db alumni.db-wal alumni.db-shm .alumni-secret

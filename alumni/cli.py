@@ -219,6 +219,65 @@ def erase(
     out.print(f"erased {ref}: {report}", highlight=False)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the public web app that email links point to (unsubscribe; ALUMNI_BASE_URL)."""
+    from alumni import web
+
+    _ready_engine()
+    web.serve(host, port)
+
+
+@app.command()
+def demo(
+    alumni: Annotated[int, typer.Option(min=100, help="Size of the sample population.")] = 3000,
+) -> None:
+    """Seed a sample population and send one class's reunion invitation to the Maildir outbox."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    settings.signing_key()
+    seed(alumni=alumni, seed=1, csv=None)
+    out.print()
+    report_classes(format=Format.table, class_year=None)
+    year = date.today().year - 10
+    engine = get_engine()
+    from alumni import campaigns
+
+    existing = [c for c in campaigns.listing(engine) if c.class_year == year]
+    campaign_id = (
+        existing[-1].id
+        if existing
+        else campaigns.create(
+            engine,
+            name=f"Class of {year}: 10-year reunion",
+            class_years=[year],
+            template="reunion",
+            templates=settings.templates_dir,
+        )[0][0]
+    )
+    out.print(
+        f"\nrunning campaign {campaign_id} for the class of {year} "
+        "(Prefect flow, temporary server)...",
+        highlight=False,
+    )
+    campaign_run(campaign_id=campaign_id, wait=False)
+    if settings.smtp_url is None:
+        folder = settings.outbox_dir.resolve() / "new"
+        out.print(
+            f"\nmessages are in the Maildir {folder}: open them with any mail client, "
+            f"or `alumni campaign preview {campaign_id}`.",
+            highlight=False,
+        )
+    out.print(
+        "Alumni whose local time is night get theirs at 08:00 their time: run "
+        f"`alumni campaign run {campaign_id}` again later to send them.",
+        highlight=False,
+    )
+
+
 @campaign_app.command("create")
 def campaign_create(
     name: Annotated[str, typer.Option(help="What the officers call it.")],
@@ -357,3 +416,7 @@ def _print_campaign(report: dict[str, object]) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

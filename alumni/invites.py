@@ -5,8 +5,9 @@ VTIMEZONE built from RRULE rules derived from the tz database, covering the even
 one year either side. We do not use icalendar's ``add_missing_timezones()``: its VTIMEZONE lists
 past onsets as comma-separated RDATEs, which ical.js and vobject read one hour off. Plain UTC
 times would also parse alike everywhere, but a zoned time keeps what an in-person event means
-("19:00 in London") and lets clients show the event's zone; tests/test_invites.py checks that
-icalendar, vobject and ical.js read the same UTC instants from what we write.
+("19:00 in London") and lets clients show the event's zone. The one exception is a time in the
+hour a clock change repeats, which is written in UTC (see ``_wall_or_utc``).
+tests/test_invites.py checks that icalendar, vobject and ical.js read the same UTC instants.
 
 Errors::
 
@@ -20,6 +21,7 @@ import dataclasses
 import email
 import email.message
 import email.policy
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -123,7 +125,6 @@ def build_invite(
     cal.add_component(
         _vtimezone(
             event.tz,
-            zone,
             first=date(starts_local.year - 1, 1, 1),
             last=date(ends_local.year + 2, 1, 1),
         )
@@ -192,7 +193,7 @@ def parse_reply(data: bytes) -> Reply:
             f"the calendar has METHOD:{method or '(none)'}, not REPLY: it is not an answer to "
             "an invite; treat it as an ordinary message"
         )
-    vevents = [c for c in cal.walk("VEVENT")]
+    vevents = cal.walk("VEVENT")
     if not vevents:
         raise InviteError("the REPLY has no VEVENT, so it answers no event")
     vevent = vevents[0]
@@ -226,14 +227,14 @@ def parse_reply(data: bytes) -> Reply:
         sequence = int(vevent.get("sequence", 0))
     except (TypeError, ValueError):
         raise InviteError(
-            f"{where} has SEQUENCE {vevent.get('sequence')!r}, not a number"
+            f"{where} has SEQUENCE {str(vevent.get('sequence'))!r}, not a number"
         ) from None
     return Reply(
         uid=uid,
         sequence=sequence,
         attendee_email=next(iter(addresses)),
         partstat=partstat,
-        dtstamp=_utc(stamp.dt, where),
+        dtstamp=_utc(stamp, where),
         comment=_comment(vevent.get("comment")),
     )
 
@@ -363,12 +364,22 @@ def _reply_address(attendee: object, where: str) -> str:
     return value.lower()
 
 
-def _utc(value: object, where: str) -> datetime:
-    if isinstance(value, datetime):
-        # A floating DTSTAMP breaks RFC 5545; UTC is what the client meant.
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC)
-    raise InviteError(f"{where}: DTSTAMP {value!r} is not a date-time")
+def _utc(stamp: Any, where: str) -> datetime:
+    try:
+        value = stamp.dt
+    except (AttributeError, ValueError):
+        value = None
+    if not isinstance(value, datetime):
+        raise InviteError(f"{where}: DTSTAMP {str(stamp)!r} is not a date-time")
+    if value.tzinfo is None:
+        # RFC 5545 wants DTSTAMP in UTC; honour a TZID a client added, else read it as UTC.
+        tzid = str(getattr(stamp, "params", {}).get("TZID", ""))
+        try:
+            zone: tzinfo = ZoneInfo(tzid) if tzid else UTC
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = UTC
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
 
 
 def _comment(value: object) -> str | None:
@@ -445,8 +456,15 @@ def _byday(local: datetime) -> set[str]:
     return days
 
 
-def _vtimezone(tzid: str, zone: tzinfo, *, first: date, last: date) -> Timezone:
-    """A VTIMEZONE for ``first`` to ``last``: one observance per yearly rule, with RRULE+UNTIL."""
+class _Rule(NamedTuple):
+    onsets: tuple[_Onset, ...]  # one a year, same month, weekday rule and wall-clock time
+    byday: str | None  # the RRULE's BYDAY when there are several onsets
+
+
+@functools.lru_cache(maxsize=64)
+def _rules(tzid: str, first: date, last: date) -> tuple[_Onset, tuple[_Rule, ...]]:
+    """The state at ``first`` and the yearly rules until ``last``; cached as it takes ~10 ms."""
+    zone = ZoneInfo(tzid)
     start = datetime.combine(first, datetime.min.time(), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(last, datetime.min.time(), tzinfo=zone).astimezone(UTC)
     # Each group is (onsets, BYDAY values that fit them all); a rule change opens a new group.
@@ -461,34 +479,38 @@ def _vtimezone(tzid: str, zone: tzinfo, *, first: date, last: date) -> Timezone:
                 break
         else:
             groups.append(([onset], _byday(onset.local)))
+    offset, name, daylight = _state(zone, start)
+    initial = _Onset(start, offset, offset, name, daylight)
+    rules = tuple(
+        # A positive ordinal (2SU) where it fits every year, else the last weekday (-1SU).
+        _Rule(tuple(onsets), min(days, key=lambda d: (d.startswith("-"), d)))
+        if len(onsets) > 1
+        else _Rule(tuple(onsets), None)
+        for onsets, days in groups
+    )
+    return initial, rules
 
+
+def _vtimezone(tzid: str, *, first: date, last: date) -> Timezone:
+    """A VTIMEZONE for ``first`` to ``last``: one observance per yearly rule, with RRULE+UNTIL."""
+    initial, rules = _rules(tzid, first, last)
     vtimezone = Timezone()
     vtimezone.add("tzid", tzid)
-    offset, name, daylight = _state(zone, start)
-    # The offset in force at the start of the span, so no time in it falls before every onset.
-    initial = TimezoneDaylight() if daylight else TimezoneStandard()
-    initial.add("dtstart", (start + offset).replace(tzinfo=None))
-    initial.add("tzoffsetfrom", offset)
-    initial.add("tzoffsetto", offset)
-    initial.add("tzname", name)
-    vtimezone.add_component(initial)
-    for onsets, days in groups:
-        head = onsets[0]
+    # First the offset in force at the start of the span, so no time in it precedes every onset.
+    for head, rule in [(initial, None), *((r.onsets[0], r) for r in rules)]:
         observance = TimezoneDaylight() if head.daylight else TimezoneStandard()
         observance.add("dtstart", head.local)
         observance.add("tzoffsetfrom", head.offset_from)
         observance.add("tzoffsetto", head.offset_to)
         observance.add("tzname", head.name)
-        if len(onsets) > 1:
-            # A positive ordinal (2SU) where it fits every year, else the last weekday (-1SU).
-            byday = min(days, key=lambda d: (d.startswith("-"), d))
+        if rule is not None and rule.byday is not None:
             observance.add(
                 "rrule",
                 {
                     "freq": "YEARLY",
                     "bymonth": head.local.month,
-                    "byday": byday,
-                    "until": onsets[-1].at,
+                    "byday": rule.byday,
+                    "until": rule.onsets[-1].at,
                 },
             )
         vtimezone.add_component(observance)

@@ -92,9 +92,16 @@ class Claimed:
     attempts: int
 
 
-def load_campaign(connection: Connection, campaign_id: int) -> Any:
-    """Return the campaign row, or raise LookupError naming the id."""
-    row = connection.execute(sa.select(_C).where(_C.c.id == campaign_id)).first()
+def load_campaign(connection: Connection, campaign_id: int, *, lock: bool = False) -> Any:
+    """Return the campaign row, or raise LookupError naming the id.
+
+    With ``lock``, hold the row until the transaction ends (PostgreSQL; SQLite's
+    ``BEGIN IMMEDIATE`` already serialises writers), so two runs cannot plan at once.
+    """
+    query = sa.select(_C).where(_C.c.id == campaign_id)
+    if lock and connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = connection.execute(query).first()
     if row is None:
         raise LookupError(f"no campaign with id {campaign_id}; `alumni campaign list` shows them")
     return row
@@ -103,7 +110,7 @@ def load_campaign(connection: Connection, campaign_id: int) -> Any:
 def plan(engine: Engine, campaign_id: int, *, now: datetime, options: PlanOptions) -> PlanSummary:
     """Write the campaign's delivery rows (see the module docstring). Safe to run again."""
     with write_transaction(engine) as connection:
-        campaign = load_campaign(connection, campaign_id)
+        campaign = load_campaign(connection, campaign_id, lock=True)
         if campaign.status == CampaignStatus.stopped:
             raise RuntimeError(f"campaign {campaign_id} was stopped: {campaign.note}")
         send_at = parse_send_at(campaign.send_at)
@@ -178,9 +185,7 @@ def plan(engine: Engine, campaign_id: int, *, now: datetime, options: PlanOption
                 sa.select(_D.c.status, sa.func.count())
                 .where(_D.c.campaign_id == campaign_id)
                 .group_by(_D.c.status)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     return PlanSummary(
         campaign_id=campaign_id,
@@ -245,9 +250,7 @@ def _members(
                     ),
                 )
                 .group_by(_D.c.alumnus_id)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         blocked = suppressed_scopes(connection, [("email", e) for e in emails.values()])
         for person in chunk:
@@ -375,7 +378,14 @@ class Result:
     enhanced_status: str | None = None
 
 
-def record(engine: Engine, results: Sequence[Result], *, now: datetime, worker: str) -> None:
+def record(
+    engine: Engine,
+    results: Sequence[Result],
+    *,
+    now: datetime,
+    worker: str,
+    retry_delays: Sequence[timedelta] = RETRY_DELAYS,
+) -> None:
     """Write results: sent rows at once; transient ones back to pending; permanent ones failed.
 
     A 5.1.1 (no such mailbox) suppresses the address and marks the contact invalid.
@@ -398,9 +408,7 @@ def record(engine: Engine, results: Sequence[Result], *, now: datetime, worker: 
                     sa.select(_D.c.id, _D.c.attempts).where(
                         _D.c.id.in_([r.delivery_id for r in transient])
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             for r in transient:
                 tries = attempts.get(r.delivery_id, MAX_ATTEMPTS)
@@ -416,7 +424,7 @@ def record(engine: Engine, results: Sequence[Result], *, now: datetime, worker: 
                         status=DeliveryStatus.failed if give_up else DeliveryStatus.pending,
                         due_at=None
                         if give_up
-                        else now + RETRY_DELAYS[min(tries, len(RETRY_DELAYS)) - 1],
+                        else now + retry_delays[min(tries, len(retry_delays)) - 1],
                         error=r.reply[:1000],
                     )
                 )
@@ -455,8 +463,10 @@ class ReceiptBuffer:
         worker: str,
         flush_every: int = 25,
         clock: Callable[[], datetime] = utcnow,
+        retry_delays: Sequence[timedelta] = RETRY_DELAYS,
     ) -> None:
         self.engine = engine
+        self.retry_delays = retry_delays
         self.worker = worker
         self.flush_every = flush_every
         self._clock = clock
@@ -477,7 +487,13 @@ class ReceiptBuffer:
 
     def _flush_locked(self) -> None:
         batch, self._pending = self._pending, []
-        record(self.engine, batch, now=self._clock(), worker=self.worker)
+        record(
+            self.engine,
+            batch,
+            now=self._clock(),
+            worker=self.worker,
+            retry_delays=self.retry_delays,
+        )
 
 
 def release(engine: Engine, delivery_ids: Iterable[int], *, worker: str) -> None:

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
         description="Skip alumni with no recorded consent for a purpose (not only refusals).",
     )
     send_batch_size: int = Field(default=500, ge=1, description="Deliveries per send task.")
+    retry_delays_seconds: list[int] = Field(
+        default=[60, 300, 1800, 7200],
+        description="Waits before retrying a temporarily refused message (JSON list).",
+    )
     claim_lease_seconds: int = Field(
         default=300, ge=1, description="A claim older than this is taken as crashed and retried."
     )

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import engine_for, write_transaction
 from alumni.models import ContactKind, Delivery, table_of, utcnow
+from alumni.sending import UNSUBSCRIBE
 from alumni.settings import Settings, get_settings
 from alumni.signing import BadToken, TamperedToken, read_token
 from alumni.suppression import suppress
@@ -32,7 +33,6 @@ __all__ = ["SECURITY_HEADERS", "create_app", "make_server", "serve"]
 
 log = logging.getLogger(__name__)
 
-UNSUBSCRIBE = "unsubscribe"  # the token purpose, as in alumni.sending
 UNSUBSCRIBE_SCOPES = ("news", "events")
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",

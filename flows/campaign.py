@@ -107,7 +107,11 @@ def send_batch(campaign_id: int, worker: str) -> dict[str, int]:
     with engine.connect() as connection:
         campaign = outbox.load_campaign(connection, campaign_id)
         kit = CampaignKit.build(connection, campaign, settings=settings, now=now)
-    buffer = outbox.ReceiptBuffer(engine, worker=worker)
+    buffer = outbox.ReceiptBuffer(
+        engine,
+        worker=worker,
+        retry_delays=[timedelta(seconds=s) for s in settings.retry_delays_seconds],
+    )
     transport = open_transport(settings)
     try:
         send_claimed(kit, rows, transport=transport, buffer=buffer, now=now)

@@ -29,6 +29,8 @@ from alumni.db import engine_for, upgrade
 from alumni.settings import get_settings
 from tests.pg_server import PostgresServer, start_postgres
 
+pytest_plugins = ["tests.smtp_server"]
+
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer | None]:

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import email
 import ipaddress
-import socket
 import ssl
 import threading
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,19 +20,13 @@ from cryptography.x509.oid import NameOID
 
 from connectors.mail import Outcome, OutgoingMail, Receipt
 from connectors.smtp import LOST_AFTER_DATA, SmtpConnectError, SmtpTransport
+from tests.smtp_server import Recorder, Serve, free_port
 
 # Test passwords with characters a URL must escape; smtplib's own login takes only ASCII.
 PASSWORD = "p@ss:w%rd/é"
 PASSWORD_IN_URL = "p%40ss%3Aw%25rd%2F%C3%A9"
 ASCII_PASSWORD = "p@ss:w%rd"
 ASCII_PASSWORD_IN_URL = "p%40ss%3Aw%25rd"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def make_mail(key: int, recipient: str | None = None) -> OutgoingMail:
@@ -62,94 +50,6 @@ def make_mail(key: int, recipient: str | None = None) -> OutgoingMail:
     return OutgoingMail(key, f"officer+b-{key}@alumni.test", recipient, data)
 
 
-@dataclass(frozen=True)
-class Received:
-    peer: Any
-    mail_from: str
-    rcpt_tos: tuple[str, ...]
-    mail_options: tuple[str, ...]
-    content: bytes
-    login: bytes | None
-    tls: bool
-
-
-class Recorder:
-    """An aiosmtpd handler that keeps what it accepts and can refuse or drop on cue."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.peers: set[Any] = set()
-        self.quits = 0
-        self.rcpt_replies: dict[str, str] = {}
-        self.data_replies: dict[str, str] = {}
-        # (recipient, "rcpt" or "data") -> how many more times to drop the connection there
-        self.drops: Counter[tuple[str, str]] = Counter()
-        self.closing: Counter[str] = Counter()  # recipient -> how many more 421s at RCPT
-        self.hold_until_connections = 0  # hold each MAIL until this many connections sent one
-        self._enough: asyncio.Event | None = None
-
-    async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
-    ) -> str:
-        self.peers.add(session.peer)
-        if self.hold_until_connections:
-            if self._enough is None:
-                self._enough = asyncio.Event()
-            if len(self.peers) >= self.hold_until_connections:
-                self._enough.set()
-            try:
-                # Well under the client's timeout, so a lone connection is not mistaken for
-                # a dead one and reopened.
-                await asyncio.wait_for(self._enough.wait(), 2)
-            except TimeoutError:
-                self._enough.set()  # hold no further messages: the test will fail on its count
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return "250 OK"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if self.drops[address, "rcpt"] > 0:
-            self.drops[address, "rcpt"] -= 1
-            server.transport.close()
-            return "250 OK"  # never reaches the client
-        if self.closing[address] > 0:
-            self.closing[address] -= 1
-            return "421 4.3.2 Service shutting down"
-        if address in self.rcpt_replies:
-            return self.rcpt_replies[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        recipient = envelope.rcpt_tos[0]
-        if recipient in self.data_replies:
-            return self.data_replies[recipient]
-        self.received.append(
-            Received(
-                peer=session.peer,
-                mail_from=envelope.mail_from,
-                rcpt_tos=tuple(envelope.rcpt_tos),
-                mail_options=tuple(envelope.mail_options),
-                content=envelope.original_content,
-                login=session.auth_data.login if session.auth_data else None,
-                tls=server.transport.get_extra_info("ssl_object") is not None,
-            )
-        )
-        if self.drops[recipient, "data"] > 0:
-            self.drops[recipient, "data"] -= 1
-            server.transport.close()  # the message is taken but the 250 never reaches the client
-        return "250 OK: queued"
-
-    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
-        self.quits += 1
-        return "221 Bye"
-
-    def count(self, recipient: str) -> int:
-        return sum(recipient in message.rcpt_tos for message in self.received)
-
-
 class Receipts:
     """A thread-safe on_receipt callback that keeps every receipt."""
 
@@ -165,32 +65,6 @@ class Receipts:
         keys = [receipt.key for receipt in self.items]
         assert len(keys) == len(set(keys)), f"a key got more than one receipt: {keys}"
         return {receipt.key: receipt for receipt in self.items}
-
-
-Serve = Callable[..., Controller]
-
-
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    """Start aiosmtpd servers on free ports; all are stopped after the test."""
-    started: list[Controller] = []
-
-    def start(handler: Recorder, port: int | None = None, **kwargs: Any) -> Controller:
-        controller = Controller(
-            handler,
-            hostname="127.0.0.1",
-            port=port or free_port(),
-            server_hostname="mx.test",
-            **kwargs,
-        )
-        controller.start()
-        started.append(controller)
-        return controller
-
-    yield start
-    for controller in started:
-        with contextlib.suppress(AssertionError):  # stopped by the test already
-            controller.stop()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,123 @@
+"""Plain functions that put rows in a test database (Core inserts, UTC-aware times)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from alumni.db import engine_for, write_transaction
+from alumni.models import Alumnus, Campaign, Consent, ContactPoint, Delivery, table_of, utcnow
+
+
+def add_alumnus(
+    url: str,
+    external_id: str,
+    *,
+    class_year: int = 2016,
+    email: str | None = None,
+    email_status: str = "ok",
+    status: str = "active",
+    country: str | None = "GB",
+    timezone: str | None = "Europe/London",
+    locale: str | None = "en",
+    first_name: str = "Ana",
+    last_name: str = "Lima",
+    consent: dict[str, bool] | None = None,
+) -> int:
+    now = utcnow()
+    with write_transaction(engine_for(url)) as connection:
+        alumnus_id: int = connection.execute(
+            sa.insert(table_of(Alumnus))
+            .values(
+                external_id=external_id,
+                first_name=first_name,
+                last_name=last_name,
+                class_year=class_year,
+                country=country,
+                timezone=timezone,
+                locale=locale,
+                status=status,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(table_of(Alumnus).c.id)
+        ).scalar_one()
+        if email:
+            connection.execute(
+                sa.insert(table_of(ContactPoint)).values(
+                    alumnus_id=alumnus_id,
+                    kind="email",
+                    value=email,
+                    source="test",
+                    status=email_status,
+                    created_at=now,
+                )
+            )
+        for purpose, granted in (consent or {}).items():
+            connection.execute(
+                sa.insert(table_of(Consent)).values(
+                    alumnus_id=alumnus_id,
+                    purpose=purpose,
+                    channel="any",
+                    granted=granted,
+                    evidence="test",
+                    at=now,
+                )
+            )
+    return alumnus_id
+
+
+def add_campaign(
+    url: str,
+    *,
+    class_year: int = 2016,
+    template: str = "reunion",
+    purpose: str = "news",
+    **values: Any,
+) -> int:
+    with write_transaction(engine_for(url)) as connection:
+        campaign_id: int = connection.execute(
+            sa.insert(table_of(Campaign))
+            .values(
+                **{
+                    "name": f"test {class_year}",
+                    "class_year": class_year,
+                    "template": template,
+                    "purpose": purpose,
+                    "channel": "email",
+                    "status": "draft",
+                    "created_at": utcnow(),
+                    **values,
+                }
+            )
+            .returning(table_of(Campaign).c.id)
+        ).scalar_one()
+    return campaign_id
+
+
+def add_sent_delivery(url: str, campaign_id: int, alumnus_id: int, *, sent_at: datetime) -> None:
+    with write_transaction(engine_for(url)) as connection:
+        connection.execute(
+            sa.insert(table_of(Delivery)).values(
+                campaign_id=campaign_id,
+                alumnus_id=alumnus_id,
+                channel="email",
+                status="sent",
+                sent_at=sent_at,
+                attempts=1,
+                counts_toward_budget=True,
+                maybe_duplicate=False,
+            )
+        )
+
+
+def deliveries(url: str, campaign_id: int) -> list[Any]:
+    table = table_of(Delivery)
+    with engine_for(url).connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(table).where(table.c.campaign_id == campaign_id).order_by(table.c.id)
+            )
+        )
