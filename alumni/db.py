@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from datetime import UTC, datetime
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,39 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
                 yield connection
         finally:
             connection.info.pop("begin", None)
+
+
+def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with one DBAPI executemany, skipping SQLAlchemy's per-value processing.
+
+    Core's typed executemany cost ~30 us a row here, more than the rest of an import. Values
+    must be plain already; aware datetimes are turned into SQLite's text form there.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    sqlite = connection.dialect.name == "sqlite"
+    marker = "?" if sqlite else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    if sqlite:
+        values = [tuple(_sqlite_value(row[name]) for name in columns) for row in rows]
+    else:
+        values = [tuple(row[name] for name in columns) for row in rows]
+    connection.exec_driver_sql(sql, values)
+
+
+def _sqlite_value(value: Any) -> Any:
+    return _sqlite_datetime(value) if isinstance(value, datetime) else value
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_datetime(value: datetime) -> str:
+    # The text form SQLAlchemy's SQLite DATETIME writes and reads (naive UTC); most values in
+    # a batch are the same "now", hence the cache.
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @contextmanager

@@ -19,8 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from functools import lru_cache
+from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from alumni.db import write_transaction
+from alumni.db import bulk_insert, write_transaction
 from alumni.models import Alumnus, Ambassador, Consent, ContactPoint, ImportRun, table_of, utcnow
 from alumni.suppression import suppressed_scopes
 from alumni.validation import COLUMNS, REQUIRED_COLUMNS, CleanRow, Problem, check_row
@@ -371,7 +370,7 @@ class _Writer:
                 changed_people.add(external_id)
             updates.append({"b_id": found.id, "last_import_id": self.run_id, **changes})
         if new_rows:
-            self._bulk_insert(_A, [self._person(row) for row in new_rows])
+            bulk_insert(self.connection, _A, [self._person(row) for row in new_rows])
             ids.update(
                 (r.external_id, r.id)
                 for r in self.connection.execute(
@@ -393,24 +392,6 @@ class _Writer:
             else:
                 self.result.unchanged += 1
         return problems
-
-    def _bulk_insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-        """Insert many rows with one DBAPI executemany, skipping per-value type processing.
-
-        The ORM and even Core's typed executemany cost ~30 us a row here, more than the rest
-        of the import; values are plain already, but datetimes need SQLite's text form.
-        """
-        columns = list(rows[0])
-        sqlite = self.connection.dialect.name == "sqlite"
-        marker = "?" if sqlite else "%s"
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join([marker] * len(columns))})"
-        )
-        convert = _sqlite_value if sqlite else _same
-        self.connection.exec_driver_sql(
-            sql, [tuple(convert(row[name]) for name in columns) for row in rows]
-        )
 
     def _person(self, row: CleanRow) -> dict[str, Any]:
         return {
@@ -516,7 +497,7 @@ class _Writer:
                 refresh,
             )
         if inserts:
-            self._bulk_insert(_CP, inserts)
+            bulk_insert(self.connection, _CP, inserts)
         return changed
 
     def _write_consents(
@@ -556,7 +537,7 @@ class _Writer:
                     }
                 )
         if inserts:
-            self._bulk_insert(_CO, inserts)
+            bulk_insert(self.connection, _CO, inserts)
         return changed
 
     def _write_ambassadors(self, rows: dict[str, CleanRow], ids: dict[str, int]) -> set[str]:
@@ -603,21 +584,6 @@ class _Writer:
                 f"row {row.row}: the {kind} of {row.external_id} is on the suppression list "
                 f"({', '.join(sorted(scopes))}); it was imported, and campaigns will skip it"
             )
-
-
-def _sqlite_value(value: Any) -> Any:
-    return _sqlite_datetime(value) if isinstance(value, datetime) else value
-
-
-@lru_cache(maxsize=4096)
-def _sqlite_datetime(value: datetime) -> str:
-    # The text form SQLAlchemy's SQLite DATETIME writes and reads (naive UTC); most values in
-    # a batch are the same "now", hence the cache.
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _duplicate(row: CleanRow, first_row: int | None) -> Problem:

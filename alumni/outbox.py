@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.audience import Budget, Member, decide
-from alumni.db import write_transaction
+from alumni.db import bulk_insert, write_transaction
 from alumni.mime import make_message_id
 from alumni.models import (
     Alumnus,
@@ -39,6 +39,7 @@ from alumni.models import (
     utcnow,
 )
 from alumni.send_time import due_at, parse_send_at, zone
+from alumni.settings import Settings
 from alumni.suppression import suppress, suppressed_scopes
 
 _A = table_of(Alumnus)
@@ -150,30 +151,15 @@ def plan(engine: Engine, campaign_id: int, *, now: datetime, options: PlanOption
                     else due_at(now=now, send_at=send_at, tz=tz, not_before=campaign.not_before),
                     "attempts": 0,
                     "maybe_duplicate": False,
+                    # fixed per (campaign, alum, channel): a resend after a crash carries it too
+                    "message_id": None
+                    if reason
+                    else make_message_id(
+                        f"{campaign_id}.{person.id}.{campaign.channel}", options.message_id_domain
+                    ),
                 }
             )
-        if rows:
-            inserted = (
-                connection.execute(
-                    sa.insert(_D).returning(_D.c.id, sort_by_parameter_order=True), rows
-                )
-                .scalars()
-                .all()
-            )
-            ids = [i for i, row in zip(inserted, rows, strict=True) if not row["skip_reason"]]
-            if ids:
-                connection.execute(
-                    sa.update(_D)
-                    .where(_D.c.id == sa.bindparam("b_id"))
-                    .values(message_id=sa.bindparam("message_id")),
-                    [
-                        {
-                            "b_id": i,
-                            "message_id": make_message_id(str(i), options.message_id_domain),
-                        }
-                        for i in ids
-                    ],
-                )
+        bulk_insert(connection, _D, rows)
         if campaign.status == CampaignStatus.draft:
             connection.execute(
                 sa.update(_C)
@@ -473,6 +459,12 @@ class ReceiptBuffer:
         self._lock = threading.Lock()
         self._pending: list[Result] = []
         self.counts: dict[str, int] = {"sent": 0, "transient": 0, "permanent": 0}
+
+    @classmethod
+    def for_settings(cls, engine: Engine, settings: Settings, *, worker: str) -> ReceiptBuffer:
+        """A buffer with the retry delays of ``ALUMNI_RETRY_DELAYS_SECONDS``."""
+        delays = [timedelta(seconds=s) for s in settings.retry_delays_seconds]
+        return cls(engine, worker=worker, retry_delays=delays)
 
     def add(self, result: Result) -> None:
         with self._lock:

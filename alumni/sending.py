@@ -7,7 +7,7 @@ Results go to the outbox through a ``ReceiptBuffer`` as the server answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
@@ -104,7 +104,7 @@ class CampaignKit:
         return cls(
             campaign_id=campaign.id,
             template=campaign.template,
-            store=TemplateStore(settings.templates_dir),
+            store=TemplateStore(settings.templates_dir, default_locale=settings.default_locale),
             skeleton=skeleton,
             shared=shared,
             key=settings.signing_key(),
@@ -114,12 +114,9 @@ class CampaignKit:
             domain=domain,
         )
 
-    def unsubscribe_url(self, delivery_id: int) -> str:
-        token = make_token(self.key, UNSUBSCRIBE, str(delivery_id))
-        return f"{self.base_url}/unsubscribe/{token}"
-
-    def context(self, row: outbox.Claimed) -> dict[str, Any]:
+    def context(self, row: outbox.Claimed, token: str | None = None) -> dict[str, Any]:
         """The template context of one recipient (see ``alumni.rendering``)."""
+        token = token or make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
         return {
             **self.shared,
             "alum": {
@@ -130,14 +127,14 @@ class CampaignKit:
                 "city": row.city,
                 "country": row.country,
             },
-            "links": {"unsubscribe": self.unsubscribe_url(row.delivery_id), "preferences": None},
+            "links": {"unsubscribe": f"{self.base_url}/unsubscribe/{token}", "preferences": None},
         }
 
     def compose(self, row: outbox.Claimed, *, now: datetime) -> OutgoingMail:
         """Render and assemble one recipient's message."""
-        context = self.context(row)
-        email = self.store.render_email(self.template, row.locale, context)
         token = make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
+        context = self.context(row, token)
+        email = self.store.render_email(self.template, row.locale, context)
         data = self.skeleton.build(
             to_address=row.address,
             to_name=f"{row.first_name} {row.last_name}".strip(),
@@ -158,7 +155,7 @@ class CampaignKit:
             data=data,
         )
 
-    def preflight(self, rows: Iterator[outbox.Claimed]) -> int:
+    def preflight(self, rows: Iterable[outbox.Claimed]) -> int:
         """Render every recipient without sending; raise PreflightError naming each failure."""
         return preflight(
             self.store,
@@ -166,27 +163,41 @@ class CampaignKit:
             ((f"delivery {r.delivery_id}", r.locale, self.context(r)) for r in rows),
         )
 
+    def compose_many(self, rows: Iterable[outbox.Claimed], *, now: datetime) -> list[Composed]:
+        """Compose each row; a row the MIME checks refuse becomes its error text."""
+        composed: list[Composed] = []
+        for row in rows:
+            try:
+                composed.append(self.compose(row, now=now))
+            except ValueError as exc:
+                composed.append(Refused(row.delivery_id, str(exc)))
+        return composed
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A delivery whose message could not be made (e.g. an address the MIME checks refuse)."""
+
+    delivery_id: int
+    reason: str
+
+
+Composed = OutgoingMail | Refused
+
 
 def send_claimed(
     kit: CampaignKit,
     rows: Sequence[outbox.Claimed],
     *,
+    now: datetime,
     transport: MailTransport,
     buffer: outbox.ReceiptBuffer,
-    now: datetime,
-) -> None:
+) -> dict[str, int]:
     """Compose and send claimed rows; every row ends with a result in ``buffer``.
 
-    A row that cannot be composed (an address the MIME checks refuse) fails on its own.
+    Rows are composed in small chunks as the transport takes them, so the SMTP connections
+    start while the rest are still being rendered. Returns the buffer's counts by outcome.
     """
-    addresses = {row.delivery_id: row.address for row in rows}
-
-    def mails() -> Iterator[OutgoingMail]:
-        for row in rows:
-            try:
-                yield kit.compose(row, now=now)
-            except ValueError as exc:
-                buffer.add(outbox.Result(row.delivery_id, "permanent", reply=str(exc)))
 
     def on_receipt(receipt: Receipt) -> None:
         buffer.add(
@@ -199,5 +210,17 @@ def send_claimed(
             )
         )
 
-    transport.send(mails(), on_receipt)
-    buffer.flush()
+    def mails() -> Iterator[OutgoingMail]:
+        for start in range(0, len(rows), 50):
+            for item in kit.compose_many(rows[start : start + 50], now=now):
+                if isinstance(item, Refused):
+                    buffer.add(outbox.Result(item.delivery_id, "permanent", reply=item.reason))
+                else:
+                    yield item
+
+    addresses = {row.delivery_id: row.address for row in rows}
+    try:
+        transport.send(mails(), on_receipt)
+    finally:
+        buffer.flush()
+    return dict(buffer.counts)

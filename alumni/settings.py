@@ -84,7 +84,12 @@ class Settings(BaseSettings):
         default=False,
         description="Skip alumni with no recorded consent for a purpose (not only refusals).",
     )
-    send_batch_size: int = Field(default=500, ge=1, description="Deliveries per send task.")
+    send_workers: int = Field(
+        default=os.cpu_count() or 1,
+        ge=0,
+        description="Processes that compose and send big campaigns (0: all in the flow's own).",
+    )
+    send_batch_size: int = Field(default=1000, ge=1, description="Deliveries per send task.")
     retry_delays_seconds: list[int] = Field(
         default=[60, 300, 1800, 7200],
         description="Waits before retrying a temporarily refused message (JSON list).",

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 
 # RFC 3463 status right after the basic reply code: "550 5.1.1 <x@y>: Recipient address rejected".
@@ -96,3 +97,16 @@ class MailTransport(Protocol):
     def close(self) -> None:
         """Release connections and other resources."""
         ...
+
+
+def open_mail_transport(
+    smtp_url: str | None, *, outbox_dir: Path, connections: int = 4
+) -> MailTransport:
+    """The SMTP server at ``smtp_url``, or the Maildir at ``outbox_dir`` when it is None."""
+    if smtp_url is not None:
+        from connectors.smtp import SmtpTransport
+
+        return SmtpTransport.from_url(smtp_url, connections=connections)
+    from connectors.maildir import MaildirTransport
+
+    return MaildirTransport(outbox_dir)

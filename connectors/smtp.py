@@ -207,28 +207,39 @@ class SmtpTransport:
         Returns:
             When every mail has exactly one receipt.
         """
-        jobs: queue.SimpleQueue[OutgoingMail] = queue.SimpleQueue()
-        for mail in mails:
-            jobs.put(mail)
-        if jobs.empty():
+        source = iter(mails)
+        first = next(source, None)
+        if first is None:
             return
+        # Mails are handed over as the caller's iterable yields them, so a sender that
+        # composes them lazily overlaps composing with sending; None tells a worker to stop.
+        jobs: queue.SimpleQueue[OutgoingMail | None] = queue.SimpleQueue()
+        jobs.put(first)
         with self._send_lock:
             run = _Run(jobs, on_receipt)
             threads = [
                 threading.Thread(target=self._work, args=(run,), name=f"smtp-{i}", daemon=True)
-                for i in range(1, min(self.connections, jobs.qsize()))
+                for i in range(self.connections)
             ]
             for thread in threads:
                 thread.start()
-            self._work(run)  # the calling thread is the first worker
-            for thread in threads:
-                thread.join()
+            try:
+                for mail in source:
+                    if run.error is not None:
+                        break
+                    jobs.put(mail)
+            finally:
+                for _ in threads:
+                    jobs.put(None)
+                for thread in threads:
+                    thread.join()
             if run.error is not None:
                 raise run.error
             # Left over: put back by workers that could not connect, so never handed over.
             while not jobs.empty():
-                mail = jobs.get()
-                on_receipt(Receipt(mail.key, Outcome.TRANSIENT, None, run.connect_failure))
+                left = jobs.get()
+                if left is not None:
+                    on_receipt(Receipt(left.key, Outcome.TRANSIENT, None, run.connect_failure))
 
     def close(self) -> None:
         """Say QUIT on every open connection."""
@@ -242,9 +253,8 @@ class SmtpTransport:
             conn = self._idle.pop() if self._idle else None
         try:
             while run.error is None:
-                try:
-                    mail = run.jobs.get_nowait()
-                except queue.Empty:
+                mail = run.jobs.get()
+                if mail is None:
                     break
                 if conn is None:
                     try:
@@ -421,7 +431,9 @@ class _Run:
     __slots__ = ("connect_failure", "error", "jobs", "on_receipt")
 
     def __init__(
-        self, jobs: queue.SimpleQueue[OutgoingMail], on_receipt: Callable[[Receipt], None]
+        self,
+        jobs: queue.SimpleQueue[OutgoingMail | None],
+        on_receipt: Callable[[Receipt], None],
     ) -> None:
         self.jobs = jobs
         self.on_receipt = on_receipt

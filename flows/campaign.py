@@ -30,24 +30,22 @@ from alumni.campaign_report import campaign_report
 from alumni.db import get_engine, write_transaction
 from alumni.models import Campaign, CampaignStatus, table_of, utcnow
 from alumni.rendering import PreflightError
+from alumni.send_workers import SendPool
 from alumni.sending import CampaignKit, send_claimed
 from alumni.settings import Settings, get_settings
-from connectors.mail import MailTransport
+from connectors.mail import MailTransport, open_mail_transport
 
 _C = table_of(Campaign)
+# Below this many messages, starting worker processes costs more than it saves.
+POOL_THRESHOLD = 2000
 
 
 def open_transport(settings: Settings) -> MailTransport:
     """The SMTP server of ALUMNI_SMTP_URL, or the Maildir outbox when it is unset."""
-    if settings.smtp_url is not None:
-        from connectors.smtp import SmtpTransport
-
-        return SmtpTransport.from_url(
-            settings.smtp_url.get_secret_value(), connections=settings.smtp_connections
-        )
-    from connectors.maildir import MaildirTransport
-
-    return MaildirTransport(settings.outbox_dir)
+    url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+    return open_mail_transport(
+        url, outbox_dir=settings.outbox_dir, connections=settings.smtp_connections
+    )
 
 
 def _set_status(campaign_id: int, status: CampaignStatus, note: str | None = None) -> None:
@@ -74,15 +72,27 @@ def plan_deliveries(campaign_id: int) -> dict[str, int]:
     return asdict(outbox.plan(get_engine(), campaign_id, now=utcnow(), options=options))
 
 
+class _RunResources:
+    """What one flow run keeps between its tasks: the sending processes, if any."""
+
+    pool: SendPool | None = None
+
+
+def _kit(campaign_id: int) -> CampaignKit:
+    with get_engine().connect() as connection:
+        campaign = outbox.load_campaign(connection, campaign_id)
+        return CampaignKit.build(connection, campaign, settings=get_settings(), now=utcnow())
+
+
 @task(name="preflight")
 def preflight_campaign(campaign_id: int) -> int:
     """Render every unsent recipient; stop the campaign, sending nothing, if any fails."""
-    engine = get_engine()
-    with engine.connect() as connection:
-        campaign = outbox.load_campaign(connection, campaign_id)
-        kit = CampaignKit.build(connection, campaign, settings=get_settings(), now=utcnow())
+    unsent = outbox.iter_unsent(get_engine(), campaign_id)
+    pool = _RunResources.pool
     try:
-        return kit.preflight(outbox.iter_unsent(engine, campaign_id))
+        if pool is not None:
+            return pool.preflight(campaign_id, unsent)
+        return _kit(campaign_id).preflight(unsent)
     except PreflightError as exc:
         _set_status(campaign_id, CampaignStatus.stopped, f"preflight failed: {exc}")
         raise
@@ -104,21 +114,21 @@ def send_batch(campaign_id: int, worker: str) -> dict[str, int]:
     )
     if not rows:
         return {"claimed": 0}
-    with engine.connect() as connection:
-        campaign = outbox.load_campaign(connection, campaign_id)
-        kit = CampaignKit.build(connection, campaign, settings=settings, now=now)
-    buffer = outbox.ReceiptBuffer(
-        engine,
-        worker=worker,
-        retry_delays=[timedelta(seconds=s) for s in settings.retry_delays_seconds],
-    )
+    pool = _RunResources.pool
+    if pool is not None:
+        return {"claimed": len(rows), **pool.send(campaign_id, rows, now=now, worker=worker)}
     transport = open_transport(settings)
     try:
-        send_claimed(kit, rows, transport=transport, buffer=buffer, now=now)
+        counts = send_claimed(
+            _kit(campaign_id),
+            rows,
+            now=now,
+            transport=transport,
+            buffer=outbox.ReceiptBuffer.for_settings(engine, settings, worker=worker),
+        )
     finally:
         transport.close()
-        buffer.flush()
-    return {"claimed": len(rows), **buffer.counts}
+    return {"claimed": len(rows), **counts}
 
 
 @flow(name="class-campaign")
@@ -134,9 +144,24 @@ def class_campaign(
         max_wait_hours: never wait longer than this for the next group.
     """
     logger = get_run_logger()
-    worker = f"flow-{uuid.uuid4().hex[:12]}"
     planned = plan_deliveries(campaign_id)
     logger.info("planned: %s", planned)
+    settings = get_settings()
+    if settings.send_workers and planned["pending"] >= POOL_THRESHOLD:
+        _RunResources.pool = SendPool(settings.send_workers, connections=settings.smtp_connections)
+    try:
+        return _send_all(campaign_id, planned, wait=wait, max_wait_hours=max_wait_hours)
+    finally:
+        if _RunResources.pool is not None:
+            _RunResources.pool.close()
+            _RunResources.pool = None
+
+
+def _send_all(
+    campaign_id: int, planned: dict[str, int], *, wait: bool, max_wait_hours: float
+) -> dict[str, Any]:
+    logger = get_run_logger()
+    worker = f"flow-{uuid.uuid4().hex[:12]}"
     rendered = preflight_campaign(campaign_id)
     logger.info("preflight rendered %d recipients", rendered)
     _set_status(campaign_id, CampaignStatus.sending)

@@ -219,3 +219,21 @@ def test_two_runs_started_at_once_send_no_duplicates(
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert received(smtp) == Counter(addresses)
     assert all(d.status in ("sent", "skipped") for d in deliveries(db_url, campaign))
+
+
+def test_the_scheduled_flow_sends_what_has_come_due(sqlite_url: str, smtp: Recorder) -> None:
+    from flows.due_campaigns import due_campaigns
+
+    addresses = make_class(sqlite_url, 4)
+    smtp.rcpt_replies["alum1@example.org"] = "451 4.7.1 Greylisted, try again later"
+    campaign = add_campaign(sqlite_url)
+    first = class_campaign(campaign_id=campaign, wait=False)
+    assert first["outcomes"] == {"sent": 3, "pending": 1, "skipped:no_email": 1}
+    assert first["status"] == "sending"
+    del smtp.rcpt_replies["alum1@example.org"]
+    time.sleep(1.2)  # ALUMNI_RETRY_DELAYS_SECONDS: the retry is due
+    runs = due_campaigns()
+    assert runs[campaign]["outcomes"] == {"sent": 4, "skipped:no_email": 1}
+    assert runs[campaign]["status"] == "done"
+    assert received(smtp) == Counter(addresses)
+    assert due_campaigns() == {}

@@ -1,0 +1,170 @@
+"""Campaign benchmark: one class of N alumni (default 100,000) through the real flow to a lean sink.
+
+End to end means what an officer waits for once the Prefect server is up: planning, the preflight
+render of every recipient, rendering, MIME assembly, SMTP and the outbox updates. The ceiling,
+measured in the same run against the same sink with the same number of connections, is
+pre-built message bytes through plain smtplib. Run:
+
+    .venv/bin/python bench/campaign.py [--alumni 100000] [--connections 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa
+
+from alumni.db import engine_for, upgrade, write_transaction
+from alumni.models import Alumnus, ContactPoint, table_of, utcnow
+from bench.smtp_ceiling import free_port, message, plain_smtplib, sink_count, start_sink
+
+LOCALES = ("en", "es", "pt-BR", "fr", "en-GB", "de")
+YEAR = 2016
+
+
+def daytime_zone(now: datetime) -> str:
+    """An Etc/GMT zone where it is about midday now, so nothing waits for the morning."""
+    offset = (12 - now.hour + 12) % 24 - 12
+    return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
+
+
+def populate(url: str, count: int, zone: str) -> None:
+    upgrade(url)
+    now = utcnow()
+    people = table_of(Alumnus)
+    contacts = table_of(ContactPoint)
+    with write_transaction(engine_for(url)) as connection:
+        for start in range(0, count, 10_000):
+            ids = range(start, min(start + 10_000, count))
+            connection.execute(
+                sa.insert(people),
+                [
+                    {
+                        "external_id": f"B{i:07d}",
+                        "first_name": f"Zoë{i}",
+                        "last_name": "Müller",
+                        "class_year": YEAR,
+                        "programme": "Physics",
+                        "country": "GB",
+                        "city": "London",
+                        "timezone": zone,
+                        "locale": LOCALES[i % len(LOCALES)],
+                        "status": "active",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+        connection.execute(
+            sa.insert(contacts).from_select(
+                ["alumnus_id", "kind", "value", "source", "status", "created_at"],
+                sa.select(
+                    people.c.id,
+                    sa.literal("email"),
+                    sa.literal("alum")
+                    + sa.cast(people.c.id, sa.String)
+                    + sa.literal("@example.org"),
+                    sa.literal("bench"),
+                    sa.literal("ok"),
+                    sa.literal(now, type_=sa.DateTime),
+                ),
+            )
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alumni", type=int, default=100_000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="alumni-campaign-bench-"))
+    url = f"sqlite:///{folder / 'bench.db'}"
+    port = free_port()
+    sink = start_sink(port)
+    os.environ.update(
+        {
+            "ALUMNI_DATABASE_URL": url,
+            "ALUMNI_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none",
+            "ALUMNI_SMTP_CONNECTIONS": str(args.connections),
+            "ALUMNI_SEND_BATCH_SIZE": str(args.batch),
+            "ALUMNI_SECRET_KEY_FILE": str(folder / "secret"),
+            "ALUMNI_BASE_URL": "https://alumni.school.example",
+            "PREFECT_HOME": str(folder / "prefect"),
+        }
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    from alumni.campaigns import create
+    from alumni.settings import get_settings
+    from flows.campaign import class_campaign
+
+    try:
+        start = time.perf_counter()
+        populate(url, args.alumni, daytime_zone(utcnow()))
+        print(
+            f"populated one class of {args.alumni:,} alumni in {time.perf_counter() - start:.1f} s"
+        )
+        ceiling = plain_smtplib(port, message(5200), min(args.alumni, 20_000), args.connections)
+        before = sink_count(port)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = [0.0]
+
+        def watch() -> None:
+            while not done.is_set():
+                with open("/proc/self/statm") as handle:
+                    pages = int(handle.read().split()[1])
+                peak[0] = max(peak[0], pages * os.sysconf("SC_PAGE_SIZE") / 1e6)
+                time.sleep(0.2)
+
+        done = threading.Event()
+        with prefect_test_harness(server_startup_timeout=120):
+            ((campaign_id, _),) = create(
+                engine_for(url),
+                name="bench",
+                class_years=[YEAR],
+                template="reunion",
+                templates=get_settings().templates_dir,
+            )
+            threading.Thread(target=watch, daemon=True).start()
+            start = time.perf_counter()
+            report = class_campaign(campaign_id=campaign_id, wait=False)
+            elapsed = time.perf_counter() - start
+            done.set()
+        sent = sink_count(port) - before
+        assert report["outcomes"] == {"sent": args.alumni}, report["outcomes"]
+        assert sent == args.alumni, (sent, args.alumni)
+        rate = sent / elapsed
+        print(
+            f"end to end: {sent:,} messages in {elapsed:.1f} s = {rate:,.0f} messages/s "
+            "(plan, preflight, render, MIME, SMTP, outbox)"
+        )
+        print(
+            f"ceiling: plain smtplib, pre-built 5 KB messages, {args.connections} connections, "
+            f"same sink: {ceiling:,.0f} messages/s"
+        )
+        print(f"ratio end-to-end / ceiling: {rate / ceiling:.2f}")
+        print(
+            f"resident memory: {rss_before:.0f} MB before the flow, peak {peak[0]:.0f} MB during it"
+        )
+    finally:
+        sink.terminate()
+        sink.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""What every social network connector takes and gives back.
+
+A connector posts one `SocialPost` and answers with a `PostReceipt`, never an exception for what
+the network says: `sent`, `transient` (try again later, after `retry_after` seconds if the network
+said) or `permanent` (retrying will not help). Each post carries an idempotency key fixed per
+delivery, so posting it again after a timeout leaves one post on the network, not two.
+
+Example:
+    >>> with MastodonClient("https://mastodon.example", token) as mastodon:
+    ...     receipt = mastodon.post(SocialPost("delivery-42", "Class of 2015: reunion on 18 Oct!"))
+    >>> receipt.outcome, receipt.url
+    (<Outcome.SENT: 'sent'>, 'https://mastodon.example/@alumni/1133')
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from connectors.mail import Outcome
+
+__all__ = [
+    "Engagement",
+    "Outcome",
+    "PostReceipt",
+    "SocialConnectError",
+    "SocialNetwork",
+    "SocialPost",
+    "SocialReply",
+    "retry_after_seconds",
+]
+
+# A bare number above this is a Unix time (seconds since 1970), below it seconds to wait.
+_EPOCH_THRESHOLD = 1_000_000_000
+
+
+class SocialConnectError(ConnectionError):
+    """No usable answer from a social network: unreachable, login refused, or an answer not
+    understood. The message names the network, the server and what to fix, never a secret.
+
+    Attributes:
+        transient: True when trying again later may work (unreachable, rate-limited, 5xx);
+            False when a person must fix something first (wrong password, unknown post).
+        retry_after: seconds the network asked us to wait, when it said.
+    """
+
+    def __init__(
+        self, message: str, *, transient: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class SocialPost:
+    """One post for one network.
+
+    Attributes:
+        key: the idempotency key, fixed per delivery (e.g. "delivery-42"); the same key posted
+            twice leaves one post.
+        text: the post's text, already checked with `alumni.social_text.check_length`.
+        language: its BCP 47 language ("en", "pt-BR"), or None to let the network guess.
+        created_at: when the post was written, timezone-aware and fixed per delivery; Bluesky shows
+            it as the post's time and builds the record key from it. None: now (Bluesky then
+            builds the record key from `key` alone). Mastodon ignores it.
+        facets: Bluesky rich-text facets (links, tags, mentions) for `text`, from
+            `alumni.social_text.bluesky_facets`; without them Bluesky shows links as plain text.
+            Mastodon finds links itself and ignores this.
+    """
+
+    key: str
+    text: str
+    language: str | None = None
+    created_at: datetime | None = None
+    facets: tuple[Mapping[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.key or not self.key.isprintable() or len(self.key) > 256:
+            raise ValueError(
+                f"social post key {self.key!r} must be 1 to 256 printable characters, fixed per "
+                "delivery"
+            )
+        if not self.text.strip():
+            raise ValueError(f"social post {self.key!r} has no text")
+        if self.created_at is not None and self.created_at.utcoffset() is None:
+            raise ValueError(
+                f"social post {self.key!r} created_at {self.created_at.isoformat()} has no time "
+                "zone; pass a UTC-aware datetime"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class PostReceipt:
+    """The answer for one `SocialPost` (or one webhook message).
+
+    Attributes:
+        key: the `SocialPost.key` this answers ("" for a webhook message).
+        outcome: sent, transient or permanent.
+        remote_id: the network's id for the post (Mastodon status id, Bluesky at:// URI), when sent.
+        url: where a person can see the post, when the network gives one.
+        retry_after: seconds to wait before trying again, when the network said (rate limits).
+        reply: the network's answer in a line, e.g. "422 Validation failed: Text is too long",
+            or what went wrong when there was no answer.
+        in_doubt: True when the request may have reached the network but no answer came (a
+            timeout, a dropped connection, a 5xx): the post may exist; posting again with the same
+            key is how to find out without a duplicate.
+    """
+
+    key: str
+    outcome: Outcome
+    remote_id: str | None
+    url: str | None
+    retry_after: float | None
+    reply: str
+    in_doubt: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SocialReply:
+    """One reply under a post.
+
+    Attributes:
+        remote_id: the reply's id on the network (Mastodon status id, Bluesky at:// URI).
+        author: who wrote it: Mastodon `acct` ("ada" or "ada@other.example"), Bluesky handle.
+        text: its text, plain (Mastodon's HTML reduced to text).
+        url: where a person can see it, when known.
+        created_at: when it was written, when the network says.
+    """
+
+    remote_id: str
+    author: str
+    text: str
+    url: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """How people answered one post, as counted by the network when asked.
+
+    Attributes:
+        remote_id: the post asked about.
+        likes: favourites (Mastodon) or likes (Bluesky).
+        reposts: boosts (Mastodon) or reposts (Bluesky).
+        reply_count: replies as the network counts them (may include ones not visible to us).
+        replies: the replies visible to us, nested ones included, oldest thread first.
+        quotes: quote posts, where the network counts them (Bluesky), else 0.
+    """
+
+    remote_id: str
+    likes: int
+    reposts: int
+    reply_count: int
+    replies: tuple[SocialReply, ...] = field(default=())
+    quotes: int = 0
+
+
+class SocialNetwork(Protocol):
+    """A social network connector (Mastodon, Bluesky)."""
+
+    name: str
+
+    def post(self, post: SocialPost) -> PostReceipt:
+        """Publish one post; a network problem is a receipt, not an exception."""
+        ...
+
+    def engagement(self, remote_id: str) -> Engagement:
+        """Likes, reposts and replies of a post made earlier.
+
+        Raises:
+            SocialConnectError: naming what failed and what to do.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
+    """How long a rate-limited network asks us to wait, from its response headers.
+
+    Reads, in order: `Retry-After` (seconds or an HTTP date, RFC 9110), `RateLimit-Reset`
+    (Bluesky: a Unix time), `X-RateLimit-Reset` (Mastodon: an ISO 8601 time; some servers a
+    Unix time). A bare number above 10^9 is taken as a Unix time, a smaller one as seconds.
+
+    Args:
+        headers: the response headers (case-insensitive, as httpx gives them).
+        now: the current time, timezone-aware.
+
+    Returns:
+        Seconds to wait (0 if the time has passed), or None if no header says.
+    """
+    for name in ("retry-after", "ratelimit-reset", "x-ratelimit-reset"):
+        value = headers.get(name)
+        if value is None:
+            continue
+        at = _reset_time(value.strip(), now)
+        if at is not None:
+            return max(0.0, (at - now).total_seconds())
+    return None
+
+
+def _reset_time(value: str, now: datetime) -> datetime | None:
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(number):
+            return None
+        if number > _EPOCH_THRESHOLD:
+            return datetime.fromtimestamp(number, UTC)
+        return now + timedelta(seconds=max(0.0, number))
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    return when if when.utcoffset() is not None else when.replace(tzinfo=UTC)
