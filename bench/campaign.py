@@ -41,6 +41,25 @@ def daytime_zone(now: datetime) -> str:
     return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
 
 
+def tree_rss_mb(root: int, *, exclude: int) -> float:
+    """Resident memory of a process and its multiprocessing children (the send workers), MB."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            worker = (
+                int(fields[1]) == root
+                and b"multiprocessing" in (stat.parent / "cmdline").read_bytes()
+            )
+            if pid != exclude and (pid == root or worker):
+                total += int((stat.parent / "statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e6
+
+
 def populate(url: str, count: int, zone: str) -> None:
     upgrade(url)
     now = utcnow()
@@ -126,9 +145,7 @@ def main() -> None:
 
         def watch() -> None:
             while not done.is_set():
-                with open("/proc/self/statm") as handle:
-                    pages = int(handle.read().split()[1])
-                peak[0] = max(peak[0], pages * os.sysconf("SC_PAGE_SIZE") / 1e6)
+                peak[0] = max(peak[0], tree_rss_mb(os.getpid(), exclude=sink.pid))
                 time.sleep(0.2)
 
         done = threading.Event()

@@ -237,3 +237,29 @@ def test_the_scheduled_flow_sends_what_has_come_due(sqlite_url: str, smtp: Recor
     assert runs[campaign]["status"] == "done"
     assert received(smtp) == Counter(addresses)
     assert due_campaigns() == {}
+
+
+def test_the_flow_waits_for_a_later_group_and_leaves_artifacts(
+    sqlite_url: str, smtp: Recorder
+) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from prefect.client.orchestration import get_client
+
+    from alumni.models import utcnow
+
+    addresses = make_class(sqlite_url, 3)
+    campaign = add_campaign(sqlite_url, not_before=utcnow() + timedelta(seconds=3))
+    started = time.monotonic()
+    report = class_campaign(campaign_id=campaign, wait=True)
+    assert time.monotonic() - started >= 2.5  # it waited for the due time
+    assert report["outcomes"] == {"sent": 3, "skipped:no_email": 1}
+    assert received(smtp) == Counter(addresses)
+
+    async def artifact_keys() -> set[str]:
+        async with get_client() as client:
+            return {a.key for a in await client.read_artifacts() if a.key}
+
+    keys = asyncio.run(artifact_keys())
+    assert {f"campaign-{campaign}-report", f"campaign-{campaign}-outcomes"} <= keys
