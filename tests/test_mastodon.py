@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from tests.social_servers import AnswerLosingProxy, MastodonServer
 
 
-
 def _post(text: str = "Class of 2015: reunion on 18 October") -> SocialPost:
     return SocialPost(f"delivery-{uuid.uuid4().hex}", f"{text} ({uuid.uuid4().hex[:6]})")
 
