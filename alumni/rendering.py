@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -486,6 +486,7 @@ def preflight(
     *,
     max_errors: int = 20,
     require_unsubscribe: bool = True,
+    on_rendered: Callable[[str, RenderedEmail], None] | None = None,
 ) -> int:
     """Render email ``name`` for every recipient, sending nothing, and report every problem.
 
@@ -501,6 +502,8 @@ def preflight(
         max_errors: at most this many failures are listed (all are counted).
         require_unsubscribe: also fail a recipient whose text or HTML does not show their
             ``links.unsubscribe`` URL (every marketing email must).
+        on_rendered: given (ref, email) for each recipient that rendered, so a caller can keep
+            the work for the send instead of rendering twice.
 
     Returns:
         The number of recipients rendered.
@@ -523,6 +526,8 @@ def preflight(
             email = store.render_email(name, locale, context)
             if require_unsubscribe:
                 _check_unsubscribe(email, name, locale, context)
+            if on_rendered is not None:
+                on_rendered(ref, email)
         except RenderError as error:
             failed += 1
             key = (error.template, error.variable, error.message)

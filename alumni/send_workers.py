@@ -6,6 +6,10 @@ from the database and the ``ALUMNI_*`` environment it inherited, opens its own s
 connections, and takes chunks of claimed rows: it composes them, sends them, and records every
 answer in the outbox itself. The in-flight bound after a crash is per worker (see
 ``alumni.outbox.ReceiptBuffer``), so it grows with the number of workers.
+
+A delivery always goes to the same worker (its id modulo the number of workers), so what the
+preflight rendered is kept in that worker's spool (an SQLite file in a temporary folder, not
+memory) and sent without rendering it twice. The spool is a cache: a row it lacks is rendered.
 """
 
 from __future__ import annotations
@@ -13,23 +17,41 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import sqlite3
 import sys
+import tempfile
 from collections import Counter, deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from itertools import islice
+from pathlib import Path
 
 from alumni import outbox
 from alumni.db import get_engine
 from alumni.models import utcnow
-from alumni.rendering import PreflightError, RenderError
+from alumni.rendering import PreflightError, RenderedEmail, RenderError
 from alumni.sending import CampaignKit, send_claimed
 from alumni.settings import get_settings
 from connectors.mail import MailTransport, open_mail_transport
 
 _kits: dict[int, CampaignKit] = {}
 _transport: list[MailTransport] = []
+_spool: list[sqlite3.Connection] = []
+
+
+def _start_worker(spool: str) -> None:
+    # Composing holds the GIL; the SMTP threads wait for it after every reply. Python's
+    # default 5 ms switch interval left connections idle most of the time.
+    sys.setswitchinterval(0.0005)
+    connection = sqlite3.connect(spool, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=OFF")
+    connection.execute("PRAGMA synchronous=OFF")
+    connection.execute(
+        "CREATE TABLE rendered (id INTEGER PRIMARY KEY, subject TEXT, text TEXT, html TEXT, "
+        "locale TEXT)"
+    )
+    _spool.append(connection)
 
 
 def _kit(campaign_id: int) -> CampaignKit:
@@ -40,12 +62,6 @@ def _kit(campaign_id: int) -> CampaignKit:
             kit = CampaignKit.build(connection, campaign, settings=get_settings(), now=utcnow())
         _kits[campaign_id] = kit
     return kit
-
-
-def _start_worker() -> None:
-    # Composing holds the GIL; the SMTP threads wait for it after every reply. Python's
-    # default 5 ms switch interval left connections idle most of the time.
-    sys.setswitchinterval(0.0005)
 
 
 def _worker_transport(connections: int) -> MailTransport:
@@ -62,11 +78,26 @@ def _worker_transport(connections: int) -> MailTransport:
 def _preflight_chunk(
     campaign_id: int, rows: list[outbox.Claimed]
 ) -> tuple[int, list[tuple[str, RenderError]], int]:
-    """(rendered, failures listed, failures counted) for one chunk."""
+    """(rendered, failures listed, failures counted) for one chunk; keeps what rendered."""
+    kept: list[tuple[int, str, str, str, str]] = []
+
+    def keep(delivery_id: int, email: RenderedEmail) -> None:
+        kept.append((delivery_id, email.subject, email.text, email.html, email.locale))
+
     try:
-        return _kit(campaign_id).preflight(rows), [], 0
+        return _kit(campaign_id).preflight(rows, on_rendered=keep), [], 0
     except PreflightError as exc:
         return len(rows), list(exc.failures), exc.failed
+    finally:
+        _spool[0].executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?, ?)", kept)
+
+
+def _spooled(ids: list[int]) -> dict[int, RenderedEmail]:
+    marks = ",".join("?" * len(ids))
+    rows = _spool[0].execute(
+        f"SELECT id, subject, text, html, locale FROM rendered WHERE id IN ({marks})", ids
+    )
+    return {r[0]: RenderedEmail(subject=r[1], text=r[2], html=r[3], locale=r[4]) for r in rows}
 
 
 def _send_chunk(
@@ -78,6 +109,7 @@ def _send_chunk(
         now=now,
         transport=_worker_transport(connections),
         buffer=outbox.ReceiptBuffer.for_settings(get_engine(), get_settings(), worker=worker),
+        rendered=_spooled,
     )
 
 
@@ -88,11 +120,18 @@ class SendPool:
         self.workers = workers or os.cpu_count() or 1
         # the office's SMTP connection budget is shared out, not multiplied
         self.connections = max(1, connections // self.workers)
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-        )
+        self._folder = tempfile.TemporaryDirectory(prefix="alumni-spool-")
+        context = multiprocessing.get_context("spawn")
+        # one single-process pool per worker, so a delivery always meets its own spool
+        self._pools = [
+            ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(str(Path(self._folder.name) / f"worker-{n}.db"),),
+            )
+            for n in range(self.workers)
+        ]
 
     def __enter__(self) -> SendPool:
         return self
@@ -101,7 +140,15 @@ class SendPool:
         self.close()
 
     def close(self) -> None:
-        self._pool.shutdown(cancel_futures=True)
+        for pool in self._pools:
+            pool.shutdown(cancel_futures=True)
+        self._folder.cleanup()
+
+    def _shares(self, rows: Iterable[outbox.Claimed]) -> list[list[outbox.Claimed]]:
+        shares: list[list[outbox.Claimed]] = [[] for _ in self._pools]
+        for row in rows:
+            shares[row.delivery_id % self.workers].append(row)
+        return shares
 
     def preflight(self, campaign_id: int, rows: Iterable[outbox.Claimed]) -> int:
         """Render every row in the workers; raise PreflightError listing the failures."""
@@ -111,8 +158,10 @@ class SendPool:
         failures: list[tuple[str, RenderError]] = []
         seen: set[tuple[str, str]] = set()
         while True:
-            while len(pending) < self.workers * 2 and (part := list(islice(source, 500))):
-                pending.append(self._pool.submit(_preflight_chunk, campaign_id, part))
+            while len(pending) < self.workers * 3 and (part := list(islice(source, 500))):
+                for pool, share in zip(self._pools, self._shares(part), strict=True):
+                    if share:
+                        pending.append(pool.submit(_preflight_chunk, campaign_id, share))
             if not pending:
                 break
             count, listed, counted = pending.popleft().result()
@@ -128,13 +177,11 @@ class SendPool:
     def send(
         self, campaign_id: int, rows: list[outbox.Claimed], *, now: datetime, worker: str
     ) -> dict[str, int]:
-        """Send claimed rows, shared out between the workers; return counts by outcome."""
-        share = -(-len(rows) // self.workers)
+        """Send claimed rows, each by the worker that preflighted it; counts by outcome."""
         futures = [
-            self._pool.submit(
-                _send_chunk, campaign_id, rows[i : i + share], now, worker, self.connections
-            )
-            for i in range(0, len(rows), share)
+            pool.submit(_send_chunk, campaign_id, share, now, worker, self.connections)
+            for pool, share in zip(self._pools, self._shares(rows), strict=True)
+            if share
         ]
         total: Counter[str] = Counter()
         for future in futures:

@@ -7,7 +7,7 @@ Results go to the outbox through a ``ReceiptBuffer`` as the server answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from alumni import outbox
 from alumni.mime import DkimKey, MessageSkeleton, Sender, verp_address
 from alumni.models import Alumnus, table_of
-from alumni.rendering import TemplateStore, preflight
+from alumni.rendering import RenderedEmail, TemplateStore, preflight
 from alumni.settings import Settings
 from alumni.signing import make_token
 from connectors.mail import MailTransport, OutgoingMail, Receipt
@@ -130,11 +130,13 @@ class CampaignKit:
             "links": {"unsubscribe": f"{self.base_url}/unsubscribe/{token}", "preferences": None},
         }
 
-    def compose(self, row: outbox.Claimed, *, now: datetime) -> OutgoingMail:
-        """Render and assemble one recipient's message."""
+    def compose(
+        self, row: outbox.Claimed, *, now: datetime, rendered: RenderedEmail | None = None
+    ) -> OutgoingMail:
+        """Render (unless ``rendered`` is given) and assemble one recipient's message."""
         token = make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
         context = self.context(row, token)
-        email = self.store.render_email(self.template, row.locale, context)
+        email = rendered or self.store.render_email(self.template, row.locale, context)
         data = self.skeleton.build(
             to_address=row.address,
             to_name=f"{row.first_name} {row.last_name}".strip(),
@@ -155,20 +157,45 @@ class CampaignKit:
             data=data,
         )
 
-    def preflight(self, rows: Iterable[outbox.Claimed]) -> int:
-        """Render every recipient without sending; raise PreflightError naming each failure."""
+    def preflight(
+        self,
+        rows: Iterable[outbox.Claimed],
+        on_rendered: Callable[[int, RenderedEmail], None] | None = None,
+    ) -> int:
+        """Render every recipient without sending; raise PreflightError naming each failure.
+
+        ``on_rendered`` gets (delivery id, rendered email) for each recipient that rendered.
+        """
+        keep = None
+        if on_rendered is not None:
+            callback = on_rendered
+
+            def keep(ref: str, email: RenderedEmail) -> None:
+                callback(int(ref.rsplit(" ", 1)[1]), email)
+
         return preflight(
             self.store,
             self.template,
             ((f"delivery {r.delivery_id}", r.locale, self.context(r)) for r in rows),
+            on_rendered=keep,
         )
 
-    def compose_many(self, rows: Iterable[outbox.Claimed], *, now: datetime) -> list[Composed]:
-        """Compose each row; a row the MIME checks refuse becomes its error text."""
+    def compose_many(
+        self,
+        rows: Iterable[outbox.Claimed],
+        *,
+        now: datetime,
+        rendered: Mapping[int, RenderedEmail] | None = None,
+    ) -> list[Composed]:
+        """Compose each row (reusing ``rendered`` parts by delivery id when given).
+
+        A row the MIME checks refuse becomes its error text.
+        """
         composed: list[Composed] = []
+        known = rendered or {}
         for row in rows:
             try:
-                composed.append(self.compose(row, now=now))
+                composed.append(self.compose(row, now=now, rendered=known.get(row.delivery_id)))
             except ValueError as exc:
                 composed.append(Refused(row.delivery_id, str(exc)))
         return composed
@@ -192,11 +219,13 @@ def send_claimed(
     now: datetime,
     transport: MailTransport,
     buffer: outbox.ReceiptBuffer,
+    rendered: Callable[[list[int]], Mapping[int, RenderedEmail]] | None = None,
 ) -> dict[str, int]:
     """Compose and send claimed rows; every row ends with a result in ``buffer``.
 
     Rows are composed in small chunks as the transport takes them, so the SMTP connections
-    start while the rest are still being rendered. Returns the buffer's counts by outcome.
+    start while the rest are still being rendered. ``rendered`` looks up parts the preflight
+    already rendered, by delivery id. Returns the buffer's counts by outcome.
     """
 
     def on_receipt(receipt: Receipt) -> None:
@@ -212,7 +241,9 @@ def send_claimed(
 
     def mails() -> Iterator[OutgoingMail]:
         for start in range(0, len(rows), 50):
-            for item in kit.compose_many(rows[start : start + 50], now=now):
+            chunk = rows[start : start + 50]
+            known = rendered([row.delivery_id for row in chunk]) if rendered else None
+            for item in kit.compose_many(chunk, now=now, rendered=known):
                 if isinstance(item, Refused):
                     buffer.add(outbox.Result(item.delivery_id, "permanent", reply=item.reason))
                 else:
