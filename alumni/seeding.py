@@ -40,33 +40,7 @@ from alumni.population_data import (
     PROGRAMMES,
     Country,
 )
-
-COLUMNS: tuple[str, ...] = (
-    "external_id",
-    "first_name",
-    "last_name",
-    "class_year",
-    "programme",
-    "email",
-    "email_status",
-    "email_verified_at",
-    "email_source",
-    "phone",
-    "phone_verified_at",
-    "phone_source",
-    "country",
-    "city",
-    "timezone",
-    "locale",
-    "mastodon",
-    "bluesky",
-    "consent_news",
-    "consent_events",
-    "consent_service",
-    "consent_evidence",
-    "status",
-    "ambassador",
-)
+from alumni.validation import COLUMNS
 
 CLASS_YEARS_BACK = 55  # class years today.year-55 .. today.year-1
 CLASS_GROWTH = 1.035  # each class about 3.5% larger than the one before

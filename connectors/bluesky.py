@@ -27,12 +27,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.mail import Closing
 from connectors.social import (
     Engagement,
     Outcome,
@@ -74,7 +74,7 @@ class BlueskySession:
     refresh_jwt: str = field(repr=False)
 
 
-class BlueskyClient:
+class BlueskyClient(Closing):
     """One Bluesky account on its PDS.
 
     Args:
@@ -131,17 +131,6 @@ class BlueskyClient:
             f"BlueskyClient(service_url={self.service_url!r}, handle={self.handle!r}, "
             "app_password='***')"
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the httpx client if this object made it."""

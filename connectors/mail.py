@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 # RFC 3463 status right after the basic reply code: "550 5.1.1 <x@y>: Recipient address rejected".
 _ENHANCED_STATUS = re.compile(r"(?:\d{3}[ -])?([245]\.\d{1,3}\.\d{1,3})(?=\s|$)")
@@ -75,6 +75,19 @@ class Receipt:
         """The RFC 3463 enhanced status code in the reply (e.g. "5.1.1"), if the server sent one."""
         match = _ENHANCED_STATUS.match(self.reply)
         return match.group(1) if match else None
+
+
+class Closing:
+    """Lets a connector be used in a ``with`` block that calls its ``close()`` at the end."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 class MailTransport(Protocol):

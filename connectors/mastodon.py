@@ -22,12 +22,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from connectors.mail import Closing
 from connectors.social import (
     Engagement,
     Outcome,
@@ -46,7 +46,7 @@ _FIX_ACCESS = (
 )
 
 
-class MastodonClient:
+class MastodonClient(Closing):
     """One Mastodon account, reached through its server's REST API.
 
     Args:
@@ -94,17 +94,6 @@ class MastodonClient:
 
     def __repr__(self) -> str:
         return f"MastodonClient(base_url={self.base_url!r}, token='***')"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the httpx client if this object made it."""

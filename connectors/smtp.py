@@ -27,11 +27,10 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from connectors.mail import Outcome, OutgoingMail, Receipt
+from connectors.mail import Closing, Outcome, OutgoingMail, Receipt
 
 Tls = Literal["starttls", "ssl", "none"]
 
@@ -53,7 +52,7 @@ class _LostBeforeEnd(Exception):
     """The connection died before the server had the whole message: resending cannot duplicate."""
 
 
-class SmtpTransport:
+class SmtpTransport(Closing):
     """An SMTP relay behind the `MailTransport` interface.
 
     Args:
@@ -170,17 +169,6 @@ class SmtpTransport:
             f"SmtpTransport(host={self.host!r}, port={self.port}, tls={self.tls!r}, "
             f"username={self.username!r}, password={password!r}, connections={self.connections})"
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def check(self) -> str:
         """Connect, say EHLO, start TLS and log in as configured, then QUIT.

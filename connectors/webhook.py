@@ -24,12 +24,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.mail import Closing
 from connectors.social import Outcome, PostReceipt, retry_after_seconds
 
 Style = Literal["slack", "discord", "teams", "generic"]
@@ -41,7 +41,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
-class WebhookClient:
+class WebhookClient(Closing):
     """One incoming webhook.
 
     Args:
@@ -100,17 +100,6 @@ class WebhookClient:
 
     def __repr__(self) -> str:
         return f"WebhookClient(url='{self._scheme}://{self._host_header}/…', style={self.style!r})"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the httpx client if this object made it."""
