@@ -263,3 +263,18 @@ def test_the_flow_waits_for_a_later_group_and_leaves_artifacts(
 
     keys = asyncio.run(artifact_keys())
     assert {f"campaign-{campaign}-report", f"campaign-{campaign}-outcomes"} <= keys
+
+
+def test_a_big_campaign_goes_through_the_worker_processes(
+    sqlite_url: str, smtp: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.campaign
+
+    monkeypatch.setattr(flows.campaign, "POOL_THRESHOLD", 5)  # "big" for a quick test
+    addresses = make_class(sqlite_url, 24)
+    campaign = add_campaign(sqlite_url)
+    report = class_campaign(campaign_id=campaign)
+    assert report["outcomes"] == {"sent": 24, "skipped:no_email": 1}
+    assert received(smtp) == Counter(addresses)
+    assert class_campaign(campaign_id=campaign)["outcomes"] == report["outcomes"]
+    assert received(smtp) == Counter(addresses)
