@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from alumni import importing, privacy
+from alumni.cli_events import event_app, reunions_app
 from alumni.db import get_engine, require_current, upgrade, write_transaction
 from alumni.models import utcnow
 from alumni.settings import get_settings
@@ -34,6 +35,8 @@ report_app = typer.Typer(help="Reports for officers.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 campaign_app = typer.Typer(help="Class-year email campaigns.", no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(event_app, name="event")
+app.add_typer(reunions_app, name="reunions")
 
 out = Console()
 err = Console(stderr=True)

@@ -232,3 +232,59 @@ def table_of(model: type[SQLModel]) -> sa.Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, sa.Table)
     return table
+
+
+class EventStatus(StrEnum):
+    proposed = "proposed"  # suggested by `alumni reunions plan`; an officer accepts it
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+
+
+# A class event: when (UTC + the event's IANA zone), where, and how many can come.
+# ``uid`` never changes; ``sequence`` rises with every change invitees must hear about.
+class Event(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=255, unique=True)
+    sequence: int = 0
+    class_year: int = Field(index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+    starts_at: datetime = _when()
+    ends_at: datetime = _when()
+    timezone: str = Field(max_length=64)  # IANA name of the event's zone
+    country: str | None = Field(default=None, max_length=2)  # where it happens (ISO 3166)
+    place: str | None = Field(default=None, max_length=500)
+    online_url: str | None = Field(default=None, max_length=1000)
+    capacity: int | None = None  # None: no limit
+    status: EventStatus = Field(default=EventStatus.scheduled, sa_type=sa.String(16))
+    over_budget_reason: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+# One mailing about an event (invite, update-N, cancel, reminder-N, thanks, waitlist, place):
+# a campaign of its own, so its deliveries get the outbox's exactly-once guarantees.
+class EventMailing(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("event_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    campaign_id: int = Field(foreign_key="campaign.id", unique=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)  # the template: invite / update / cancel / reminder / ...
+    key: str = Field(max_length=32)  # kind plus what makes it unique: update-3, reminder-7
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# An alum's answer to an event; the latest answer (by ``answered_at``) wins.
+class Rsvp(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("event_id", "alumnus_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    answer: str = Field(max_length=8)  # yes / no / maybe
+    answered_at: datetime = _when()  # when the alum answered (click time or REPLY DTSTAMP)
+    source: str = Field(max_length=16)  # link / itip / officer
+    waitlisted_at: datetime | None = _when(nullable=True, default=None)  # set: on the waitlist
+    attended: bool | None = None  # None: not recorded
+    updated_at: datetime = _when(default_factory=utcnow)

@@ -103,13 +103,14 @@ def _spooled(ids: list[int]) -> dict[int, RenderedEmail]:
 def _send_chunk(
     campaign_id: int, rows: list[outbox.Claimed], now: datetime, worker: str, connections: int
 ) -> dict[str, int]:
+    kit = _kit(campaign_id)
     return send_claimed(
-        _kit(campaign_id),
+        lambda chunk: kit.compose_many(
+            chunk, now=now, rendered=_spooled([row.delivery_id for row in chunk])
+        ),
         rows,
-        now=now,
         transport=_worker_transport(connections),
         buffer=outbox.ReceiptBuffer.for_settings(get_engine(), get_settings(), worker=worker),
-        rendered=_spooled,
     )
 
 

@@ -182,23 +182,16 @@ class CampaignKit:
 
     def compose_many(
         self,
-        rows: Iterable[outbox.Claimed],
+        rows: Sequence[outbox.Claimed],
         *,
         now: datetime,
         rendered: Mapping[int, RenderedEmail] | None = None,
     ) -> list[Composed]:
-        """Compose each row (reusing ``rendered`` parts by delivery id when given).
-
-        A row the MIME checks refuse becomes its error text.
-        """
-        composed: list[Composed] = []
+        """Compose each row, reusing ``rendered`` parts by delivery id when given."""
         known = rendered or {}
-        for row in rows:
-            try:
-                composed.append(self.compose(row, now=now, rendered=known.get(row.delivery_id)))
-            except ValueError as exc:
-                composed.append(Refused(row.delivery_id, str(exc)))
-        return composed
+        return compose_each(
+            lambda row: self.compose(row, now=now, rendered=known.get(row.delivery_id)), rows
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,20 +205,31 @@ class Refused:
 Composed = OutgoingMail | Refused
 
 
+def compose_each(
+    compose: Callable[[outbox.Claimed], OutgoingMail], rows: Iterable[outbox.Claimed]
+) -> list[Composed]:
+    """Compose each row; a row the MIME checks refuse becomes its error text."""
+    composed: list[Composed] = []
+    for row in rows:
+        try:
+            composed.append(compose(row))
+        except ValueError as exc:
+            composed.append(Refused(row.delivery_id, str(exc)))
+    return composed
+
+
 def send_claimed(
-    kit: CampaignKit,
+    compose: Callable[[Sequence[outbox.Claimed]], list[Composed]],
     rows: Sequence[outbox.Claimed],
     *,
-    now: datetime,
     transport: MailTransport,
     buffer: outbox.ReceiptBuffer,
-    rendered: Callable[[list[int]], Mapping[int, RenderedEmail]] | None = None,
 ) -> dict[str, int]:
     """Compose and send claimed rows; every row ends with a result in ``buffer``.
 
-    Rows are composed in small chunks as the transport takes them, so the SMTP connections
-    start while the rest are still being rendered. ``rendered`` looks up parts the preflight
-    already rendered, by delivery id. Returns the buffer's counts by outcome.
+    ``compose`` turns a chunk of rows into messages; chunks are composed as the transport takes
+    them, so the SMTP connections start while the rest are still being rendered. A row that
+    cannot be composed fails for good with its reason. Returns the buffer's counts by outcome.
     """
 
     def on_receipt(receipt: Receipt) -> None:
@@ -241,9 +245,7 @@ def send_claimed(
 
     def mails() -> Iterator[OutgoingMail]:
         for start in range(0, len(rows), 50):
-            chunk = rows[start : start + 50]
-            known = rendered([row.delivery_id for row in chunk]) if rendered else None
-            for item in kit.compose_many(chunk, now=now, rendered=known):
+            for item in compose(rows[start : start + 50]):
                 if isinstance(item, Refused):
                     buffer.add(outbox.Result(item.delivery_id, "permanent", reply=item.reason))
                 else:

@@ -23,7 +23,9 @@ from jinja2 import Environment
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import engine_for, write_transaction
-from alumni.models import ContactKind, Delivery, table_of, utcnow
+from alumni.invite_mail import ANSWERS, RSVP, plan_options
+from alumni.models import ContactKind, Delivery, Event, table_of, utcnow
+from alumni.rsvp import RsvpError, apply_link, delivery_event
 from alumni.sending import UNSUBSCRIBE
 from alumni.settings import Settings, get_settings
 from alumni.signing import BadToken, TamperedToken, read_token
@@ -196,6 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    _add_rsvp_routes(app, engine=engine, key=key, office=office, settings=settings)
     return app
 
 
@@ -214,3 +217,95 @@ def make_server(host: str, port: int, settings: Settings | None = None) -> uvico
 def serve(host: str, port: int) -> None:
     """Run the web app on ``host:port`` until interrupted."""
     make_server(host, port).run()
+
+
+_RSVP_PAGE = Environment(autoescape=True).from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{ title }} · {{ office }}</title>
+<style>
+body{font:1.125rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;
+color:#1b1b1b;background:#fff}
+button{font:inherit;padding:.6rem 1.4rem;border:2px solid #1b1b1b;border-radius:.4rem;
+background:#1b1b1b;color:#fff;cursor:pointer}
+button:focus-visible{outline:3px solid #0b57d0;outline-offset:3px}
+footer{margin-top:3rem;color:#4a4a4a;font-size:1rem}
+</style></head>
+<body><main>
+<h1>{{ title }}</h1>
+<p>{{ message }}</p>
+{% if button %}<form method="post"><button type="submit">{{ button }}</button></form>{% endif %}
+</main><footer>{{ office }}</footer></body></html>
+"""
+)
+_RSVP_WORDS = {"yes": "Yes, I will come", "no": "No, I cannot come", "maybe": "Maybe"}
+
+
+def _add_rsvp_routes(
+    app: FastAPI, *, engine: Engine, key: bytes, office: str, settings: Settings
+) -> None:
+    """``/rsvp/<token>``: GET shows the answer the link gives, POST records it.
+
+    The token (purpose ``rsvp``, payload ``<delivery id>:<answer>``) expires when the event ends.
+    """
+    options = plan_options(settings)
+
+    def page(status: int, title: str, message: str, button: str | None = None) -> Response:
+        html = _RSVP_PAGE.render(office=office, title=title, message=message, button=button)
+        return HTMLResponse(html, status_code=status)
+
+    def read(token: str) -> tuple[int, str] | BadToken:
+        try:
+            payload = read_token(key, RSVP, token, now=utcnow())
+        except BadToken as error:
+            return error
+        delivery, _, answer = payload.partition(":")
+        if not delivery.isdigit() or answer not in ANSWERS:
+            return TamperedToken()  # authentic but not ours: only a token made elsewhere
+        return int(delivery), answer
+
+    def refused(error: BadToken) -> Response:
+        return page(400, "This link does not work", f"Sorry: {error}. Nothing was changed.")
+
+    def event_title(delivery_id: int) -> str | None:
+        with engine.connect() as connection:
+            found = delivery_event(connection, delivery_id)
+            if found is None:
+                return None
+            table = table_of(Event)
+            title = connection.execute(
+                sa.select(table.c.title).where(table.c.id == found[0])
+            ).scalar()
+        return None if title is None else str(title)
+
+    @app.get("/rsvp/{token:path}", response_class=HTMLResponse)
+    def confirm_rsvp(token: str) -> Response:
+        found = read(token)
+        if isinstance(found, BadToken):
+            return refused(found)
+        title = event_title(found[0])
+        if title is None:
+            return page(200, "Nothing to do", "This invitation is no longer on our lists.")
+        return page(200, title, "Confirm your answer:", button=_RSVP_WORDS[found[1]])
+
+    @app.post("/rsvp/{token:path}", response_class=HTMLResponse)
+    def answer_rsvp(token: str) -> Response:
+        found = read(token)
+        if isinstance(found, BadToken):
+            return refused(found)
+        delivery_id, answer = found
+        try:
+            outcome = apply_link(engine, delivery_id, answer, now=utcnow(), options=options)
+        except RsvpError as error:
+            return page(409, "We could not record that", f"{error}.")
+        title = event_title(delivery_id) or "Your answer"
+        if outcome.waitlisted:
+            return page(
+                200,
+                title,
+                "The event is full: you are on the waitlist, and we will write to "
+                "you if a place frees up.",
+            )
+        return page(200, title, f"Thank you: we recorded your answer ({_RSVP_WORDS[answer]}).")

@@ -119,10 +119,10 @@ def send_batch(campaign_id: int, worker: str) -> dict[str, int]:
         return {"claimed": len(rows), **pool.send(campaign_id, rows, now=now, worker=worker)}
     transport = open_transport(settings)
     try:
+        kit = _kit(campaign_id)
         counts = send_claimed(
-            _kit(campaign_id),
+            lambda chunk: kit.compose_many(chunk, now=now),
             rows,
-            now=now,
             transport=transport,
             buffer=outbox.ReceiptBuffer.for_settings(engine, settings, worker=worker),
         )

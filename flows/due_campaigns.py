@@ -32,6 +32,7 @@ def due_campaigns() -> dict[int, dict[str, Any]]:
                 .join(_C, _C.c.id == _D.c.campaign_id)
                 .where(
                     _C.c.status.in_((CampaignStatus.planned, CampaignStatus.sending)),
+                    _C.c.channel != "calendar",  # event mailings: flows/event_invites.py
                     _D.c.status == DeliveryStatus.pending,
                     _D.c.due_at <= now,
                 )
