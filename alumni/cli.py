@@ -283,11 +283,18 @@ def demo(
 
 @campaign_app.command("create")
 def campaign_create(
-    name: Annotated[str, typer.Option(help="What the officers call it.")],
+    name: Annotated[str, typer.Option(help="What the officers call it.")] = "",
     class_year: Annotated[
-        list[int], typer.Option(help="The class year; give it several times for one campaign each.")
-    ],
-    template: Annotated[str, typer.Option(help="Folder under templates/email/, e.g. reunion.")],
+        list[int] | None,
+        typer.Option(help="The class year; give it several times for one campaign each."),
+    ] = None,
+    template: Annotated[
+        str | None, typer.Option(help="Folder under templates/email/, e.g. reunion.")
+    ] = None,
+    event: Annotated[
+        int | None,
+        typer.Option(help="Instead: the calendar invite of this event (channel calendar)."),
+    ] = None,
     programme: Annotated[str | None, typer.Option(help="Only this programme.")] = None,
     purpose: Annotated[str, typer.Option(help="news, events or service.")] = "news",
     send_at: Annotated[
@@ -301,6 +308,18 @@ def campaign_create(
     from alumni import campaigns
 
     engine = _ready_engine()
+    if event is not None:
+        from alumni.invite_mail import mailing_campaign
+
+        try:
+            campaign_id, _ = mailing_campaign(engine, event, "invite", now=utcnow())
+        except (LookupError, ValueError) as exc:
+            raise _fail(str(exc)) from None
+        out.print(f"calendar invite of event {event}:", highlight=False)
+        print(campaign_id)
+        return
+    if not (name and class_year and template):
+        raise _fail("give --name, --class-year and --template (or --event ID for an invite)")
     try:
         created = campaigns.create(
             engine,
@@ -328,7 +347,14 @@ def campaign_run(
     ] = True,
 ) -> None:
     """Run the campaign flow (Prefect); running it again sends only what is still due."""
-    _ready_engine()
+    from alumni.invite_mail import mailing_of
+
+    mailing = mailing_of(_ready_engine(), campaign_id)
+    if mailing is not None:
+        from alumni.cli_events import run_mailing
+
+        run_mailing(*mailing)
+        return
     from flows.campaign import class_campaign
 
     try:

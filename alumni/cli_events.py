@@ -37,7 +37,7 @@ def _engine() -> sa.Engine:
     return get_engine()
 
 
-def _run_mailing(event_id: int, key: str) -> None:
+def run_mailing(event_id: int, key: str) -> None:
     from flows.event_invites import event_mailing
 
     try:
@@ -131,7 +131,7 @@ def event_update(
     with engine.connect() as connection:
         sequence = events.load_event(connection, event_id).sequence
     if send:
-        _run_mailing(event_id, f"update-{sequence}")
+        run_mailing(event_id, f"update-{sequence}")
     else:
         out.print(f"later: alumni event send {event_id} update-{sequence}", highlight=False)
 
@@ -154,14 +154,14 @@ def event_cancel(
         highlight=False,
     )
     if send:
-        _run_mailing(event_id, "cancel")
+        run_mailing(event_id, "cancel")
 
 
 @event_app.command("invite")
 def event_invite(event_id: Annotated[int, typer.Argument(help="The event's id.")]) -> None:
     """Send the calendar invite to the event's class (a rerun sends only to newcomers)."""
     _engine()
-    _run_mailing(event_id, "invite")
+    run_mailing(event_id, "invite")
 
 
 @event_app.command("send")
@@ -171,7 +171,7 @@ def event_send(
 ) -> None:
     """Send (or resume) one mailing about the event."""
     _engine()
-    _run_mailing(event_id, key)
+    run_mailing(event_id, key)
 
 
 @event_app.command("accept")

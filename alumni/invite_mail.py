@@ -118,6 +118,15 @@ class MailingPlan:
     added: int
 
 
+def mailing_of(engine: Engine, campaign_id: int) -> tuple[int, str] | None:
+    """The (event id, mailing key) a campaign sends, or None for an ordinary campaign."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            sa.select(_M.c.event_id, _M.c.key).where(_M.c.campaign_id == campaign_id)
+        ).first()
+    return (found.event_id, found.key) if found else None
+
+
 def mailing_campaign(engine: Engine, event_id: int, key: str, *, now: datetime) -> tuple[int, bool]:
     """Return the campaign of the event's mailing ``key``, creating it; and whether it is new."""
     kind = kind_of(key)

@@ -121,3 +121,28 @@ def test_export_and_erase(sqlite_url: str) -> None:
     assert exported["tables"]["contactpoint"][0]["value"] == "ana@example.com"
     assert "erased A1" in invoke("erase", "A1", "--yes")
     assert "ana@example.com" not in invoke("export", "erased-1")
+
+
+def test_an_event_invite_is_a_campaign_of_its_own(sqlite_url: str) -> None:
+    add_alumnus(sqlite_url, "A1", class_year=2016, email="a1@example.com")
+    created = invoke(
+        "event",
+        "create",
+        "--class-year",
+        "2016",
+        "--title",
+        "Reunion",
+        "--starts",
+        "2027-06-12 18:00",
+        "--tz",
+        "Europe/London",
+    )
+    event_id = created.strip().splitlines()[-1]
+    output = invoke("campaign", "create", "--event", event_id)
+    campaign_id = output.strip().splitlines()[-1]
+    assert campaign_id.isdigit()
+    assert invoke("campaign", "create", "--event", event_id).strip().splitlines()[-1] == (
+        campaign_id
+    )  # the same invite, not a second one
+    result = runner.invoke(app, ["campaign", "create", "--name", "x"])
+    assert result.exit_code == 1 and "--event ID" in result.output
