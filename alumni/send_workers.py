@@ -54,6 +54,10 @@ def _start_worker(spool: str) -> None:
     _spool.append(connection)
 
 
+def _warm() -> None:
+    """Nothing: submitting it starts the worker process and its imports early."""
+
+
 def _kit(campaign_id: int) -> CampaignKit:
     kit = _kits.get(campaign_id)
     if kit is None:
@@ -133,6 +137,8 @@ class SendPool:
             )
             for n in range(self.workers)
         ]
+        for pool in self._pools:
+            pool.submit(_warm)  # start the processes now, while the caller plans
 
     def __enter__(self) -> SendPool:
         return self

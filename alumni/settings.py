@@ -89,7 +89,7 @@ class Settings(BaseSettings):
         ge=0,
         description="Processes that compose and send big campaigns (0: all in the flow's own).",
     )
-    send_batch_size: int = Field(default=1000, ge=1, description="Deliveries per send task.")
+    send_batch_size: int = Field(default=5000, ge=1, description="Deliveries per send task.")
     retry_delays_seconds: list[int] = Field(
         default=[60, 300, 1800, 7200],
         description="Waits before retrying a temporarily refused message (JSON list).",

@@ -28,13 +28,14 @@ from alumni import outbox
 from alumni.audience import Budget
 from alumni.campaign_report import campaign_report
 from alumni.db import get_engine, write_transaction
-from alumni.models import Campaign, CampaignStatus, table_of, utcnow
+from alumni.models import Alumnus, Campaign, CampaignStatus, table_of, utcnow
 from alumni.rendering import PreflightError
 from alumni.send_workers import SendPool
 from alumni.sending import CampaignKit, send_claimed
 from alumni.settings import Settings, get_settings
 from connectors.mail import MailTransport, open_mail_transport
 
+_A = table_of(Alumnus)
 _C = table_of(Campaign)
 # Below this many messages, starting worker processes costs more than it saves.
 POOL_THRESHOLD = 2000
@@ -46,6 +47,16 @@ def open_transport(settings: Settings) -> MailTransport:
     return open_mail_transport(
         url, outbox_dir=settings.outbox_dir, connections=settings.smtp_connections
     )
+
+
+def _class_size(campaign_id: int) -> int:
+    with get_engine().connect() as connection:
+        campaign = outbox.load_campaign(connection, campaign_id)
+        return int(
+            connection.execute(
+                sa.select(sa.func.count()).where(_A.c.class_year == campaign.class_year)
+            ).scalar_one()
+        )
 
 
 def _set_status(campaign_id: int, status: CampaignStatus, note: str | None = None) -> None:
@@ -144,12 +155,13 @@ def class_campaign(
         max_wait_hours: never wait longer than this for the next group.
     """
     logger = get_run_logger()
-    planned = plan_deliveries(campaign_id)
-    logger.info("planned: %s", planned)
     settings = get_settings()
-    if settings.send_workers and planned["pending"] >= POOL_THRESHOLD:
+    if settings.send_workers and _class_size(campaign_id) >= POOL_THRESHOLD:
+        # started before planning, so the processes come up while the plan is written
         _RunResources.pool = SendPool(settings.send_workers, connections=settings.smtp_connections)
     try:
+        planned = plan_deliveries(campaign_id)
+        logger.info("planned: %s", planned)
         return _send_all(campaign_id, planned, wait=wait, max_wait_hours=max_wait_hours)
     finally:
         if _RunResources.pool is not None:
