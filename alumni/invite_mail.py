@@ -49,11 +49,11 @@ from alumni.models import (
 )
 from alumni.rendering import PARTS, locale_candidates
 from alumni.send_time import due_at, zone
-from alumni.sending import UNSUBSCRIBE, CampaignKit, compose_each, send_claimed
+from alumni.sending import UNSUBSCRIBE, CampaignKit
 from alumni.settings import Settings
 from alumni.signing import make_token
 from alumni.suppression import suppressed_scopes
-from connectors.mail import MailTransport, OutgoingMail
+from connectors.mail import OutgoingMail
 
 CHANNEL = "calendar"
 KINDS = ("invite", "update", "cancel", "reminder", "thanks", "waitlist", "place")
@@ -479,20 +479,3 @@ class EventKit:
                 raise ValueError(f"delivery {row.delivery_id}: {exc}") from None
             count += 1
         return count
-
-
-def send_event_mail(
-    kit: EventKit,
-    rows: Sequence[outbox.Claimed],
-    *,
-    now: datetime,
-    transport: MailTransport,
-    buffer: outbox.ReceiptBuffer,
-) -> dict[str, int]:
-    """Compose and send claimed rows of one mailing (``alumni.sending.send_claimed``)."""
-    return send_claimed(
-        lambda chunk: compose_each(lambda row: kit.compose(row, now=now), chunk),
-        rows,
-        transport=transport,
-        buffer=buffer,
-    )

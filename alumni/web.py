@@ -63,8 +63,8 @@ footer{margin-top:3rem;color:#4a4a4a;font-size:1rem}
 <body><main>
 <h1>{{ title }}</h1>
 <p>{{ message }}</p>
-{% if confirm %}<form method="post">
-<button type="submit" name="List-Unsubscribe" value="One-Click">Unsubscribe</button>
+{% if button %}<form method="post">
+<button type="submit" name="{{ field }}" value="{{ value }}">{{ button }}</button>
 </form>{% endif %}
 </main><footer>{{ office }}</footer></body></html>
 """
@@ -93,7 +93,14 @@ def _masked(address: str) -> str:
 
 
 def _page(office: str, status: int, title: str, message: str, *, confirm: bool = False) -> Response:
-    html = _PAGE.render(office=office, title=title, message=message, confirm=confirm)
+    html = _PAGE.render(
+        office=office,
+        title=title,
+        message=message,
+        button="Unsubscribe" if confirm else None,
+        field="List-Unsubscribe",
+        value="One-Click",
+    )
     return HTMLResponse(html, status_code=status)
 
 
@@ -219,27 +226,6 @@ def serve(host: str, port: int) -> None:
     make_server(host, port).run()
 
 
-_RSVP_PAGE = Environment(autoescape=True).from_string(
-    """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{{ title }} · {{ office }}</title>
-<style>
-body{font:1.125rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;
-color:#1b1b1b;background:#fff}
-button{font:inherit;padding:.6rem 1.4rem;border:2px solid #1b1b1b;border-radius:.4rem;
-background:#1b1b1b;color:#fff;cursor:pointer}
-button:focus-visible{outline:3px solid #0b57d0;outline-offset:3px}
-footer{margin-top:3rem;color:#4a4a4a;font-size:1rem}
-</style></head>
-<body><main>
-<h1>{{ title }}</h1>
-<p>{{ message }}</p>
-{% if button %}<form method="post"><button type="submit">{{ button }}</button></form>{% endif %}
-</main><footer>{{ office }}</footer></body></html>
-"""
-)
 _RSVP_WORDS = {"yes": "Yes, I will come", "no": "No, I cannot come", "maybe": "Maybe"}
 
 
@@ -253,7 +239,9 @@ def _add_rsvp_routes(
     options = plan_options(settings)
 
     def page(status: int, title: str, message: str, button: str | None = None) -> Response:
-        html = _RSVP_PAGE.render(office=office, title=title, message=message, button=button)
+        html = _PAGE.render(
+            office=office, title=title, message=message, button=button, field="", value=""
+        )
         return HTMLResponse(html, status_code=status)
 
     def read(token: str) -> tuple[int, str] | BadToken:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
@@ -31,7 +32,7 @@ from alumni.db import get_engine, write_transaction
 from alumni.models import Alumnus, Campaign, CampaignStatus, table_of, utcnow
 from alumni.rendering import PreflightError
 from alumni.send_workers import SendPool
-from alumni.sending import CampaignKit, send_claimed
+from alumni.sending import CampaignKit, Composed, send_claimed
 from alumni.settings import Settings, get_settings
 from connectors.mail import MailTransport, open_mail_transport
 
@@ -109,9 +110,15 @@ def preflight_campaign(campaign_id: int) -> int:
         raise
 
 
-@task(name="send-batch")
-def send_batch(campaign_id: int, worker: str) -> dict[str, int]:
-    """Claim one batch of due deliveries, send it, and record every answer."""
+def claim_and_send(
+    campaign_id: int,
+    worker: str,
+    compose: Callable[[datetime], Callable[[Sequence[outbox.Claimed]], list[Composed]]],
+) -> dict[str, int]:
+    """Claim one batch of due deliveries and send it through ALUMNI_SMTP_URL (or the Maildir).
+
+    ``compose(now)`` gives the function that turns a chunk of claimed rows into messages.
+    """
     settings = get_settings()
     engine = get_engine()
     now = utcnow()
@@ -130,9 +137,8 @@ def send_batch(campaign_id: int, worker: str) -> dict[str, int]:
         return {"claimed": len(rows), **pool.send(campaign_id, rows, now=now, worker=worker)}
     transport = open_transport(settings)
     try:
-        kit = _kit(campaign_id)
         counts = send_claimed(
-            lambda chunk: kit.compose_many(chunk, now=now),
+            compose(now),
             rows,
             transport=transport,
             buffer=outbox.ReceiptBuffer.for_settings(engine, settings, worker=worker),
@@ -140,6 +146,15 @@ def send_batch(campaign_id: int, worker: str) -> dict[str, int]:
     finally:
         transport.close()
     return {"claimed": len(rows), **counts}
+
+
+@task(name="send-batch")
+def send_batch(campaign_id: int, worker: str) -> dict[str, int]:
+    """Claim one batch of due deliveries, send it, and record every answer."""
+    kit = _kit(campaign_id)
+    return claim_and_send(
+        campaign_id, worker, lambda now: lambda chunk: kit.compose_many(chunk, now=now)
+    )
 
 
 @flow(name="class-campaign")

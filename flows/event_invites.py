@@ -8,7 +8,6 @@ and record make each message go once, so a rerun sends nothing new. One task per
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +24,6 @@ from alumni.invite_mail import (
     due_mailings,
     plan_mailing,
     plan_options,
-    send_event_mail,
 )
 from alumni.models import (
     Campaign,
@@ -39,8 +37,9 @@ from alumni.models import (
     utcnow,
 )
 from alumni.rsvp import event_report
+from alumni.sending import compose_each
 from alumni.settings import get_settings
-from flows.campaign import open_transport
+from flows.campaign import claim_and_send
 
 _C = table_of(Campaign)
 _D = table_of(Delivery)
@@ -81,31 +80,12 @@ def preflight_mailing(campaign_id: int) -> int:
 @task(name="send-event-batch")
 def send_event_batch(campaign_id: int, worker: str) -> dict[str, int]:
     """Claim one batch of due deliveries of the mailing, send it, record every answer."""
-    settings = get_settings()
-    engine = get_engine()
-    now = utcnow()
-    rows = outbox.claim(
-        engine,
+    kit = _kit(campaign_id)
+    return claim_and_send(
         campaign_id,
-        worker=worker,
-        limit=settings.send_batch_size,
-        now=now,
-        lease=timedelta(seconds=settings.claim_lease_seconds),
+        worker,
+        lambda now: lambda chunk: compose_each(lambda row: kit.compose(row, now=now), chunk),
     )
-    if not rows:
-        return {"claimed": 0}
-    transport = open_transport(settings)
-    try:
-        counts = send_event_mail(
-            _kit(campaign_id),
-            rows,
-            now=now,
-            transport=transport,
-            buffer=outbox.ReceiptBuffer.for_settings(engine, settings, worker=worker),
-        )
-    finally:
-        transport.close()
-    return {"claimed": len(rows), **counts}
 
 
 def _send_due(campaign_id: int) -> dict[str, int]:
