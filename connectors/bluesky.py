@@ -40,6 +40,7 @@ from connectors.social import (
     SocialConnectError,
     SocialPost,
     SocialReply,
+    parse_when,
     retry_after_seconds,
 )
 
@@ -404,7 +405,7 @@ def engagement_from_thread(remote_id: str, data: dict[str, Any]) -> Engagement:
                 author=str(view["author"]["handle"]),
                 text=str(record.get("text", "")),
                 url=_web_url(str(view["uri"])),
-                created_at=_when(record.get("createdAt") or view.get("indexedAt")),
+                created_at=parse_when(record.get("createdAt") or view.get("indexedAt")),
             )
         )
         pending.extend(item.get("replies") or [])
@@ -426,16 +427,6 @@ def _web_url(uri: str) -> str | None:
 def _iso(when: datetime) -> str:
     """The lexicon's datetime: UTC, milliseconds, a Z."""
     return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.utcoffset() is not None else when.replace(tzinfo=UTC)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from connectors.social import (
     SocialConnectError,
     SocialPost,
     SocialReply,
+    parse_when,
     retry_after_seconds,
 )
 
@@ -247,7 +248,7 @@ def engagement_from_json(
             author=str(item["account"]["acct"]),
             text=text_from_html(str(item.get("content") or "")),
             url=item.get("url") or item.get("uri"),
-            created_at=_when(item.get("created_at")),
+            created_at=parse_when(item.get("created_at")),
         )
         for item in context["descendants"]
     )
@@ -281,16 +282,6 @@ class _TextParser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
-
-
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.utcoffset() is not None else when.replace(tzinfo=UTC)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -225,3 +225,14 @@ def _reset_time(value: str, now: datetime) -> datetime | None:
         except (TypeError, ValueError):
             return None
     return when if when.utcoffset() is not None else when.replace(tzinfo=UTC)
+
+
+def parse_when(value: object) -> datetime | None:
+    """A timestamp from a network's JSON (ISO 8601; naive taken as UTC), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.utcoffset() is not None else when.replace(tzinfo=UTC)
