@@ -12,11 +12,11 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 
 from alumni import importing, privacy
 from alumni.cli_events import event_app, reunions_app
-from alumni.db import get_engine, require_current, upgrade, write_transaction
+from alumni.cli_output import err, fail, out, ready_engine
+from alumni.db import get_engine, upgrade, write_transaction
 from alumni.models import utcnow
 from alumni.settings import get_settings
 from alumni.validation import COLUMNS
@@ -38,28 +38,11 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(event_app, name="event")
 app.add_typer(reunions_app, name="reunions")
 
-out = Console()
-err = Console(stderr=True)
-
 
 class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-def _ready_engine() -> sa.Engine:
-    url = get_settings().database_url
-    try:
-        require_current(url)
-    except RuntimeError as exc:
-        raise _fail(str(exc)) from None
-    return get_engine()
 
 
 @app.command()
@@ -81,7 +64,7 @@ def import_command(
     ] = False,
 ) -> None:
     """Load alumni from a CSV (columns: see README). Re-importing the same file changes nothing."""
-    engine = _ready_engine()
+    engine = ready_engine()
     try:
         result = importing.import_csv(
             engine,
@@ -92,7 +75,7 @@ def import_command(
             batch_size=get_settings().import_batch_size,
         )
     except importing.CsvFileError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     shown = result.problems[:50]
@@ -110,7 +93,7 @@ def import_command(
     if result.rejected_file is not None:
         out.print(f"rejected rows with reasons: {result.rejected_file}", highlight=False)
     if result.problems and not skip_invalid:
-        raise _fail(
+        raise fail(
             "nothing was written: correct the rows above and import again, "
             "or use --skip-invalid to import the valid rows"
         )
@@ -134,7 +117,7 @@ def seed(
         written = seeding.write_csv(csv, rows)
         out.print(f"wrote {written} rows to {csv}", highlight=False)
         return
-    engine = _ready_engine()
+    engine = ready_engine()
     result = importing.import_rows(
         engine,
         enumerate(rows, start=2),
@@ -145,7 +128,7 @@ def seed(
     )
     if not result.committed:
         problems = "; ".join(str(p) for p in result.problems[:5])
-        raise _fail(f"the generated population did not import: {problems}")
+        raise fail(f"the generated population did not import: {problems}")
     out.print(
         f"seeded {result.created} new alumni ({result.updated} updated, "
         f"{result.unchanged} unchanged)",
@@ -161,7 +144,7 @@ def report_classes(
     """Per class year: alumni, how they can be reached, stale contact details, countries."""
     from alumni import class_report
 
-    engine = _ready_engine()
+    engine = ready_engine()
     with engine.connect() as connection:
         rows = class_report.class_report(
             connection,
@@ -185,12 +168,12 @@ def export(
     ] = None,
 ) -> None:
     """Write everything held on one alum as JSON (GDPR art. 20)."""
-    engine = _ready_engine()
+    engine = ready_engine()
     with engine.connect() as connection:
         try:
             alumnus_id = privacy.find_alumnus_id(connection, ref)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         data = privacy.export_alumnus(connection, alumnus_id=alumnus_id)
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     if output is None:
@@ -210,12 +193,12 @@ def erase(
     Their addresses stay on the suppression list as salted hashes, so a later import cannot
     bring them back into campaigns unnoticed.
     """
-    engine = _ready_engine()
+    engine = ready_engine()
     with write_transaction(engine) as connection:
         try:
             alumnus_id = privacy.find_alumnus_id(connection, ref)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         if not yes and not typer.confirm(f"Erase all personal data of {ref}?"):
             raise typer.Exit(1)
         report = privacy.erase_alumnus(connection, alumnus_id=alumnus_id, now=utcnow())
@@ -230,7 +213,7 @@ def serve(
     """Run the public web app that email links point to (unsubscribe; ALUMNI_BASE_URL)."""
     from alumni import web
 
-    _ready_engine()
+    ready_engine()
     web.serve(host, port)
 
 
@@ -307,19 +290,19 @@ def campaign_create(
     """Create one campaign per class year; the last line printed is the (last) new id."""
     from alumni import campaigns
 
-    engine = _ready_engine()
+    engine = ready_engine()
     if event is not None:
         from alumni.invite_mail import mailing_campaign
 
         try:
             campaign_id, _ = mailing_campaign(engine, event, "invite", now=utcnow())
         except (LookupError, ValueError) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         out.print(f"calendar invite of event {event}:", highlight=False)
         print(campaign_id)
         return
     if not (name and class_year and template):
-        raise _fail("give --name, --class-year and --template (or --event ID for an invite)")
+        raise fail("give --name, --class-year and --template (or --event ID for an invite)")
     try:
         created = campaigns.create(
             engine,
@@ -333,7 +316,7 @@ def campaign_create(
             templates=get_settings().templates_dir,
         )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for campaign_id, year in created[:-1]:
         out.print(f"campaign {campaign_id}: class of {year}", highlight=False)
     print(created[-1][0])
@@ -349,7 +332,7 @@ def campaign_run(
     """Run the campaign flow (Prefect); running it again sends only what is still due."""
     from alumni.invite_mail import mailing_of
 
-    mailing = mailing_of(_ready_engine(), campaign_id)
+    mailing = mailing_of(ready_engine(), campaign_id)
     if mailing is not None:
         from alumni.cli_events import run_mailing
 
@@ -360,7 +343,7 @@ def campaign_run(
     try:
         report = class_campaign(campaign_id=campaign_id, wait=wait)
     except Exception as exc:  # the flow's own error, already logged by Prefect
-        raise _fail(f"campaign {campaign_id} did not finish: {exc}") from None
+        raise fail(f"campaign {campaign_id} did not finish: {exc}") from None
     _print_campaign(report)
 
 
@@ -372,12 +355,12 @@ def campaign_status(
     """Outcomes so far: sent, failed, pending, skipped and why; by country and time zone."""
     from alumni.campaign_report import campaign_report
 
-    engine = _ready_engine()
+    engine = ready_engine()
     with engine.connect() as connection:
         try:
             report = campaign_report(connection, campaign_id)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     if format is Format.json:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
     else:
@@ -395,11 +378,11 @@ def campaign_preview(
     """Render the message for one alum of the class, without sending anything."""
     from alumni import campaigns
 
-    engine = _ready_engine()
+    engine = ready_engine()
     try:
         preview = campaigns.preview(engine, campaign_id, alumnus=alumnus)
     except (LookupError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if part == "raw":
         sys.stdout.write(preview.raw.decode("ascii"))
         return
@@ -414,7 +397,7 @@ def campaign_list() -> None:
     """Every campaign with its class year and status."""
     from alumni import campaigns
 
-    engine = _ready_engine()
+    engine = ready_engine()
     for row in campaigns.listing(engine):
         out.print(
             f"{row.id:>5}  class of {row.class_year}  {row.status:<8}  {row.template:<12} "

@@ -6,12 +6,10 @@ import json
 import sys
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 import typer
-from rich.console import Console
 
 from alumni import events
-from alumni.db import get_engine, require_current
+from alumni.cli_output import fail, out, ready_engine
 from alumni.invite_mail import cancel_pending
 from alumni.models import utcnow
 from alumni.rsvp import RsvpError, event_report, record_attendance
@@ -20,22 +18,6 @@ from alumni.settings import get_settings
 event_app = typer.Typer(help="Class events: invites, updates, RSVPs.", no_args_is_help=True)
 reunions_app = typer.Typer(help="Reunions at the class milestones.", no_args_is_help=True)
 
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(1)
-
-
-def _engine() -> sa.Engine:
-    try:
-        require_current(get_settings().database_url)
-    except RuntimeError as exc:
-        raise _fail(str(exc)) from None
-    return get_engine()
-
 
 def run_mailing(event_id: int, key: str) -> None:
     from flows.event_invites import event_mailing
@@ -43,7 +25,7 @@ def run_mailing(event_id: int, key: str) -> None:
     try:
         result = event_mailing(event_id=event_id, key=key)
     except Exception as exc:  # the flow's own error, already logged by Prefect
-        raise _fail(f"event {event_id} mailing {key} did not finish: {exc}") from None
+        raise fail(f"event {event_id} mailing {key} did not finish: {exc}") from None
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result["outcomes"].items()))
     out.print(f"event {event_id} {key}: {outcomes or 'nobody to write to'}", highlight=False)
 
@@ -65,7 +47,7 @@ def event_create(
     ] = None,
 ) -> None:
     """Create an event; the last line printed is its id."""
-    engine = _engine()
+    engine = ready_engine()
     try:
         starts_at = events.parse_local(starts, tz, field="--starts")
         ends_at = events.parse_local(ends, tz, field="--ends") if ends else None
@@ -85,7 +67,7 @@ def event_create(
             now=utcnow(),
         )
     except events.EventError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     print(event_id)
 
 
@@ -104,7 +86,7 @@ def event_update(
     send: Annotated[bool, typer.Option(help="Send the update to invitees now.")] = True,
 ) -> None:
     """Change an event; a new time, place, link or title is sent to invitees as an update."""
-    engine = _engine()
+    engine = ready_engine()
     try:
         with engine.connect() as connection:
             row = events.load_event(connection, event_id)
@@ -124,7 +106,7 @@ def event_update(
             changes["ends_at"] = events.parse_local(ends, zone, field="--ends")
         notify = events.update_event(engine, event_id, now=utcnow(), **changes)
     except (LookupError, events.EventError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not notify:
         out.print(f"event {event_id} updated; nothing invitees must hear about", highlight=False)
         return
@@ -142,11 +124,11 @@ def event_cancel(
     send: Annotated[bool, typer.Option(help="Send the cancellation to invitees now.")] = True,
 ) -> None:
     """Cancel an event: unsent mail about it is dropped and invitees get a CANCEL."""
-    engine = _engine()
+    engine = ready_engine()
     try:
         changed = events.cancel_event(engine, event_id, now=utcnow())
     except LookupError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     dropped = cancel_pending(engine, event_id)
     out.print(
         f"event {event_id} {'cancelled' if changed else 'was already cancelled'}; "
@@ -160,7 +142,7 @@ def event_cancel(
 @event_app.command("invite")
 def event_invite(event_id: Annotated[int, typer.Argument(help="The event's id.")]) -> None:
     """Send the calendar invite to the event's class (a rerun sends only to newcomers)."""
-    _engine()
+    ready_engine()
     run_mailing(event_id, "invite")
 
 
@@ -170,18 +152,18 @@ def event_send(
     key: Annotated[str, typer.Argument(help="invite, update-<sequence> or cancel.")],
 ) -> None:
     """Send (or resume) one mailing about the event."""
-    _engine()
+    ready_engine()
     run_mailing(event_id, key)
 
 
 @event_app.command("accept")
 def event_accept(event_id: Annotated[int, typer.Argument(help="A proposed event's id.")]) -> None:
     """Accept a proposed reunion (checks the class's event budget)."""
-    engine = _engine()
+    engine = ready_engine()
     try:
         events.accept_event(engine, event_id, now=utcnow())
     except (LookupError, events.EventError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out.print(f"event {event_id} scheduled", highlight=False)
 
 
@@ -192,11 +174,11 @@ def event_attendance(
     absent: Annotated[bool, typer.Option(help="They did not come (default: they came).")] = False,
 ) -> None:
     """Record who came; the thank-you after the event goes only to those who did."""
-    engine = _engine()
+    engine = ready_engine()
     try:
         changed = record_attendance(engine, event_id, external_id, came=not absent, now=utcnow())
     except (LookupError, RsvpError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out.print(f"event {event_id}: {changed} marked {'absent' if absent else 'present'}")
 
 
@@ -205,7 +187,7 @@ def event_list(
     class_year: Annotated[int | None, typer.Option(help="Only this class.")] = None,
 ) -> None:
     """Every event, soonest first, with its time in its own zone."""
-    engine = _engine()
+    engine = ready_engine()
     with engine.connect() as connection:
         rows = events.list_events(connection, class_year=class_year)
     for row in rows:
@@ -223,12 +205,12 @@ def event_report_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Invited, yes, no, maybe, no answer and waitlist, by country."""
-    engine = _engine()
+    engine = ready_engine()
     with engine.connect() as connection:
         try:
             report = event_report(connection, event_id)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     rows = report.rows()
     if json_output:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -243,7 +225,7 @@ def event_report_command(
 @event_app.command("reminders")
 def event_reminders_command() -> None:
     """Send the reminders, thank-yous and waitlist notices that are due (also scheduled)."""
-    _engine()
+    ready_engine()
     from flows.event_invites import event_reminders
 
     result = event_reminders()
@@ -256,7 +238,7 @@ def reunions_plan(
     tz: Annotated[str | None, typer.Option(help="Zone of the placeholder date.")] = None,
 ) -> None:
     """Propose a reunion for each class at a milestone that year, within its budget."""
-    engine = _engine()
+    engine = ready_engine()
     made = events.plan_reunions(
         engine, year, now=utcnow(), timezone=tz or get_settings().office_timezone
     )
