@@ -28,7 +28,7 @@ from alumni.db import engine_for
 from alumni.models import Campaign, table_of
 from alumni.settings import get_settings
 from flows.campaign import class_campaign
-from tests.factories import add_alumnus, add_campaign, deliveries
+from tests.factories import add_alumnus, add_campaign, daytime_zone, deliveries
 from tests.smtp_server import Recorder, Serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +55,7 @@ def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Rec
 
 
 def make_class(url: str, size: int, *, year: int = 2016) -> list[str]:
-    """A class with `size` reachable alumni in several locales (zones all in daytime: UTC)."""
+    """A class with `size` reachable alumni in several locales, in a zone where it is day."""
     addresses = []
     for n in range(size):
         address = f"alum{n}@example.org"
@@ -64,7 +64,7 @@ def make_class(url: str, size: int, *, year: int = 2016) -> list[str]:
             f"E{n}",
             class_year=year,
             email=address,
-            timezone="UTC",
+            timezone=daytime_zone(),
             locale=LOCALES[n % len(LOCALES)],
             first_name=f"Zoë{n}",
             last_name="Müller",

@@ -18,7 +18,7 @@ from alumni.models import Alumnus, table_of, utcnow
 from alumni.rendering import PreflightError
 from alumni.send_workers import SendPool
 from alumni.settings import get_settings
-from tests.factories import add_alumnus, add_campaign
+from tests.factories import add_alumnus, add_campaign, daytime_zone
 from tests.smtp_server import Recorder, Serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def planned_campaign(url: str, size: int) -> int:
             url,
             f"W{n}",
             email=f"w{n}@example.org",
-            timezone="UTC",
+            timezone=daytime_zone(),
             locale=("en", "fr", "es")[n % 3],
             first_name=f"Ana{n}",
         )
