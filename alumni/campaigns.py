@@ -2,26 +2,79 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from alumni import outbox
 from alumni.db import write_transaction
-from alumni.models import Alumnus, Campaign, ContactPoint, Purpose, table_of, utcnow
-from alumni.rendering import TemplateStore
+from alumni.models import (
+    Alumnus,
+    Campaign,
+    CampaignStatus,
+    ContactPoint,
+    Purpose,
+    table_of,
+    utcnow,
+)
+from alumni.rendering import RenderError, TemplateStore
 from alumni.send_time import parse_send_at
 from alumni.sending import CampaignKit
 from alumni.settings import get_settings
+from alumni.social_accounts import NETWORKS
 
 _A = table_of(Alumnus)
 _C = table_of(Campaign)
 _CP = table_of(ContactPoint)
+
+
+@dataclass(frozen=True)
+class SocialOptions:
+    """What a social campaign adds: where it posts, in which languages, and its link."""
+
+    networks: Sequence[str] = ()  # empty: every configured account and class channel
+    locales: Sequence[str] = ()  # empty: the office's default locale
+    link: str | None = None  # where the posts' tracked link leads
+    window_hours: int | None = None  # empty: ALUMNI_SOCIAL_WINDOW_HOURS
+
+    def check(self, store: TemplateStore, template: str) -> None:
+        """Raise ValueError naming the option that is wrong and what to give instead."""
+        known = (*NETWORKS, "webhook")
+        for network in self.networks:
+            if network not in known:
+                raise ValueError(f"--network {network!r}: use one of {', '.join(known)}")
+        try:
+            found = store.post_locales(template)
+        except RenderError as exc:
+            raise ValueError(f"--template {template!r}: {exc}") from None
+        if not found:
+            raise ValueError(
+                f"--template {template!r}: no templates/social/{template}/<locale>.txt.j2 found"
+            )
+        for locale in self.locales:
+            if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", locale):
+                raise ValueError(f"--locale {locale!r} is not a language tag like en or pt-BR")
+        if self.link is not None:
+            parts = urlsplit(self.link)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"--link {self.link!r}: give a full https:// address")
+        if self.window_hours is not None and self.window_hours < 1:
+            raise ValueError(f"--window-hours {self.window_hours}: give 1 or more")
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "networks": ",".join(dict.fromkeys(self.networks)) or None,
+            "locales": ",".join(dict.fromkeys(self.locales)) or None,
+            "link": self.link,
+            "window_hours": self.window_hours,
+        }
 
 
 def create(
@@ -35,8 +88,12 @@ def create(
     purpose: str = "news",
     send_at: str | None = None,
     not_before: str | None = None,
+    social: SocialOptions | None = None,
 ) -> list[tuple[int, int]]:
     """Create one campaign per class year; return (campaign id, class year) pairs.
+
+    With ``social``, the campaign posts to social networks and class channels instead of
+    emailing (channel ``social``).
 
     Raises:
         ValueError: naming the option that is wrong and what to give instead.
@@ -45,7 +102,10 @@ def create(
         raise ValueError("give --class-year at least once")
     if purpose not in set(Purpose):
         raise ValueError(f"--purpose {purpose!r}: use one of news, events, service")
-    if not TemplateStore(templates).locales(template):
+    store = TemplateStore(templates)
+    if social is not None:
+        social.check(store, template)
+    elif not store.locales(template):
         raise ValueError(
             f"--template {template!r}: no templates/email/{template}/<locale>.*.j2 found"
         )
@@ -79,7 +139,8 @@ def create(
                     purpose=purpose,
                     send_at=send_at,
                     not_before=start,
-                    channel="email",
+                    channel="email" if social is None else "social",
+                    **(social.columns() if social is not None else {}),
                     status="draft",
                     created_at=utcnow(),
                 )
@@ -87,6 +148,19 @@ def create(
             ).scalar_one()
             created.append((campaign_id, year))
     return created
+
+
+def set_status(
+    engine: Engine, campaign_id: int, status: CampaignStatus, note: str | None = None
+) -> None:
+    """Move a campaign to ``status``, keeping ``note`` (why it stopped) when given."""
+    values: dict[str, Any] = {"status": status}
+    if note is not None:
+        values["note"] = note[:2000]
+    if status is CampaignStatus.done:
+        values["finished_at"] = utcnow()
+    with write_transaction(engine) as connection:
+        connection.execute(sa.update(_C).where(_C.c.id == campaign_id).values(**values))
 
 
 def listing(engine: Engine) -> list[Any]:

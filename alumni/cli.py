@@ -16,6 +16,7 @@ import typer
 from alumni import importing, privacy
 from alumni.cli_events import event_app, reunions_app
 from alumni.cli_output import err, fail, out, ready_engine
+from alumni.cli_social import campaign_channel, run_social, social_app, social_status
 from alumni.db import get_engine, upgrade, write_transaction
 from alumni.models import utcnow
 from alumni.settings import get_settings
@@ -37,6 +38,7 @@ campaign_app = typer.Typer(help="Class-year email campaigns.", no_args_is_help=T
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(event_app, name="event")
 app.add_typer(reunions_app, name="reunions")
+app.add_typer(social_app, name="social")
 
 
 class Format(StrEnum):
@@ -286,6 +288,23 @@ def campaign_create(
     not_before: Annotated[
         str | None, typer.Option(help="ISO date-time before which nothing goes out.")
     ] = None,
+    channel: Annotated[
+        str, typer.Option(help="email, or social (posts under templates/social/).")
+    ] = "email",
+    network: Annotated[
+        list[str] | None,
+        typer.Option(help="social: mastodon, bluesky or webhook; default every one set up."),
+    ] = None,
+    locale: Annotated[
+        list[str] | None,
+        typer.Option(help="social: one post per locale; default ALUMNI_DEFAULT_LOCALE."),
+    ] = None,
+    link: Annotated[
+        str | None, typer.Option(help="social: where the posts' tracked link leads.")
+    ] = None,
+    window_hours: Annotated[
+        int | None, typer.Option(help="social: hours the posts may take to go out.")
+    ] = None,
 ) -> None:
     """Create one campaign per class year; the last line printed is the (last) new id."""
     from alumni import campaigns
@@ -303,6 +322,15 @@ def campaign_create(
         return
     if not (name and class_year and template):
         raise fail("give --name, --class-year and --template (or --event ID for an invite)")
+    if channel not in ("email", "social"):
+        raise fail(f"--channel {channel!r}: use email or social")
+    social = None
+    if channel == "social":
+        social = campaigns.SocialOptions(
+            networks=network or (), locales=locale or (), link=link, window_hours=window_hours
+        )
+    elif network or locale or link or window_hours:
+        raise fail("--network, --locale, --link and --window-hours are for --channel social")
     try:
         created = campaigns.create(
             engine,
@@ -314,6 +342,7 @@ def campaign_create(
             send_at=send_at,
             not_before=not_before,
             templates=get_settings().templates_dir,
+            social=social,
         )
     except ValueError as exc:
         raise fail(str(exc)) from None
@@ -338,6 +367,9 @@ def campaign_run(
 
         run_mailing(*mailing)
         return
+    if campaign_channel(campaign_id) == "social":
+        run_social(campaign_id, wait=wait)
+        return
     from flows.campaign import class_campaign
 
     try:
@@ -356,6 +388,9 @@ def campaign_status(
     from alumni.campaign_report import campaign_report
 
     engine = ready_engine()
+    if campaign_channel(campaign_id) == "social":
+        social_status(campaign_id, as_json=format is Format.json)
+        return
     with engine.connect() as connection:
         try:
             report = campaign_report(connection, campaign_id)

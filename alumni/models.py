@@ -196,6 +196,11 @@ class Campaign(SQLModel, table=True):
     planned_at: datetime | None = _when(nullable=True, default=None)
     finished_at: datetime | None = _when(nullable=True, default=None)
     note: str | None = Field(default=None, max_length=2000)  # why it stopped, if it did
+    link: str | None = Field(default=None, max_length=1000)  # social: where the tracked link goes
+    locales: str | None = Field(default=None, max_length=200)  # social: one post per locale
+    networks: str | None = Field(default=None, max_length=100)  # social: None means all set up
+    window_hours: int | None = None  # social: posts must go out within this many hours...
+    window_ends_at: datetime | None = _when(nullable=True, default=None)  # ...of the plan
 
 
 # The record of one message to one alum on one channel: exactly one row per
@@ -288,3 +293,77 @@ class Rsvp(SQLModel, table=True):
     waitlisted_at: datetime | None = _when(nullable=True, default=None)  # set: on the waitlist
     attended: bool | None = None  # None: not recorded
     updated_at: datetime = _when(default_factory=utcnow)
+
+
+# One post of a social campaign on one account: the social channel's delivery. The text is
+# rendered and checked when planned and posted as is on every attempt; ``idempotency_key`` and
+# ``composed_at`` are fixed then too, so a retry after a lost answer leaves one post, not two.
+class SocialPost(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "account", "locale"),
+        sa.Index("ix_socialpost_campaign_status_due", "campaign_id", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    network: str = Field(max_length=16)  # mastodon / bluesky / webhook
+    account: str = Field(max_length=100)  # mastodon / bluesky / webhook:<class channel id>
+    locale: str = Field(max_length=35)
+    text: str = Field(max_length=5000)
+    idempotency_key: str = Field(max_length=64, unique=True)
+    composed_at: datetime = _when()
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=sa.String(16))
+    due_at: datetime | None = _when(nullable=True, default=None)
+    attempts: int = 0
+    claimed_at: datetime | None = _when(nullable=True, default=None)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    maybe_duplicate: bool = False  # claimed again after a crash (networks dedupe by the key)
+    remote_id: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=1000)
+    posted_at: datetime | None = _when(nullable=True, default=None)
+    error: str | None = Field(default=None, max_length=1000)
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int = 0
+    engagement_checked_at: datetime | None = _when(nullable=True, default=None)
+
+
+# A class's own group chat (Slack, Discord, Teams or any JSON webhook) that social campaigns
+# for that class year post to. The URL is a secret: shown masked, never logged.
+class ClassChannel(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("class_year", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    class_year: int = Field(index=True)
+    name: str = Field(max_length=100)
+    style: str = Field(max_length=16)  # slack / discord / teams / generic
+    url: str = Field(max_length=2000)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# What came back: a reply, like or repost of a social post, a click on a tracked link. Tied to
+# an alum when we know who it was (their handle matches one they gave us).
+class Response(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("source", "remote_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # reply / like / repost / click
+    source: str = Field(max_length=16)  # mastodon / bluesky / web
+    remote_id: str = Field(max_length=600)  # unique per source: a reply's id, or kind:post:author
+    campaign_id: int | None = Field(
+        default=None, foreign_key="campaign.id", index=True, ondelete="CASCADE"
+    )
+    social_post_id: int | None = Field(
+        default=None, foreign_key="socialpost.id", index=True, ondelete="CASCADE"
+    )
+    alumnus_id: int | None = Field(
+        default=None, foreign_key="alumnus.id", index=True, ondelete="CASCADE"
+    )
+    author: str | None = Field(default=None, max_length=320)
+    text: str | None = Field(default=None, max_length=5000)
+    url: str | None = Field(default=None, max_length=1000)
+    at: datetime = _when()
+    needs_attention: bool = False  # a reply that asks for something: an officer should answer
+    handled_at: datetime | None = _when(nullable=True, default=None)
+    created_at: datetime = _when(default_factory=utcnow)

@@ -68,6 +68,7 @@ TEMPLATE_REF: Final = "all recipients"
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FILE = re.compile(r"^(?P<locale>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)\.(?P<part>subject|txt|html)\.j2$")
+_POST_FILE = re.compile(r"^(?P<locale>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)\.txt\.j2$")
 _UNDEFINED_NAME = re.compile(r"^'(?P<name>[^']+)' is undefined$")
 _NO_ATTRIBUTE = re.compile(r"^'(?P<owner>[^']*)' has no attribute '(?P<attr>[^']+)'$")
 _DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
@@ -138,6 +139,14 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPost:
+    """A social post's text and the locale its template was written in."""
+
+    text: str
     locale: str
 
 
@@ -281,17 +290,75 @@ class TemplateStore:
             locale=resolved.locale,
         )
 
-    def _locale_index(self, name: str) -> dict[str, tuple[str, frozenset[str]]]:
-        index = self._index.get(name)
-        if index is not None:
-            return index
+    def post_locales(self, name: str) -> dict[str, str]:
+        """The locales of social template ``name`` (``social/<name>/<locale>.txt.j2``), by
+        lower-case tag, each as spelt in its file name."""
+        self._check_name(f"social/{name}", name)
+        folder = self.root / "social" / name
+        if not folder.is_dir():
+            return {}
+        return {
+            match["locale"].lower(): match["locale"]
+            for entry in sorted(folder.iterdir())
+            if (match := _POST_FILE.match(entry.name)) and entry.is_file()
+        }
+
+    def render_post(
+        self, name: str, locale: str | None, context: Mapping[str, Any]
+    ) -> RenderedPost:
+        """Render social template ``name`` in the best locale available for ``locale``.
+
+        Raises:
+            RenderError: no such template, a variable is undefined or ``None``, the sandbox
+                refused an access, or the post came out empty.
+        """
+        spelt = self.post_locales(name)
+        where = f"social/{name}"
+        if not spelt:
+            raise RenderError(
+                template=where,
+                locale=locale,
+                variable=None,
+                message=(
+                    f"no such social template under {self.root} (social templates found: "
+                    f"{', '.join(self.names('social')) or 'none'}); create "
+                    f"{where}/{self.default_locale}.txt.j2"
+                ),
+            )
+        candidates = locale_candidates(locale, self.default_locale)
+        found = next((spelt[c.lower()] for c in candidates if c.lower() in spelt), None)
+        if found is None:
+            raise RenderError(
+                template=where,
+                locale=locale,
+                variable=None,
+                message=f"no locale among {', '.join(candidates)}; add {where}/{locale}.txt.j2",
+            )
+        template = self._load(self._text_env, f"{where}/{found}.txt.j2", locale)
+        text = self._render(template, locale, context).strip()
+        if not text:
+            raise RenderError(
+                template=template.name or where,
+                locale=locale,
+                variable=None,
+                message="the post is empty after rendering; give it text that is always shown",
+            )
+        return RenderedPost(text=text, locale=found)
+
+    def _check_name(self, where: str, name: str) -> None:
         if not _NAME.match(name):
             raise RenderError(
-                template=f"email/{name}",
+                template=where,
                 locale=None,
                 variable=None,
                 message="a template name is lower-case letters, digits, '-' and '_' only",
             )
+
+    def _locale_index(self, name: str) -> dict[str, tuple[str, frozenset[str]]]:
+        index = self._index.get(name)
+        if index is not None:
+            return index
+        self._check_name(f"email/{name}", name)
         found: dict[str, tuple[str, set[str]]] = {}
         folder = self.root / "email" / name
         if folder.is_dir():

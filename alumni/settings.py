@@ -97,6 +97,23 @@ class Settings(BaseSettings):
     claim_lease_seconds: int = Field(
         default=300, ge=1, description="A claim older than this is taken as crashed and retried."
     )
+    mastodon_url: str | None = Field(default=None, description="Mastodon server of the office.")
+    mastodon_token: SecretStr | None = Field(
+        default=None, description="Its access token (or Prefect Secret alumni-mastodon-token)."
+    )
+    bluesky_url: str | None = Field(
+        default=None, description="Bluesky PDS of the office, e.g. https://bsky.social."
+    )
+    bluesky_handle: str | None = Field(default=None, description="The office's Bluesky handle.")
+    bluesky_password: SecretStr | None = Field(
+        default=None, description="Its app password (or Prefect Secret alumni-bluesky-password)."
+    )
+    social_window_hours: int = Field(
+        default=24, ge=1, description="A social campaign's posts must go out within this."
+    )
+    webhook_allow_private: bool = Field(
+        default=False, description="Let class webhooks reach private addresses (tests only)."
+    )
 
     @field_validator("office_timezone")
     @classmethod

@@ -18,10 +18,11 @@ from collections.abc import Awaitable, Callable
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment
 from sqlalchemy.engine import Connection, Engine
 
+from alumni.clicks import CLICK, record_click
 from alumni.db import engine_for, write_transaction
 from alumni.invite_mail import ANSWERS, RSVP, plan_options
 from alumni.models import ContactKind, Delivery, Event, table_of, utcnow
@@ -206,7 +207,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     _add_rsvp_routes(app, engine=engine, key=key, office=office, settings=settings)
+    _add_link_routes(app, engine=engine, key=key, office=office)
     return app
+
+
+def _add_link_routes(app: FastAPI, *, engine: Engine, key: bytes, office: str) -> None:
+    """``/l/<token>``: a tracked link in a social post. Counts the click, then redirects to the
+    campaign's ``--link``. The token (purpose ``click``, payload the post's idempotency key) is
+    signed, so the redirect can only lead where the office said: never an open redirect."""
+
+    @app.get("/l/{token:path}")
+    def follow(token: str) -> Response:
+        try:
+            post_key = read_token(key, CLICK, token, now=utcnow())
+        except BadToken as error:
+            return _page(office, 400, "This link does not work", f"Sorry: {error}.")
+        target = record_click(engine, post_key, now=utcnow())
+        if target is None:
+            return _page(office, 404, "Nothing here", "This post's link has been taken down.")
+        return RedirectResponse(target, status_code=302)
 
 
 def make_server(host: str, port: int, settings: Settings | None = None) -> uvicorn.Server:

@@ -28,7 +28,8 @@ from prefect.artifacts import (
 from alumni import outbox
 from alumni.audience import Budget
 from alumni.campaign_report import campaign_report
-from alumni.db import get_engine, write_transaction
+from alumni.campaigns import set_status
+from alumni.db import get_engine
 from alumni.models import Alumnus, Campaign, CampaignStatus, table_of, utcnow
 from alumni.rendering import PreflightError
 from alumni.send_workers import SendPool
@@ -58,16 +59,6 @@ def _class_size(campaign_id: int) -> int:
                 sa.select(sa.func.count()).where(_A.c.class_year == campaign.class_year)
             ).scalar_one()
         )
-
-
-def _set_status(campaign_id: int, status: CampaignStatus, note: str | None = None) -> None:
-    values: dict[str, Any] = {"status": status}
-    if note is not None:
-        values["note"] = note[:2000]
-    if status is CampaignStatus.done:
-        values["finished_at"] = utcnow()
-    with write_transaction(get_engine()) as connection:
-        connection.execute(sa.update(_C).where(_C.c.id == campaign_id).values(**values))
 
 
 @task(name="plan-deliveries")
@@ -106,7 +97,7 @@ def preflight_campaign(campaign_id: int) -> int:
             return pool.preflight(campaign_id, unsent)
         return _kit(campaign_id).preflight(unsent)
     except PreflightError as exc:
-        _set_status(campaign_id, CampaignStatus.stopped, f"preflight failed: {exc}")
+        set_status(get_engine(), campaign_id, CampaignStatus.stopped, f"preflight failed: {exc}")
         raise
 
 
@@ -191,7 +182,7 @@ def _send_all(
     worker = f"flow-{uuid.uuid4().hex[:12]}"
     rendered = preflight_campaign(campaign_id)
     logger.info("preflight rendered %d recipients", rendered)
-    _set_status(campaign_id, CampaignStatus.sending)
+    set_status(get_engine(), campaign_id, CampaignStatus.sending)
     total = max(planned["pending"], 1)
     progress = cast(
         UUID, create_progress_artifact(progress=0.0, description=f"campaign {campaign_id}")
@@ -217,7 +208,7 @@ def _send_all(
     with get_engine().connect() as connection:
         report = campaign_report(connection, campaign_id)
     if report.next_due is None and report.outcomes.get("pending", 0) == 0:
-        _set_status(campaign_id, CampaignStatus.done)
+        set_status(get_engine(), campaign_id, CampaignStatus.done)
         report.status = CampaignStatus.done
     create_markdown_artifact(markdown=report.markdown(), key=f"campaign-{campaign_id}-report")
     create_table_artifact(

@@ -13,16 +13,26 @@ import sqlalchemy as sa
 from prefect import flow, get_run_logger
 
 from alumni.db import get_engine
-from alumni.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, table_of, utcnow
+from alumni.models import (
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    SocialPost,
+    table_of,
+    utcnow,
+)
 from flows.campaign import class_campaign
+from flows.social import social_campaign
 
 _C = table_of(Campaign)
 _D = table_of(Delivery)
+_P = table_of(SocialPost)
 
 
 @flow(name="due-campaigns")
 def due_campaigns() -> dict[int, dict[str, Any]]:
-    """Run every planned or sending campaign that has deliveries due now."""
+    """Run every planned or sending campaign that has deliveries or social posts due now."""
     now = utcnow()
     with get_engine().connect() as connection:
         due = list(
@@ -32,12 +42,28 @@ def due_campaigns() -> dict[int, dict[str, Any]]:
                 .join(_C, _C.c.id == _D.c.campaign_id)
                 .where(
                     _C.c.status.in_((CampaignStatus.planned, CampaignStatus.sending)),
-                    _C.c.channel != "calendar",  # event mailings: flows/event_invites.py
+                    _C.c.channel == "email",  # event mailings: flows/event_invites.py
                     _D.c.status == DeliveryStatus.pending,
                     _D.c.due_at <= now,
                 )
                 .order_by(_D.c.campaign_id)
             ).scalars()
         )
-    get_run_logger().info("campaigns with messages due: %s", due or "none")
-    return {campaign_id: class_campaign(campaign_id=campaign_id, wait=False) for campaign_id in due}
+        social = list(
+            connection.execute(
+                sa.select(_P.c.campaign_id)
+                .distinct()
+                .join(_C, _C.c.id == _P.c.campaign_id)
+                .where(
+                    _C.c.status.in_((CampaignStatus.planned, CampaignStatus.sending)),
+                    _P.c.status == DeliveryStatus.pending,
+                    _P.c.due_at <= now,
+                )
+                .order_by(_P.c.campaign_id)
+            ).scalars()
+        )
+    get_run_logger().info("campaigns with messages or posts due: %s", due + social or "none")
+    runs = {campaign_id: class_campaign(campaign_id=campaign_id, wait=False) for campaign_id in due}
+    for campaign_id in social:
+        runs[campaign_id] = social_campaign(campaign_id=campaign_id, wait=False)
+    return runs
