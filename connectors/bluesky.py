@@ -12,7 +12,9 @@ Sessions: `login` uses `com.atproto.server.createSession`, which Bluesky limits 
 and 300 a day per account; an expired access token is renewed with `refreshSession`, and a caller
 that runs often can keep `session` and hand it back next time.
 
-Engagement (`app.bsky.feed.getPostThread`) is answered by an AppView, which the PDS proxies to.
+Engagement (`app.bsky.feed.getPostThread`, and who liked and reposted: `app.bsky.feed.getLikes`,
+`app.bsky.feed.getRepostedBy`, 100 a page by cursor, up to `REACTION_CAP` of each) is answered by
+an AppView, which the PDS proxies to.
 
 Example:
     >>> with BlueskyClient("https://bsky.social", "alumni.example.edu", app_password) as bluesky:
@@ -25,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,9 +37,11 @@ import httpx
 
 from connectors.mail import Closing
 from connectors.social import (
+    REACTION_CAP,
     Engagement,
     Outcome,
     PostReceipt,
+    Reaction,
     SocialConnectError,
     SocialPost,
     SocialReply,
@@ -56,6 +61,13 @@ _LOGIN_ADVICE = (
     "App passwords)"
 )
 _THREAD_POST = "app.bsky.feed.defs#threadViewPost"
+# The most likes or reposts an AppView gives in one page (the lexicons' limit maximum).
+_REACTIONS_PAGE = 100
+# What an AppView shows for an account whose handle it could not verify.
+_INVALID_HANDLE = "handle.invalid"
+_APPVIEW_ADVICE = (
+    "app.bsky.* reads are answered by a Bluesky AppView, which this PDS could not reach"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +231,12 @@ class BlueskyClient(Closing):
         return PostReceipt(post.key, Outcome.PERMANENT, None, None, None, reply)
 
     def engagement(self, remote_id: str) -> Engagement:
-        """Likes, reposts, quotes and replies of a post, from `app.bsky.feed.getPostThread`.
+        """Likes, reposts, quotes and replies of a post, and who liked and reposted it.
 
-        The PDS passes this to its AppView; a PDS without one (a local test server) cannot
-        answer.
+        The counts and replies come from `app.bsky.feed.getPostThread`; the reactions are the
+        accounts `app.bsky.feed.getLikes` and `app.bsky.feed.getRepostedBy` list, at most
+        `REACTION_CAP` of each, authors as lower-case handles. The PDS passes these to its
+        AppView; a PDS without one (a local test server) cannot answer.
 
         Args:
             remote_id: the post's at:// URI from a `PostReceipt`.
@@ -240,18 +254,63 @@ class BlueskyClient(Closing):
             raise self._unreachable(exc) from None
         if not response.is_success:
             advice = (
-                "app.bsky.* reads are answered by a Bluesky AppView, which this PDS could not reach"
-                if response.status_code >= 500
-                else "check the post's at:// URI"
+                _APPVIEW_ADVICE if response.status_code >= 500 else "check the post's at:// URI"
             )
             raise self._refusal(response, f"the thread of {remote_id}", advice=advice)
+        thread = _json(response)
+        likes = self._reactions("app.bsky.feed.getLikes", remote_id, reactions_from_likes)
+        reposts = self._reactions(
+            "app.bsky.feed.getRepostedBy", remote_id, reactions_from_reposted_by
+        )
         try:
-            return engagement_from_thread(remote_id, _json(response))
+            return engagement_from_thread(remote_id, thread, reactions=likes + reposts)
         except (KeyError, TypeError, ValueError) as exc:
             raise SocialConnectError(
                 f"Bluesky PDS {self.service_url} answered the thread of {remote_id} in an "
                 f"unexpected shape ({exc!r})"
             ) from None
+
+    def _reactions(
+        self,
+        nsid: str,
+        uri: str,
+        parse: Callable[[dict[str, Any]], tuple[Reaction, ...]],
+    ) -> tuple[Reaction, ...]:
+        """The reactions one paginated AppView list gives, at most `REACTION_CAP` of them."""
+        found: list[Reaction] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        while len(found) < REACTION_CAP:
+            params: dict[str, Any] = {"uri": uri, "limit": _REACTIONS_PAGE}
+            if cursor is not None:
+                params["cursor"] = cursor
+            try:
+                response = self._call("GET", nsid, params)
+            except httpx.TransportError as exc:
+                raise self._unreachable(exc) from None
+            if not response.is_success:
+                advice = (
+                    _APPVIEW_ADVICE if response.status_code >= 500 else "check the post's at:// URI"
+                )
+                raise self._refusal(response, f"{nsid} for {uri}", advice=advice)
+            data = _json(response)
+            try:
+                page = parse(data)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise SocialConnectError(
+                    f"Bluesky PDS {self.service_url} answered {nsid} for {uri} in an unexpected "
+                    f"shape ({exc!r}); is its AppView a Bluesky one?"
+                ) from None
+            found.extend(page)
+            next_cursor = data.get("cursor")
+            # A page without items or a cursor seen before would only loop.
+            if not page or not isinstance(next_cursor, str) or not next_cursor:
+                break
+            if next_cursor in seen:
+                break
+            seen.add(next_cursor)
+            cursor = next_cursor
+        return tuple(found[:REACTION_CAP])
 
     def _call(self, method: str, nsid: str, payload: dict[str, Any]) -> httpx.Response:
         """One authenticated XRPC call, renewing the session once if the token has expired."""
@@ -378,10 +437,19 @@ def record_key(post: SocialPost) -> str:
     return "".join(_S32[(value >> shift) & 31] for shift in range(60, -1, -5))
 
 
-def engagement_from_thread(remote_id: str, data: dict[str, Any]) -> Engagement:
+def engagement_from_thread(
+    remote_id: str, data: dict[str, Any], *, reactions: tuple[Reaction, ...] = ()
+) -> Engagement:
     """Build an `Engagement` from an `app.bsky.feed.getPostThread` answer.
 
-    Replies that are blocked, deleted or hidden (not `threadViewPost`) are left out.
+    Replies that are blocked, deleted or hidden (not `threadViewPost`) are left out; reply
+    authors are lower-case handles (see `actor_address`).
+
+    Args:
+        remote_id: the post asked about.
+        data: the getPostThread answer.
+        reactions: who liked and reposted, from `reactions_from_likes` and
+            `reactions_from_reposted_by`.
 
     Raises:
         KeyError, TypeError, ValueError: the JSON is not shaped like Bluesky's, or the post is
@@ -402,7 +470,7 @@ def engagement_from_thread(remote_id: str, data: dict[str, Any]) -> Engagement:
         replies.append(
             SocialReply(
                 remote_id=str(view["uri"]),
-                author=str(view["author"]["handle"]),
+                author=actor_address(view["author"]),
                 text=str(record.get("text", "")),
                 url=_web_url(str(view["uri"])),
                 created_at=parse_when(record.get("createdAt") or view.get("indexedAt")),
@@ -416,7 +484,63 @@ def engagement_from_thread(remote_id: str, data: dict[str, Any]) -> Engagement:
         reply_count=int(post.get("replyCount", len(replies))),
         replies=tuple(replies),
         quotes=int(post.get("quoteCount", 0)),
+        reactions=reactions,
     )
+
+
+def reactions_from_likes(data: dict[str, Any]) -> tuple[Reaction, ...]:
+    """Likes from one `app.bsky.feed.getLikes` answer (`likes[].actor`, `likes[].createdAt`).
+
+    Returns:
+        One "like" `Reaction` per item, in the AppView's order, with the like's time.
+
+    Raises:
+        KeyError, TypeError, ValueError: the JSON is not shaped like the lexicon's.
+    """
+    return tuple(
+        Reaction("like", actor_address(item["actor"]), parse_when(item.get("createdAt")))
+        for item in _items(data, "likes")
+    )
+
+
+def reactions_from_reposted_by(data: dict[str, Any]) -> tuple[Reaction, ...]:
+    """Reposts from one `app.bsky.feed.getRepostedBy` answer (`repostedBy[]`, profile views).
+
+    Returns:
+        One "repost" `Reaction` per account, in the AppView's order; the lexicon gives no time.
+
+    Raises:
+        KeyError, TypeError, ValueError: the JSON is not shaped like the lexicon's.
+    """
+    return tuple(Reaction("repost", actor_address(item)) for item in _items(data, "repostedBy"))
+
+
+def actor_address(actor: Mapping[str, Any]) -> str:
+    """A Bluesky account as an alum would give it: its handle in lower case.
+
+    An account whose handle the AppView could not verify shows as "handle.invalid"; it is
+    given by its DID instead, so two such accounts stay apart.
+
+    Args:
+        actor: an `app.bsky.actor.defs` profile view (needs `handle`; `did` for invalid ones).
+
+    Raises:
+        KeyError, TypeError, ValueError: there is no handle, or it is empty.
+    """
+    handle = actor["handle"]
+    if not isinstance(handle, str) or not handle.strip():
+        raise ValueError(f"actor handle {handle!r} is not a handle")
+    handle = handle.strip().lower()
+    if handle == _INVALID_HANDLE:
+        return str(actor["did"])
+    return handle
+
+
+def _items(data: Mapping[str, Any], key: str) -> list[Any]:
+    items = data[key]
+    if not isinstance(items, list):
+        raise TypeError(f"{key} is {type(items).__name__}, not a list")
+    return items
 
 
 def _web_url(uri: str) -> str | None:

@@ -9,6 +9,11 @@ Classification of `post`: 2xx is `sent`; 429 is `transient` with `retry_after` f
 `Retry-After` or `X-RateLimit-Reset` header; 5xx, timeouts and dropped connections are `transient`
 (and `in_doubt` once the request may have arrived); any other answer (3xx, 4xx) is `permanent`.
 
+`engagement` also lists who favourited and who boosted (`favourited_by`, `reblogged_by`), 80
+accounts a page, following the `Link: <...>; rel="next"` header on the same server only (the
+access token goes with each page), up to `REACTION_CAP` accounts of each. Authors are full
+`user@domain` addresses, the form an alum gives as their handle.
+
 Example:
     >>> with MastodonClient("https://mastodon.example", token) as mastodon:
     ...     mastodon.verify()
@@ -20,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -29,9 +35,11 @@ import httpx
 
 from connectors.mail import Closing
 from connectors.social import (
+    REACTION_CAP,
     Engagement,
     Outcome,
     PostReceipt,
+    Reaction,
     SocialConnectError,
     SocialPost,
     SocialReply,
@@ -41,6 +49,8 @@ from connectors.social import (
 
 # An OAuth bearer token: visible ASCII only, so it can never break or leak through a header line.
 _TOKEN = re.compile(r"[\x21-\x7e]+")
+# The most accounts Mastodon gives in one page of favourited_by / reblogged_by.
+_ACCOUNTS_PAGE = 80
 _FIX_ACCESS = (
     "check the access token (Preferences > Development > your application; it needs the "
     "read:accounts and write:statuses scopes)"
@@ -141,7 +151,10 @@ class MastodonClient(Closing):
         return self._receipt(post.key, response)
 
     def engagement(self, remote_id: str) -> Engagement:
-        """Favourites, boosts and replies of a status, as the server counts them now.
+        """Favourites, boosts and replies of a status, and who favourited and boosted it.
+
+        The counts are the server's; the reactions are the accounts it lists (`favourited_by`,
+        `reblogged_by`), at most `REACTION_CAP` of each kind, with full `user@domain` authors.
 
         Args:
             remote_id: the status id from a `PostReceipt`.
@@ -150,12 +163,17 @@ class MastodonClient(Closing):
             SocialConnectError: the status is gone, or the server could not be asked.
         """
         what = f"status {remote_id}"
-        status = _json_object(self._get(f"/api/v1/statuses/{quote(remote_id, safe='')}", what))
-        context = _json_object(
-            self._get(f"/api/v1/statuses/{quote(remote_id, safe='')}/context", what)
-        )
+        path = f"/api/v1/statuses/{quote(remote_id, safe='')}"
+        status = _json_object(self._get(path, what))
+        context = _json_object(self._get(f"{path}/context", what))
+        favourited = self._accounts(f"{path}/favourited_by", f"the favourites of {what}")
+        reblogged = self._accounts(f"{path}/reblogged_by", f"the boosts of {what}")
         try:
-            return engagement_from_json(remote_id, status, context)
+            likes = reactions_from_accounts("like", favourited, self.host)
+            reposts = reactions_from_accounts("repost", reblogged, self.host)
+            return engagement_from_json(
+                remote_id, status, context, host=self.host, reactions=likes + reposts
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise SocialConnectError(
                 f"Mastodon server {self.host} answered {what} in an unexpected shape ({exc!r}); "
@@ -165,11 +183,68 @@ class MastodonClient(Closing):
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"}
 
+    def _accounts(self, path: str, what: str) -> list[Any]:
+        """The accounts a paginated list at `path` gives, at most `REACTION_CAP` of them."""
+        accounts: list[Any] = []
+        url: str | None = f"{self.base_url}{path}"
+        params: dict[str, int] | None = {"limit": _ACCOUNTS_PAGE}
+        asked: set[str] = set()
+        while url is not None and len(accounts) < REACTION_CAP:
+            asked.add(url)
+            response = self._get_url(url, what, params)
+            try:
+                page = response.json()
+            except ValueError:
+                page = None
+            if not isinstance(page, list):
+                raise SocialConnectError(
+                    f"Mastodon server {self.host} answered {what} with something that is not a "
+                    "list of accounts; is it a Mastodon-compatible server?"
+                )
+            if not page:
+                break
+            accounts.extend(page)
+            url = self._next_page(response)
+            params = None  # the next link carries its own query
+            if url in asked:
+                break
+        return accounts[:REACTION_CAP]
+
+    def _next_page(self, response: httpx.Response) -> str | None:
+        """The `Link: rel="next"` URL, or None if there is none or it leaves this server.
+
+        The access token goes with every page, so a link to another host, port or scheme is
+        never followed: the reactions end there (the counts stay exact).
+        """
+        link = response.links.get("next", {}).get("url")
+        if not link:
+            return None
+        try:
+            target = response.request.url.join(link)
+        except httpx.InvalidURL:
+            return None
+        base = httpx.URL(self.base_url)
+        same_server = (target.scheme, target.host, target.port) == (
+            base.scheme,
+            base.host,
+            base.port,
+        )
+        if not same_server or not target.path.startswith(f"{base.path.rstrip('/')}/"):
+            return None
+        return str(target)
+
     def _get(self, path: str, what: str) -> httpx.Response:
         """GET `path`, raising SocialConnectError unless the answer is 2xx."""
+        return self._get_url(f"{self.base_url}{path}", what)
+
+    def _get_url(
+        self, url: str, what: str, params: Mapping[str, int] | None = None
+    ) -> httpx.Response:
+        """GET `url` on this server, raising SocialConnectError unless the answer is 2xx."""
         try:
             response = self._client.get(
-                f"{self.base_url}{path}",
+                url,
+                params=params,
                 headers=self._auth(),
                 timeout=self.timeout,
                 follow_redirects=False,
@@ -230,7 +305,12 @@ class MastodonClient(Closing):
 
 
 def engagement_from_json(
-    remote_id: str, status: dict[str, Any], context: dict[str, Any]
+    remote_id: str,
+    status: dict[str, Any],
+    context: dict[str, Any],
+    *,
+    host: str,
+    reactions: tuple[Reaction, ...] = (),
 ) -> Engagement:
     """Build an `Engagement` from Mastodon's Status and Context JSON.
 
@@ -238,6 +318,8 @@ def engagement_from_json(
         remote_id: the status asked about.
         status: the answer of GET /api/v1/statuses/:id.
         context: the answer of GET /api/v1/statuses/:id/context.
+        host: the server's host name, for the address of local accounts (see `account_address`).
+        reactions: who favourited and boosted, from `reactions_from_accounts`.
 
     Raises:
         KeyError, TypeError, ValueError: the JSON is not shaped like Mastodon's.
@@ -245,7 +327,7 @@ def engagement_from_json(
     replies = tuple(
         SocialReply(
             remote_id=str(item["id"]),
-            author=str(item["account"]["acct"]),
+            author=account_address(item["account"], host),
             text=text_from_html(str(item.get("content") or "")),
             url=item.get("url") or item.get("uri"),
             created_at=parse_when(item.get("created_at")),
@@ -258,7 +340,58 @@ def engagement_from_json(
         reposts=int(status["reblogs_count"]),
         reply_count=int(status.get("replies_count", len(replies))),
         replies=replies,
+        reactions=reactions,
     )
+
+
+def reactions_from_accounts(
+    kind: str, accounts: Iterable[Mapping[str, Any]], host: str
+) -> tuple[Reaction, ...]:
+    """Reactions of one kind from a list of Mastodon Account JSON objects.
+
+    Args:
+        kind: "like" for GET /api/v1/statuses/:id/favourited_by, "repost" for .../reblogged_by.
+        accounts: that list (Mastodon gives no time for either, so `created_at` is None).
+        host: the server's host name, for local accounts (see `account_address`).
+
+    Returns:
+        One `Reaction` per account, in the server's order.
+
+    Raises:
+        KeyError, TypeError, ValueError: an account is not shaped like Mastodon's, or `kind` is
+            neither "like" nor "repost".
+    """
+    return tuple(Reaction(kind, account_address(account, host)) for account in accounts)
+
+
+def account_address(account: Mapping[str, Any], host: str) -> str:
+    """An account's full `user@domain` address, the form an alum gives as their handle.
+
+    A remote account's `acct` already has its domain ("ada@other.example"). A local one's is
+    bare ("ada"): it gets the host of its profile `url` (https://host/@ada), which is the
+    server's public name, or else `host`. Domains are lower-cased; ports are left out.
+
+    Args:
+        account: a Mastodon Account JSON object (needs `acct`; `url` is used when present).
+        host: the server's host name, when the account has no usable `url`.
+
+    Raises:
+        KeyError, TypeError, ValueError: there is no `acct`, or it is empty.
+    """
+    acct = account["acct"]
+    if not isinstance(acct, str):
+        raise TypeError(f"account acct is {type(acct).__name__}, not a string")
+    user, sep, domain = acct.strip().lstrip("@").partition("@")
+    if not user or (sep and not domain):
+        raise ValueError(f"account acct {acct!r} is not user or user@domain")
+    if not sep:
+        domain = host
+        url = account.get("url")
+        if isinstance(url, str):
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https") and parts.hostname and parts.path.startswith("/@"):
+                domain = parts.hostname
+    return f"{user}@{domain.lower()}"
 
 
 def text_from_html(content: str) -> str:

@@ -24,15 +24,20 @@ from typing import Any, Protocol
 from connectors.mail import Outcome
 
 __all__ = [
+    "REACTION_CAP",
     "Engagement",
     "Outcome",
     "PostReceipt",
+    "Reaction",
     "SocialConnectError",
     "SocialNetwork",
     "SocialPost",
     "SocialReply",
     "retry_after_seconds",
 ]
+
+# At most this many reactions of each kind are read per post: the counts stay exact beyond it.
+REACTION_CAP = 400
 
 # A bare number above this is a Unix time (seconds since 1970), below it seconds to wait.
 _EPOCH_THRESHOLD = 1_000_000_000
@@ -126,7 +131,10 @@ class SocialReply:
 
     Attributes:
         remote_id: the reply's id on the network (Mastodon status id, Bluesky at:// URI).
-        author: who wrote it: Mastodon `acct` ("ada" or "ada@other.example"), Bluesky handle.
+        author: who wrote it, as an alum would give their handle: on Mastodon the full
+            `user@domain` ("ada@other.example"; a local account gets its server's domain,
+            "ada@mastodon.example", never a bare "ada"), on Bluesky the handle in lower case
+            ("ada.bsky.social").
         text: its text, plain (Mastodon's HTML reduced to text).
         url: where a person can see it, when known.
         created_at: when it was written, when the network says.
@@ -140,16 +148,45 @@ class SocialReply:
 
 
 @dataclass(frozen=True, slots=True)
+class Reaction:
+    """One like or repost of a post, by one account.
+
+    Attributes:
+        kind: "like" (a Mastodon favourite, a Bluesky like) or "repost" (a boost, a repost).
+        author: who, in the same form as `SocialReply.author`: Mastodon's full `user@domain`,
+            a Bluesky handle in lower case (the account's DID when Bluesky has no valid handle
+            for it), so it can be compared with the handle an alum gave.
+        created_at: when, where the network says (Bluesky likes); None otherwise (Mastodon
+            does not say when an account favourited or boosted, nor Bluesky when it reposted).
+    """
+
+    kind: str
+    author: str
+    created_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("like", "repost"):
+            raise ValueError(f"reaction kind {self.kind!r} must be 'like' or 'repost'")
+
+
+@dataclass(frozen=True, slots=True)
 class Engagement:
     """How people answered one post, as counted by the network when asked.
 
+    `likes` and `reposts` are the network's counts; `reactions` are the accounts the network
+    lists, at most `REACTION_CAP` (400) of each kind. The two can differ: beyond the cap, and
+    because networks leave out accounts that are hidden, blocked, suspended or not known to the
+    server asked (Mastodon lists only the boosts and favourites its server has seen).
+
     Attributes:
         remote_id: the post asked about.
-        likes: favourites (Mastodon) or likes (Bluesky).
-        reposts: boosts (Mastodon) or reposts (Bluesky).
+        likes: favourites (Mastodon) or likes (Bluesky), as the network counts them.
+        reposts: boosts (Mastodon) or reposts (Bluesky), as the network counts them.
         reply_count: replies as the network counts them (may include ones not visible to us).
         replies: the replies visible to us, nested ones included, oldest thread first.
         quotes: quote posts, where the network counts them (Bluesky), else 0.
+        reactions: who liked and who reposted, as the network lists them: likes first, then
+            reposts, each in the network's order; at most `REACTION_CAP` of each kind.
     """
 
     remote_id: str
@@ -158,6 +195,7 @@ class Engagement:
     reply_count: int
     replies: tuple[SocialReply, ...] = field(default=())
     quotes: int = 0
+    reactions: tuple[Reaction, ...] = field(default=())
 
 
 class SocialNetwork(Protocol):
@@ -170,7 +208,7 @@ class SocialNetwork(Protocol):
         ...
 
     def engagement(self, remote_id: str) -> Engagement:
-        """Likes, reposts and replies of a post made earlier.
+        """Likes, reposts and replies of a post made earlier, and who liked and reposted it.
 
         Raises:
             SocialConnectError: naming what failed and what to do.

@@ -4,6 +4,8 @@
 - `bluesky_pds`: Bluesky's own PDS from `@atproto/dev-env` (npm), run by `tests/bluesky_pds/
   start.mjs`; `npm ci` runs there first if its node_modules is missing (about 4 minutes).
 - `webhook_receiver` / `https_webhook_receiver`: a threaded `http.server` that records every POST.
+- `scripted_server`: a threaded `http.server` answering as the test says, for what no real peer
+  here does (Mastodon's Link pagination, a Bluesky AppView); it records every request.
 
 Test modules use them with `pytest_plugins = ("tests.social_servers",)` and import from here only
 under `TYPE_CHECKING` (an earlier import would keep pytest from rewriting this module's asserts).
@@ -24,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -321,6 +323,80 @@ def bluesky_pds() -> Iterator[BlueskyPds]:
     finally:
         _stop(process)
         log.unlink(missing_ok=True)
+
+
+# --- A server whose answers the test writes --------------------------------------------------
+
+# (status, headers, JSON body) for one request, from its method, path with query and headers.
+Answer = tuple[int, dict[str, str], Any]
+Script = Callable[[str, str, dict[str, str]], Answer]
+
+
+@dataclass
+class ScriptedServer:
+    """A loopback HTTP server answering each request with `script(method, path, headers)`.
+
+    Every request is recorded in `received` (path with its query, headers, body).
+    """
+
+    port: int
+    script: Script
+    received: list[Received] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def paths(self, prefix: str = "/") -> list[str]:
+        """The paths (with queries) asked so far that start with `prefix`."""
+        return [r.path for r in self.received if r.path.startswith(prefix)]
+
+
+@contextmanager
+def _serving_script(server: ScriptedServer) -> Iterator[None]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            headers = dict(self.headers.items())
+            server.received.append(Received(self.path, headers, self.rfile.read(length)))
+            code, extra, data = server.script(self.command, self.path, headers)
+            body = json.dumps(data).encode()
+            self.send_response(code)
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = _answer
+        do_POST = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    http = ThreadingHTTPServer(("127.0.0.1", server.port), Handler)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        http.shutdown()
+        http.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def scripted_server() -> Iterator[Callable[[Script], ScriptedServer]]:
+    """Makes `ScriptedServer`s from scripts, each stopped after the test."""
+    with ExitStack() as stack:
+
+        def make(script: Script) -> ScriptedServer:
+            server = ScriptedServer(free_port(), script)
+            stack.enter_context(_serving_script(server))
+            return server
+
+        yield make
 
 
 # --- Webhooks -------------------------------------------------------------------------------

@@ -1,4 +1,16 @@
-"""BlueskyClient against Bluesky's own PDS (`@atproto/dev-env`, no AppView), over real HTTP."""
+"""BlueskyClient against Bluesky's own PDS (`@atproto/dev-env`, no AppView), over real HTTP.
+
+Engagement is the part the local PDS cannot answer: `app.bsky.feed.getPostThread`,
+`app.bsky.feed.getLikes` and `app.bsky.feed.getRepostedBy` are AppView reads, and
+`TestNetworkNoAppView` has none (against it `engagement()` must fail naming the AppView, which is
+tested). So the parsers are tested on answers written by hand, field by field, from those
+lexicons, not captured from bsky.app (this machine cannot reach it): the getPostThread answer
+below (`REAL_THREAD`) and the getLikes / getRepostedBy answers in tests/recorded/
+bluesky_get_likes.json and bluesky_get_reposted_by.json. Each is checked against the lexicon
+schemas shipped in @atproto/api (node, in tests/bluesky_pds), so a field the lexicons require
+cannot be missing. The cursor pagination and its cap are tested against a local `http.server`
+standing in for a PDS with an AppView, answering with those shapes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +19,9 @@ import re
 import subprocess
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -17,15 +31,26 @@ from connectors.bluesky import (
     POST_COLLECTION,
     BlueskyClient,
     BlueskySession,
+    actor_address,
     engagement_from_thread,
+    reactions_from_likes,
+    reactions_from_reposted_by,
     record_key,
 )
-from connectors.social import Outcome, SocialConnectError, SocialPost
+from connectors.social import REACTION_CAP, Outcome, Reaction, SocialConnectError, SocialPost
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tests.social_servers import AnswerLosingProxy, BlueskyPds
+    from tests.social_servers import (
+        Answer,
+        AnswerLosingProxy,
+        BlueskyPds,
+        Script,
+        ScriptedServer,
+    )
+
+RECORDED = Path(__file__).parent / "recorded"
 
 
 TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
@@ -356,21 +381,175 @@ def test_engagement_parser_refuses_a_missing_post() -> None:
         engagement_from_thread(ROOT, gone)
 
 
-def test_thread_fixture_is_valid_for_the_lexicon(bluesky_pds: BlueskyPds) -> None:
+def _assert_valid_output(nsid: str, answer: dict[str, Any]) -> None:
+    """Check `answer` against the lexicon of `nsid`, with the schemas in @atproto/api (node)."""
     from tests.social_servers import PDS_DIR
 
     script = (
         "import { lexicons } from '@atproto/api';"
         "let s = ''; process.stdin.on('data', d => s += d).on('end', () => {"
-        "lexicons.assertValidXrpcOutput('app.bsky.feed.getPostThread', JSON.parse(s));"
+        f"lexicons.assertValidXrpcOutput('{nsid}', JSON.parse(s));"
         "console.log('valid') })"
     )
     result = subprocess.run(
         ["node", "--input-type=module", "-e", script],
         cwd=PDS_DIR,
-        input=json.dumps(REAL_THREAD),
+        input=json.dumps(answer),
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.stdout.strip() == "valid", result.stderr
+
+
+def _recorded(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((RECORDED / name).read_text(encoding="utf-8"))
+    return data
+
+
+def test_thread_fixture_is_valid_for_the_lexicon(bluesky_pds: BlueskyPds) -> None:
+    _assert_valid_output("app.bsky.feed.getPostThread", REAL_THREAD)
+
+
+@pytest.mark.parametrize(
+    ("nsid", "name"),
+    [
+        ("app.bsky.feed.getLikes", "bluesky_get_likes.json"),
+        ("app.bsky.feed.getRepostedBy", "bluesky_get_reposted_by.json"),
+    ],
+)
+def test_recorded_reaction_answers_are_valid_for_the_lexicon(
+    bluesky_pds: BlueskyPds, nsid: str, name: str
+) -> None:
+    # bluesky_pds: so that tests/bluesky_pds has its node_modules (@atproto/api).
+    _assert_valid_output(nsid, _recorded(name))
+
+
+def test_likes_parser_reads_a_get_likes_answer() -> None:
+    assert reactions_from_likes(_recorded("bluesky_get_likes.json")) == (
+        Reaction("like", "grace.example.org", datetime(2025, 9, 20, 10, 2, 30, 587000, UTC)),
+        Reaction("like", "ada.bsky.social", datetime(2025, 9, 20, 9, 31, 5, tzinfo=UTC)),
+        # No verified handle: the DID, so two such accounts stay apart.
+        Reaction(
+            "like",
+            "did:plc:4q2jmnlbwaqcygqqjvwzgdqm",
+            datetime(2025, 9, 20, 9, 15, 11, 871000, UTC),
+        ),
+    )
+
+
+def test_reposted_by_parser_reads_a_get_reposted_by_answer() -> None:
+    assert reactions_from_reposted_by(_recorded("bluesky_get_reposted_by.json")) == (
+        Reaction("repost", "ada.bsky.social"),
+        Reaction("repost", "alumni.example.edu"),
+    )
+
+
+def test_reaction_parsers_lowercase_handles_and_refuse_other_shapes() -> None:
+    assert actor_address({"did": ADA, "handle": "Ada.Example.ORG"}) == "ada.example.org"
+    with pytest.raises(KeyError):
+        reactions_from_likes({"uri": ROOT, "repostedBy": []})
+    with pytest.raises(TypeError):
+        reactions_from_reposted_by({"uri": ROOT, "repostedBy": {"handle": "ada.bsky.social"}})
+    with pytest.raises(ValueError, match="handle"):
+        reactions_from_reposted_by({"uri": ROOT, "repostedBy": [{"did": ADA, "handle": ""}]})
+
+
+def _appview_pds(likes_pages: int | None) -> Script:
+    """A PDS with an AppView behind it: a session, REAL_THREAD, likes 100 a page by cursor
+    (`likes_pages` pages, None for without end) and reposts whose second page gives back the
+    cursor it was asked with."""
+    likes = _recorded("bluesky_get_likes.json")["likes"]
+    reposted = _recorded("bluesky_get_reposted_by.json")
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        parts = urlsplit(path)
+        query = parse_qs(parts.query)
+        nsid = parts.path.removeprefix("/xrpc/")
+        if nsid == "com.atproto.server.createSession":
+            session = {"did": OFFICE, "handle": "alumni.example.edu"}
+            return 200, {}, {**session, "accessJwt": "access", "refreshJwt": "refresh"}
+        if nsid == "app.bsky.feed.getPostThread":
+            return 200, {}, REAL_THREAD
+        if nsid == "app.bsky.feed.getLikes":
+            page = int(query.get("cursor", ["0"])[0])
+            items = [
+                {**likes[1], "actor": {**likes[1]["actor"], "handle": f"fan{page}-{n}.bsky.social"}}
+                for n in range(int(query["limit"][0]))
+            ]
+            more = likes_pages is None or page + 1 < likes_pages
+            return (
+                200,
+                {},
+                {"uri": query["uri"][0], "likes": items}
+                | ({"cursor": str(page + 1)} if more else {}),
+            )
+        if nsid == "app.bsky.feed.getRepostedBy":
+            if "cursor" not in query:
+                return 200, {}, {**reposted, "cursor": "again"}
+            grace = {"did": GRACE, "handle": "grace.example.org"}
+            return 200, {}, {"uri": query["uri"][0], "repostedBy": [grace], "cursor": "again"}
+        return 501, {}, {"error": "MethodNotImplemented", "message": "no such method"}
+
+    return answer
+
+
+def test_engagement_pages_likes_by_cursor_up_to_the_cap(
+    scripted_server: Callable[[Script], ScriptedServer],
+) -> None:
+    server = scripted_server(_appview_pds(likes_pages=None))
+    with BlueskyClient(server.url, "alumni.example.edu", "app-pass-word") as client:
+        engagement = client.engagement(ROOT)
+    likes = [r for r in engagement.reactions if r.kind == "like"]
+    reposts = [r for r in engagement.reactions if r.kind == "repost"]
+    assert (engagement.likes, engagement.reposts) == (12, 4)  # the counts stay the AppView's
+    assert len(likes) == REACTION_CAP
+    assert likes[0].author == "fan0-0.bsky.social"
+    assert likes[0].created_at == datetime(2025, 9, 20, 9, 31, 5, tzinfo=UTC)
+    assert [r.author for r in reposts] == [
+        "ada.bsky.social",
+        "alumni.example.edu",
+        "grace.example.org",
+    ]
+    asked = [urlsplit(p) for p in server.paths("/xrpc/app.bsky.feed.getLikes")]
+    assert len(asked) == REACTION_CAP // 100
+    first = parse_qs(asked[0].query)
+    assert first == {"uri": [ROOT], "limit": ["100"]}
+    assert parse_qs(asked[1].query)["cursor"] == ["1"]
+    # A cursor that comes back unchanged would loop: its page is read once, then no further.
+    assert len(server.paths("/xrpc/app.bsky.feed.getRepostedBy")) == 2
+    assert all(
+        r.headers.get("Authorization") == "Bearer access"
+        for r in server.received
+        if "createSession" not in r.path
+    )
+
+
+def test_engagement_reads_every_like_below_the_cap(
+    scripted_server: Callable[[Script], ScriptedServer],
+) -> None:
+    server = scripted_server(_appview_pds(likes_pages=2))
+    with BlueskyClient(server.url, "alumni.example.edu", "app-pass-word") as client:
+        engagement = client.engagement(ROOT)
+    assert len([r for r in engagement.reactions if r.kind == "like"]) == 200
+    assert len(server.paths("/xrpc/app.bsky.feed.getLikes")) == 2
+
+
+def test_engagement_names_the_appview_when_likes_cannot_be_read(
+    scripted_server: Callable[[Script], ScriptedServer],
+) -> None:
+    script = _appview_pds(likes_pages=1)
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        if "getLikes" in path:
+            return 502, {}, {"error": "UpstreamFailure", "message": "AppView unavailable"}
+        return script(method, path, headers)
+
+    server = scripted_server(answer)
+    with (
+        BlueskyClient(server.url, "alumni.example.edu", "app-pass-word") as client,
+        pytest.raises(SocialConnectError, match=r"502.*getLikes.*AppView") as failed,
+    ):
+        client.engagement(ROOT)
+    assert failed.value.transient
+    assert "app-pass-word" not in str(failed.value)

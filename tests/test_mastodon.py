@@ -1,22 +1,47 @@
-"""MastodonClient against mastodon-mock, a stateful Mastodon API served over real HTTP."""
+"""MastodonClient against mastodon-mock, a stateful Mastodon API served over real HTTP.
+
+mastodon-mock lists favourites and boosts (`favourited_by`, `reblogged_by`) but in one page,
+without a `Link` header; the pagination, its cap and the same-server check on the next link are
+tested against a local `http.server` that sends Link headers as Mastodon does.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from connectors.mastodon import MastodonClient, engagement_from_json, text_from_html
-from connectors.social import Outcome, SocialConnectError, SocialPost, retry_after_seconds
+from connectors.mastodon import (
+    MastodonClient,
+    account_address,
+    engagement_from_json,
+    reactions_from_accounts,
+    text_from_html,
+)
+from connectors.social import (
+    REACTION_CAP,
+    Outcome,
+    Reaction,
+    SocialConnectError,
+    SocialPost,
+    retry_after_seconds,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tests.social_servers import AnswerLosingProxy, MastodonServer
+    from tests.social_servers import (
+        Answer,
+        AnswerLosingProxy,
+        MastodonServer,
+        Script,
+        ScriptedServer,
+    )
 
 
 def _post(text: str = "Class of 2015: reunion on 18 October") -> SocialPost:
@@ -221,16 +246,22 @@ def test_unreachable_server_is_transient_and_not_in_doubt(unused_port: int) -> N
     assert refused.value.transient
 
 
-def test_engagement_counts_favourites_boosts_and_replies(mastodon: MastodonServer) -> None:
+def test_engagement_counts_and_names_favourites_boosts_and_replies(
+    mastodon: MastodonServer,
+) -> None:
     ada_name = f"ada{uuid.uuid4().hex[:6]}"
     ada = mastodon.new_account(ada_name)
     grace_name = f"grace{uuid.uuid4().hex[:6]}"
     grace = mastodon.new_account(grace_name)
+    # mastodon-mock's public name is the host it listens on as "localhost" (its profile URLs are
+    # http://localhost:PORT/@user), which is the domain its local accounts' addresses get.
+    domain = "localhost"
     with MastodonClient(mastodon.url, mastodon.token) as client:
         receipt = client.post(_post())
         status_id = receipt.remote_id
         assert status_id is not None
-        assert client.engagement(status_id).likes == 0
+        nothing = client.engagement(status_id)
+        assert (nothing.likes, nothing.reactions) == (0, ())
 
         def as_user(token: str, path: str, body: dict[str, str] | None = None) -> str:
             response = httpx.post(
@@ -244,6 +275,7 @@ def test_engagement_counts_favourites_boosts_and_replies(mastodon: MastodonServe
         as_user(ada, f"/api/v1/statuses/{status_id}/favourite")
         as_user(grace, f"/api/v1/statuses/{status_id}/favourite")
         as_user(ada, f"/api/v1/statuses/{status_id}/reblog")
+        as_user(grace, f"/api/v1/statuses/{status_id}/reblog")
         reply = as_user(
             ada,
             "/api/v1/statuses",
@@ -251,11 +283,20 @@ def test_engagement_counts_favourites_boosts_and_replies(mastodon: MastodonServe
         )
         as_user(grace, "/api/v1/statuses", {"status": "Me too!", "in_reply_to_id": reply})
         engagement = client.engagement(status_id)
-    assert (engagement.likes, engagement.reposts) == (2, 1)
+    assert (engagement.likes, engagement.reposts) == (2, 2)
     assert engagement.remote_id == status_id
+    ada_at, grace_at = f"{ada_name}@{domain}", f"{grace_name}@{domain}"
+    assert sorted((r.kind, r.author) for r in engagement.reactions) == [
+        ("like", ada_at),
+        ("like", grace_at),
+        ("repost", ada_at),
+        ("repost", grace_at),
+    ]
+    assert [r.kind for r in engagement.reactions] == ["like", "like", "repost", "repost"]
+    assert all(r.created_at is None for r in engagement.reactions)  # Mastodon does not say when
     assert [(r.author, r.text) for r in engagement.replies] == [
-        (ada_name, "I'll be there & so will Tom"),
-        (grace_name, "Me too!"),
+        (ada_at, "I'll be there & so will Tom"),
+        (grace_at, "Me too!"),
     ]
     assert engagement.replies[0].remote_id == reply
     assert all(r.created_at is not None and r.created_at.tzinfo for r in engagement.replies)
@@ -312,7 +353,9 @@ REAL_STATUS = {
 
 
 def test_engagement_parser_reads_real_mastodon_json() -> None:
-    engagement = engagement_from_json("113456700000000000", REAL_STATUS, REAL_CONTEXT)
+    engagement = engagement_from_json(
+        "113456700000000000", REAL_STATUS, REAL_CONTEXT, host="alumni.example"
+    )
     assert (engagement.likes, engagement.reposts, engagement.reply_count) == (5, 3, 1)
     [reply] = engagement.replies
     assert reply.author == "ada@other.example"
@@ -351,3 +394,138 @@ def test_retry_after_reads_each_header_form(
     headers: dict[str, str], expected: float | None
 ) -> None:
     assert retry_after_seconds(httpx.Headers(headers), NOW) == expected
+
+
+# Accounts as real Mastodon (4.3) lists them in favourited_by / reblogged_by: a local account on a
+# server whose web domain is its API host, a remote account (acct with a domain, mixed case), and a
+# local account without a `url` (some Mastodon-compatible servers leave it out).
+REAL_ACCOUNTS: list[dict[str, Any]] = [
+    {
+        "id": "109876",
+        "username": "grace",
+        "acct": "grace",
+        "display_name": "Grace",
+        "url": "https://alumni.example/@grace",
+        "uri": "https://alumni.example/users/grace",
+    },
+    {
+        "id": "109877",
+        "username": "Ada",
+        "acct": "Ada@Other.Example",
+        "display_name": "Ada",
+        "url": "https://other.example/@Ada",
+        "uri": "https://other.example/users/Ada",
+    },
+    {"id": "109878", "username": "tom", "acct": "tom", "display_name": "Tom"},
+]
+
+
+def test_reactions_parser_gives_full_addresses() -> None:
+    reactions = reactions_from_accounts("repost", REAL_ACCOUNTS, "api.alumni.example")
+    assert reactions == (
+        Reaction("repost", "grace@alumni.example"),  # the profile URL's host wins
+        Reaction("repost", "Ada@other.example"),
+        Reaction("repost", "tom@api.alumni.example"),  # no URL: the server's host
+    )
+    # A profile URL that is not /@user (e.g. a Pixelfed-style path) is not taken as the domain.
+    odd = {"acct": "ann", "url": "https://cdn.example/users/ann"}
+    assert account_address(odd, "alumni.example") == "ann@alumni.example"
+    with pytest.raises(ValueError, match="acct"):
+        reactions_from_accounts("like", [{"acct": ""}], "alumni.example")
+    with pytest.raises(KeyError):
+        reactions_from_accounts("like", [{"username": "x"}], "alumni.example")
+    with pytest.raises(ValueError, match="kind"):
+        reactions_from_accounts("boost", REAL_ACCOUNTS, "alumni.example")
+
+
+def _accounts(prefix: str, start: int, count: int) -> list[dict[str, Any]]:
+    return [{"id": str(n), "acct": f"{prefix}{n}"} for n in range(start, start + count)]
+
+
+def _paging_mastodon(elsewhere: str) -> Script:
+    """A Mastodon status whose favourites page on forever (80 a page, by max_id, as Mastodon
+    does) and whose boosts' next link points at `elsewhere`, another server."""
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        parts = urlsplit(path)
+        query = parse_qs(parts.query)
+        if parts.path == "/api/v1/statuses/7":
+            return 200, {}, {"id": "7", "favourites_count": 1000, "reblogs_count": 3}
+        if parts.path == "/api/v1/statuses/7/context":
+            return 200, {}, {"ancestors": [], "descendants": []}
+        if parts.path == "/api/v1/statuses/7/favourited_by":
+            start = int(query.get("max_id", ["0"])[0])
+            link = f'</api/v1/statuses/7/favourited_by?limit=80&max_id={start + 80}>; rel="next"'
+            return 200, {"Link": link}, _accounts("fan", start, 80)
+        if parts.path == "/api/v1/statuses/7/reblogged_by":
+            link = f'<{elsewhere}/api/v1/statuses/7/reblogged_by?max_id=2>; rel="next"'
+            return 200, {"Link": link}, _accounts("booster", 0, 2)
+        return 404, {}, {"error": "Record not found"}
+
+    return answer
+
+
+def test_reactions_follow_link_pages_on_the_same_server_up_to_the_cap(
+    scripted_server: Callable[[Script], ScriptedServer],
+) -> None:
+    # mastodon-mock sends no Link header for these lists, so this server pages as Mastodon does;
+    # the "elsewhere" server stands for a next link to another host, which must never be asked
+    # (the access token goes with each page).
+    elsewhere = scripted_server(lambda method, path, headers: (200, {}, []))
+    server = scripted_server(_paging_mastodon(elsewhere.url))
+    with MastodonClient(server.url, "mock_token") as client:
+        engagement = client.engagement("7")
+    likes = [r for r in engagement.reactions if r.kind == "like"]
+    reposts = [r for r in engagement.reactions if r.kind == "repost"]
+    assert (engagement.likes, engagement.reposts) == (1000, 3)  # the counts stay the server's
+    assert len(likes) == REACTION_CAP
+    assert likes[0] == Reaction("like", "fan0@127.0.0.1")
+    assert likes[-1].author == f"fan{REACTION_CAP - 1}@127.0.0.1"
+    assert [r.author for r in reposts] == ["booster0@127.0.0.1", "booster1@127.0.0.1"]
+    asked = server.paths("/api/v1/statuses/7/favourited_by")
+    assert asked[0] == "/api/v1/statuses/7/favourited_by?limit=80"
+    assert len(asked) == REACTION_CAP // 80  # stopped at the cap, not at the end of the list
+    assert server.paths("/api/v1/statuses/7/reblogged_by") == [
+        "/api/v1/statuses/7/reblogged_by?limit=80"
+    ]
+    assert elsewhere.received == []
+    assert all(r.headers.get("Authorization") == "Bearer mock_token" for r in server.received)
+
+
+@pytest.mark.parametrize("other", ["http://localhost:{port}", "https://127.0.0.1:{port}"])
+def test_reactions_do_not_follow_a_next_link_to_another_host_name_or_scheme(
+    scripted_server: Callable[[Script], ScriptedServer], other: str
+) -> None:
+    # The same port under another name or scheme: another server as far as the token goes.
+    holder: list[ScriptedServer] = []
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        if "favourited_by" in path or "reblogged_by" in path:
+            link = f'<{other.format(port=holder[0].port)}{path}&max_id=1>; rel="next"'
+            return 200, {"Link": link}, _accounts("fan", 0, 1)
+        return _paging_mastodon("")(method, path, headers)
+
+    holder.append(scripted_server(answer))
+    with MastodonClient(holder[0].url, "mock_token") as client:
+        engagement = client.engagement("7")
+    assert [(r.kind, r.author) for r in engagement.reactions] == [
+        ("like", "fan0@127.0.0.1"),
+        ("repost", "fan0@127.0.0.1"),
+    ]
+    assert len(holder[0].received) == 4  # status, context, one page of each list
+
+
+def test_reactions_of_a_server_answering_no_list_name_the_server(
+    scripted_server: Callable[[Script], ScriptedServer],
+) -> None:
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        if "favourited_by" in path:
+            return 200, {}, {"error": "not a list"}
+        return _paging_mastodon("")(method, path, headers)
+
+    server = scripted_server(answer)
+    with (
+        MastodonClient(server.url, "mock_token") as client,
+        pytest.raises(SocialConnectError, match=r"127\.0\.0\.1.*favourites of status 7.*list"),
+    ):
+        client.engagement("7")
