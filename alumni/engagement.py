@@ -101,7 +101,7 @@ def store_engagement(
                 "at": reaction.created_at or now,
                 "needs_attention": False,
             }
-            for reaction in getattr(engagement, "reactions", ())
+            for reaction in engagement.reactions
         ]
         return _insert_new(connection, post, found, now=now)
 
