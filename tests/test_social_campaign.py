@@ -39,9 +39,25 @@ _P = table_of(SocialPost)
 
 @pytest.fixture
 def office(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, prefect_api: str  # noqa: F811
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    prefect_api: str,  # noqa: F811
 ) -> Iterator[str]:
     """A class of 2016 with three alumni, an office where it is day, and the Prefect server."""
+    yield from _office(sqlite_url, monkeypatch, prefect_api)
+
+
+@pytest.fixture
+def office_db(
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    prefect_api: str,  # noqa: F811
+) -> Iterator[str]:
+    """The same office on SQLite and on PostgreSQL."""
+    yield from _office(db_url, monkeypatch, prefect_api)
+
+
+def _office(url: str, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Iterator[str]:  # noqa: F811
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     monkeypatch.setenv("ALUMNI_OFFICE_TIMEZONE", daytime_zone())
     monkeypatch.setenv("ALUMNI_BASE_URL", "https://alumni.school.example")
@@ -51,8 +67,8 @@ def office(
     monkeypatch.delenv("ALUMNI_BLUESKY_PASSWORD", raising=False)
     get_settings.cache_clear()
     for n, country in enumerate(["GB", "BR", "JP"]):
-        add_alumnus(sqlite_url, f"S{n}", class_year=2016, country=country)
-    yield sqlite_url
+        add_alumnus(url, f"S{n}", class_year=2016, country=country)
+    yield url
     get_settings.cache_clear()
 
 
@@ -163,8 +179,12 @@ def test_a_campaign_posts_once_to_mastodon_bluesky_and_the_class_chat(
 
 
 def test_a_post_claimed_again_after_a_crash_stays_one_post(
-    office: str, monkeypatch: pytest.MonkeyPatch, mastodon: MastodonServer, bluesky_pds: BlueskyPds
+    office_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    mastodon: MastodonServer,
+    bluesky_pds: BlueskyPds,
 ) -> None:
+    office = office_db
     use_mastodon(monkeypatch, mastodon)
     use_bluesky(monkeypatch, bluesky_pds)
     settings = get_settings()
@@ -313,3 +333,23 @@ def test_the_account_secret_can_come_from_a_prefect_secret_block(
     finally:
         Secret(value="gone").save("alumni-mastodon-token", overwrite=True)
     assert prefect_secret("alumni-no-such-block") is None
+
+
+def test_due_campaigns_posts_what_has_come_due(
+    office: str, monkeypatch: pytest.MonkeyPatch, mastodon: MastodonServer
+) -> None:
+    from flows.due_campaigns import due_campaigns
+
+    use_mastodon(monkeypatch, mastodon)
+    settings = get_settings()
+    campaign_id = social(office)
+    social_outbox.plan_posts(
+        engine_for(office), campaign_id, network_accounts(settings), settings=settings, now=utcnow()
+    )
+    before = len(mastodon.statuses())
+
+    runs = due_campaigns()
+
+    assert runs[campaign_id]["outcomes"] == {"sent": 1}
+    assert len(mastodon.statuses()) == before + 1
+    assert campaign_id not in due_campaigns()
