@@ -6,11 +6,13 @@
 2. ``claim`` hands a worker a batch of due rows (SQLite ``BEGIN IMMEDIATE``; PostgreSQL
    ``FOR UPDATE SKIP LOCKED``). A row claimed by a worker that died (its lease ran out) is
    claimed again and flagged ``maybe_duplicate``: it was in flight at the crash.
-3. ``record`` marks rows sent as soon as the server accepted them (in small groups: see
-   ``ReceiptBuffer``), puts transient failures back with a back-off, and fails permanent ones.
+3. ``record`` marks rows sent as soon as the server accepted them (in groups, by a writer
+   thread: see ``ReceiptBuffer``), puts transient failures back with a back-off, and fails
+   permanent ones.
 
-The in-flight bound: after a crash, at most the rows a worker had claimed but not yet marked can
-go twice, and ``ReceiptBuffer`` keeps that to its flush size plus the open SMTP connections.
+The in-flight bound: after a crash, at most the messages a sending process had sent but not yet
+marked can go twice, and ``ReceiptBuffer`` keeps that to ``2 * MAX_UNWRITTEN`` (one group being
+written, one waiting) plus one per open SMTP connection.
 """
 
 from __future__ import annotations
@@ -435,13 +437,23 @@ def record(
                 )
 
 
-class ReceiptBuffer:
-    """Collects results from sending threads and writes them in groups of ``flush_every``.
+# How many answered results a ReceiptBuffer lets wait for its writer before the senders wait.
+MAX_UNWRITTEN = 50
+# How long the writer waits for half that many before writing fewer (seconds).
+GROUP_WAIT = 0.05
 
-    Thread-safe. One group is written at a time, outside the lock, so the sending threads go
-    on while the database is busy; a thread that would leave more than ``2 * flush_every``
-    results unwritten waits. After a crash at most ``3 * flush_every`` accepted messages, plus
-    one per open connection, are unrecorded and can go twice: the in-flight bound.
+
+class ReceiptBuffer:
+    """Collects results from sending threads; a writer thread of its own records them.
+
+    Thread-safe. The writer takes everything collected so far (once half of ``max_unwritten``
+    have gathered, or ``GROUP_WAIT`` has passed) and records it in one transaction while the
+    senders go on. A sender that would leave more than ``max_unwritten`` results waiting blocks
+    until the writer has taken them. The in-flight bound: after a crash at most
+    ``2 * max_unwritten`` accepted messages (one group being written, one waiting), plus one per
+    open connection (answered, its result not yet handed over), are unrecorded and can go twice.
+    ``flush`` writes the rest and stops the writer; a failed write is raised by the next
+    ``add`` or ``flush``, so sending stops.
     """
 
     def __init__(
@@ -449,18 +461,23 @@ class ReceiptBuffer:
         engine: Engine,
         *,
         worker: str,
-        flush_every: int = 10,
+        max_unwritten: int = MAX_UNWRITTEN,
         clock: Callable[[], datetime] = utcnow,
         retry_delays: Sequence[timedelta] = RETRY_DELAYS,
     ) -> None:
+        if max_unwritten < 1:
+            raise ValueError(f"max_unwritten must be at least 1, not {max_unwritten}")
         self.engine = engine
         self.retry_delays = retry_delays
         self.worker = worker
-        self.flush_every = flush_every
+        self.max_unwritten = max_unwritten
+        self._group = max(1, max_unwritten // 2)
         self._clock = clock
         self._changed = threading.Condition()
         self._pending: list[Result] = []
-        self._writing = False
+        self._stopping = False
+        self._error: BaseException | None = None
+        self._writer: threading.Thread | None = None
         self.counts: dict[str, int] = {"sent": 0, "transient": 0, "permanent": 0}
 
     @classmethod
@@ -470,43 +487,69 @@ class ReceiptBuffer:
         return cls(engine, worker=worker, retry_delays=delays)
 
     def add(self, result: Result) -> None:
+        """Hand over one result; waits while ``max_unwritten`` are already waiting."""
         with self._changed:
-            while len(self._pending) >= 2 * self.flush_every and self._writing:
+            while len(self._pending) >= self.max_unwritten and self._error is None:
                 self._changed.wait()
+            self._raise_error()
             self._pending.append(result)
             self.counts[result.outcome] += 1
-            if len(self._pending) < self.flush_every or self._writing:
-                return
-        self._write_pending()
+            if self._writer is None:
+                self._start_writer()
+            elif len(self._pending) in (1, self._group):
+                self._changed.notify_all()
+
+    def _start_writer(self) -> None:
+        self._stopping = False
+        self._writer = threading.Thread(target=self._write_all, name="receipt-writer", daemon=True)
+        self._writer.start()
 
     def flush(self) -> None:
-        """Write everything collected so far (waiting for a group being written)."""
+        """Write everything collected so far and stop the writer (``add`` starts it again)."""
         while True:
             with self._changed:
-                while self._writing:
+                writer = self._writer
+                if writer is None:
+                    self._raise_error()
+                    return
+                self._stopping = True
+                self._changed.notify_all()
+            writer.join()
+            with self._changed:
+                self._writer = None
+                if self._pending and self._error is None:  # added while the writer stopped
+                    self._start_writer()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _write_all(self) -> None:
+        while True:
+            with self._changed:
+                while not self._pending and not self._stopping:
                     self._changed.wait()
+                # fewer, larger transactions: wait a moment for a group to gather
+                self._changed.wait_for(
+                    lambda: self._stopping or len(self._pending) >= self._group, GROUP_WAIT
+                )
                 if not self._pending:
                     return
-            self._write_pending()
-
-    def _write_pending(self) -> None:
-        with self._changed:
-            if self._writing or not self._pending:
+                batch, self._pending = self._pending, []
+                self._changed.notify_all()  # room for the senders again
+            try:
+                record(
+                    self.engine,
+                    batch,
+                    now=self._clock(),
+                    worker=self.worker,
+                    retry_delays=self.retry_delays,
+                )
+            except BaseException as exc:  # raised to the senders by add() and flush()
+                with self._changed:
+                    self._error = exc
+                    self._changed.notify_all()
                 return
-            batch, self._pending = self._pending, []
-            self._writing = True
-        try:
-            record(
-                self.engine,
-                batch,
-                now=self._clock(),
-                worker=self.worker,
-                retry_delays=self.retry_delays,
-            )
-        finally:
-            with self._changed:
-                self._writing = False
-                self._changed.notify_all()
 
 
 def release(engine: Engine, delivery_ids: Iterable[int], *, worker: str) -> None:
