@@ -110,6 +110,10 @@ def load_campaign(connection: Connection, campaign_id: int, *, lock: bool = Fals
     return row
 
 
+# Alumni planned per round of queries and inserts: memory stays flat whatever the class size.
+PLAN_CHUNK = 2000
+
+
 def plan(engine: Engine, campaign_id: int, *, now: datetime, options: PlanOptions) -> PlanSummary:
     """Write the campaign's delivery rows (see the module docstring). Safe to run again."""
     with write_transaction(engine) as connection:
@@ -124,44 +128,52 @@ def plan(engine: Engine, campaign_id: int, *, now: datetime, options: PlanOption
                 )
             ).scalars()
         )
-        people = _class_members(connection, campaign)
-        people = [p for p in people if p.id not in already]
-        members = _members(connection, people, campaign, now=now, window=options.budget.days)
-        rows = []
-        for person in people:
-            member = members[person.id]
-            reason = decide(
-                member,
-                purpose=campaign.purpose,
-                budget=options.budget,
-                require_consent=options.require_consent,
-            )
-            tz = zone(person.timezone, options.office_timezone)
-            rows.append(
-                {
-                    "campaign_id": campaign_id,
-                    "alumnus_id": person.id,
-                    "channel": campaign.channel,
-                    "address": member.email if reason is None else None,
-                    "locale": person.locale,
-                    "timezone": tz.key,
-                    "counts_toward_budget": campaign.purpose != "service",
-                    "status": DeliveryStatus.skipped if reason else DeliveryStatus.pending,
-                    "skip_reason": reason.value if reason else None,
-                    "due_at": None
-                    if reason
-                    else due_at(now=now, send_at=send_at, tz=tz, not_before=campaign.not_before),
-                    "attempts": 0,
-                    "maybe_duplicate": False,
-                    # fixed per (campaign, alum, channel): a resend after a crash carries it too
-                    "message_id": None
-                    if reason
-                    else make_message_id(
-                        f"{campaign_id}.{person.id}.{campaign.channel}", options.message_id_domain
-                    ),
-                }
-            )
-        bulk_insert(connection, _D, rows)
+        people = [p for p in _class_members(connection, campaign) if p.id not in already]
+        # most of a class shares a few zones: resolve each zone and its due time once
+        timing: dict[str | None, tuple[str, datetime]] = {}
+        added = 0
+        for start in range(0, len(people), PLAN_CHUNK):
+            chunk = people[start : start + PLAN_CHUNK]
+            members = _members(connection, chunk, campaign, now=now, window=options.budget.days)
+            rows = []
+            for person in chunk:
+                member = members[person.id]
+                reason = decide(
+                    member,
+                    purpose=campaign.purpose,
+                    budget=options.budget,
+                    require_consent=options.require_consent,
+                )
+                zone_due = timing.get(person.timezone)
+                if zone_due is None:
+                    tz = zone(person.timezone, options.office_timezone)
+                    due = due_at(now=now, send_at=send_at, tz=tz, not_before=campaign.not_before)
+                    zone_due = timing[person.timezone] = (tz.key, due)
+                rows.append(
+                    {
+                        "campaign_id": campaign_id,
+                        "alumnus_id": person.id,
+                        "channel": campaign.channel,
+                        "address": member.email if reason is None else None,
+                        "locale": person.locale,
+                        "timezone": zone_due[0],
+                        "counts_toward_budget": campaign.purpose != "service",
+                        "status": DeliveryStatus.skipped if reason else DeliveryStatus.pending,
+                        "skip_reason": reason.value if reason else None,
+                        "due_at": None if reason else zone_due[1],
+                        "attempts": 0,
+                        "maybe_duplicate": False,
+                        # fixed per (campaign, alum, channel): a resend after a crash carries it
+                        "message_id": None
+                        if reason
+                        else make_message_id(
+                            f"{campaign_id}.{person.id}.{campaign.channel}",
+                            options.message_id_domain,
+                        ),
+                    }
+                )
+            bulk_insert(connection, _D, rows)
+            added += len(rows)
         if campaign.status == CampaignStatus.draft:
             connection.execute(
                 sa.update(_C)
@@ -177,10 +189,21 @@ def plan(engine: Engine, campaign_id: int, *, now: datetime, options: PlanOption
         )
     return PlanSummary(
         campaign_id=campaign_id,
-        added=len(rows),
+        added=added,
         pending=sum(n for s, n in counts.items() if s != DeliveryStatus.skipped),
         skipped=counts.get(DeliveryStatus.skipped, 0),
     )
+
+
+def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.Select[Any]:
+    """Restrict a query joined to alumni to the campaign's class, alumni ids low to high.
+
+    An id range, not a list of ids: the statement stays the same, so it is compiled once.
+    """
+    query = query.where(_A.c.class_year == campaign.class_year, _A.c.id.between(low, high))
+    if campaign.programme:
+        query = query.where(_A.c.programme == campaign.programme)
+    return query
 
 
 def _class_members(connection: Connection, campaign: Any) -> list[Any]:
@@ -195,65 +218,67 @@ def _class_members(connection: Connection, campaign: Any) -> list[Any]:
 def _members(
     connection: Connection, people: list[Any], campaign: Any, *, now: datetime, window: int
 ) -> dict[int, Member]:
-    """Read, in batches, each person's email, suppressions, consent and recent messages."""
-    members: dict[int, Member] = {}
-    for start in range(0, len(people), 2000):
-        chunk = people[start : start + 2000]
-        ids = [p.id for p in chunk]
-        emails: dict[int, str] = {}
-        for r in connection.execute(
-            sa.select(_CP.c.alumnus_id, _CP.c.value)
-            .where(
-                _CP.c.alumnus_id.in_(ids),
-                _CP.c.kind == "email",
-                _CP.c.status == "ok",
-                _CP.c.superseded_at.is_(None),
-            )
-            .order_by(_CP.c.id)
-        ):
-            emails[r.alumnus_id] = r.value  # the newest current address wins
-        consent: dict[int, bool] = {}
-        for r in connection.execute(
-            sa.select(_CO.c.alumnus_id, _CO.c.granted)
-            .where(
-                _CO.c.alumnus_id.in_(ids),
-                _CO.c.purpose == campaign.purpose,
-                _CO.c.channel.in_(("any", "email")),
-            )
-            .order_by(_CO.c.at, _CO.c.id)
-        ):
-            consent[r.alumnus_id] = r.granted
-        recent: dict[int, int] = dict(
-            connection.execute(
-                sa.select(_D.c.alumnus_id, sa.func.count())
-                .where(
-                    _D.c.alumnus_id.in_(ids),
-                    _D.c.counts_toward_budget.is_(True),
-                    sa.or_(
-                        sa.and_(
-                            _D.c.status == DeliveryStatus.sent,
-                            _D.c.sent_at >= now - timedelta(days=window),
-                        ),
-                        _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
-                    ),
-                )
-                .group_by(_D.c.alumnus_id)
-            ).all()
+    """Read each person's email, suppressions, consent and recent messages (people by id)."""
+    low, high = people[0].id, people[-1].id
+    emails: dict[int, str] = {}
+    for alumnus_id, value in connection.execute(
+        _in_class(
+            sa.select(_CP.c.alumnus_id, _CP.c.value).join(_A, _A.c.id == _CP.c.alumnus_id),
+            campaign,
+            low,
+            high,
         )
-        blocked = suppressed_scopes(connection, [("email", e) for e in emails.values()])
-        for person in chunk:
-            email = emails.get(person.id)
-            members[person.id] = Member(
-                alumnus_id=person.id,
-                status=person.status,
-                email=email,
-                suppressed_scopes=frozenset(blocked.get(("email", email), ()))
-                if email
-                else frozenset(),
-                consent=consent.get(person.id),
-                recent_messages=recent.get(person.id, 0),
+        .where(_CP.c.kind == "email", _CP.c.status == "ok", _CP.c.superseded_at.is_(None))
+        .order_by(_CP.c.id)
+    ):
+        emails[alumnus_id] = value  # the newest current address wins
+    consent: dict[int, bool] = {}
+    for alumnus_id, granted in connection.execute(
+        _in_class(
+            sa.select(_CO.c.alumnus_id, _CO.c.granted).join(_A, _A.c.id == _CO.c.alumnus_id),
+            campaign,
+            low,
+            high,
+        )
+        .where(_CO.c.purpose == campaign.purpose, _CO.c.channel.in_(("any", "email")))
+        .order_by(_CO.c.at, _CO.c.id)
+    ):
+        consent[alumnus_id] = granted
+    recent: dict[int, int] = dict(
+        connection.execute(
+            _in_class(
+                sa.select(_D.c.alumnus_id, sa.func.count()).join(_A, _A.c.id == _D.c.alumnus_id),
+                campaign,
+                low,
+                high,
             )
-    return members
+            .where(
+                _D.c.counts_toward_budget.is_(True),
+                sa.or_(
+                    sa.and_(
+                        _D.c.status == DeliveryStatus.sent,
+                        _D.c.sent_at >= now - timedelta(days=window),
+                    ),
+                    _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
+                ),
+            )
+            .group_by(_D.c.alumnus_id)
+        ).all()
+    )
+    wanted = [emails[p.id] for p in people if p.id in emails]
+    blocked = suppressed_scopes(connection, [("email", e) for e in wanted])
+    none: frozenset[str] = frozenset()
+    return {
+        person.id: Member(
+            alumnus_id=person.id,
+            status=person.status,
+            email=(email := emails.get(person.id)),
+            suppressed_scopes=frozenset(blocked.get(("email", email), none)) if email else none,
+            consent=consent.get(person.id),
+            recent_messages=recent.get(person.id, 0),
+        )
+        for person in people
+    }
 
 
 def iter_unsent(engine: Engine, campaign_id: int, *, chunk: int = 2000) -> Iterator[Claimed]:
