@@ -346,10 +346,21 @@ def _quoted_printable(text: str) -> bytes:
     """Return ``text`` as UTF-8 quoted-printable with CRLF lines of at most 76 characters."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    # Line by line, each with its newline (so each is encoded as within the whole text):
+    # most lines of a campaign's messages are the same for everyone, and encoding is costly.
+    lines = text.split("\n")
+    last = lines.pop()
+    encoded = b"".join([_qp_line(line + "\n") for line in lines])
+    if last:
+        encoded += _qp_line(last)
     if encoded.startswith(b"From ") or b"\nFrom " in encoded:
         encoded = _escape_from_lines(encoded)
     return encoded.replace(b"\n", b"\r\n")
+
+
+@lru_cache(maxsize=4096)
+def _qp_line(line: str) -> bytes:
+    return binascii.b2a_qp(line.encode("utf-8"), istext=True)
 
 
 def _escape_from_lines(encoded: bytes) -> bytes:

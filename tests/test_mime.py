@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import email
 import email.policy
 import re
@@ -29,6 +30,7 @@ from alumni.mime import (
     MessageSkeleton,
     MimePart,
     Sender,
+    _quoted_printable,
     make_message_id,
     parse_verp,
     verp_address,
@@ -778,3 +780,19 @@ def test_unusable_dkim_keys_are_refused_when_the_campaign_starts() -> None:
         with pytest.raises(ValueError, match=r"s2025\._domainkey\.alumni\.example\.edu") as caught:
             skeleton(dkim=DkimKey("s2025", DOMAIN, pem))
         assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "one line",
+        "ends with a newline\n",
+        "trailing space \nand tab\t\n\n.\n",
+        "x" * 74 + " \n" + "y" * 75 + "=\n" + "z" * 200,
+        "é" * 30 + "\u2014 " + "\n" * 3 + "x" * 70 + "=\u2014. ",
+    ],
+)
+def test_body_encoded_line_by_line_is_what_whole_text_encoding_gives(text: str) -> None:
+    whole = binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    assert _quoted_printable(text) == whole
