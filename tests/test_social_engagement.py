@@ -276,3 +276,19 @@ def test_cli_class_channels_are_added_listed_masked_and_removed(
     removed = runner.invoke(app, ["social", "channel", "remove", channel_id])
     assert removed.exit_code == 0
     assert "class slack" not in runner.invoke(app, ["social", "channel", "list"]).output
+
+
+def test_cli_checks_a_bluesky_account_and_names_a_wrong_password(
+    office: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    bluesky_pds: BlueskyPds,
+) -> None:
+    use_bluesky(monkeypatch, bluesky_pds)
+    checked = runner.invoke(app, ["social", "check"])
+    assert checked.exit_code == 0, checked.output
+    assert f"✓ bluesky: {bluesky_pds.did}" in checked.output or bluesky_pds.handle in checked.output
+    monkeypatch.setenv("ALUMNI_BLUESKY_PASSWORD", "aaaa-bbbb-cccc-dddd")
+    get_settings.cache_clear()
+    wrong = runner.invoke(app, ["social", "check"])
+    assert wrong.exit_code == 1 and "✗ bluesky" in wrong.output
+    assert "aaaa-bbbb-cccc-dddd" not in wrong.output
