@@ -46,6 +46,7 @@ from alumni.send_time import due_at, parse_send_at, zone
 from alumni.sending import cohort_numbers
 from alumni.settings import Settings
 from alumni.social_accounts import NETWORKS, Account
+from connectors.bluesky import BlueskyClient
 from connectors.social import PostReceipt, SocialNetwork
 from connectors.social import SocialPost as OutgoingPost
 from connectors.webhook import WebhookClient
@@ -262,7 +263,9 @@ def publish(client: SocialNetwork | WebhookClient, post: ClaimedPost) -> PostRec
     """Post one claimed row through its connector; problems come back as a receipt."""
     if isinstance(client, WebhookClient):
         return client.post(post.text)
-    facets = tuple(social_text.bluesky_facets(post.text)) if post.network == "bluesky" else ()
+    facets: tuple[dict[str, Any], ...] = ()
+    if isinstance(client, BlueskyClient):
+        facets = tuple(social_text.bluesky_facets(post.text, resolve_handle=client.resolve_handle))
     return client.post(
         OutgoingPost(
             key=post.key,

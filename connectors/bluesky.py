@@ -163,6 +163,23 @@ class BlueskyClient(Closing):
         """
         return self.login().handle
 
+    def resolve_handle(self, handle: str) -> str | None:
+        """The DID of `handle` (for a mention facet), or None when the PDS cannot resolve it.
+
+        A mention that cannot be resolved stays plain text: that is no reason to stop a post.
+        """
+        try:
+            response = self._client.get(
+                self._xrpc_url("com.atproto.identity.resolveHandle"),
+                params={"handle": handle},
+                timeout=self.timeout,
+                follow_redirects=False,
+            )
+        except httpx.TransportError:
+            return None
+        did = _json(response).get("did") if response.is_success else None
+        return did if isinstance(did, str) and did.startswith("did:") else None
+
     def login(self) -> BlueskySession:
         """Open a new session with `com.atproto.server.createSession`.
 

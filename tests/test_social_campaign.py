@@ -353,3 +353,44 @@ def test_due_campaigns_posts_what_has_come_due(
     assert runs[campaign_id]["outcomes"] == {"sent": 1}
     assert len(mastodon.statuses()) == before + 1
     assert campaign_id not in due_campaigns()
+
+
+def test_a_mention_in_a_bluesky_post_becomes_a_mention_facet_with_the_did(
+    office: str, monkeypatch: pytest.MonkeyPatch, bluesky_pds: BlueskyPds, tmp_path: Path
+) -> None:
+    use_bluesky(monkeypatch, bluesky_pds)
+    folder = tmp_path / "templates" / "social" / "thanks"
+    folder.mkdir(parents=True)
+    text = (
+        f"Thank you @{bluesky_pds.spare_handle} and @nobody.invalid for the photos! "
+        "{{ class.hashtag }}"
+    )
+    (folder / "en.txt.j2").write_text(text)
+    monkeypatch.setenv("ALUMNI_TEMPLATES_DIR", str(tmp_path / "templates"))
+    get_settings.cache_clear()
+    ((campaign_id, _),) = create(
+        engine_for(office),
+        name="thanks",
+        class_years=[2016],
+        template="thanks",
+        templates=tmp_path / "templates",
+        social=SocialOptions(),
+    )
+
+    assert social_campaign(campaign_id=campaign_id)["outcomes"] == {"sent": 1}
+
+    (row,) = posts(office, campaign_id)
+    record = next(r for r in bluesky_records(bluesky_pds) if r["uri"] == row.remote_id)["value"]
+    mentions = [
+        f["features"][0]["did"]
+        for f in record["facets"]
+        if f["features"][0]["$type"] == "app.bsky.richtext.facet#mention"
+    ]
+    spare_did = httpx.get(
+        f"{bluesky_pds.url}/xrpc/com.atproto.identity.resolveHandle",
+        params={"handle": bluesky_pds.spare_handle},
+        timeout=10,
+    ).json()["did"]
+    assert mentions == [spare_did]  # the unknown handle stays plain text
+    tags = [f for f in record["facets"] if f["features"][0]["$type"].endswith("#tag")]
+    assert [t["features"][0]["tag"] for t in tags] == ["Class2016"]
