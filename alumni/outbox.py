@@ -345,21 +345,30 @@ def claim(
     now: datetime,
     lease: timedelta,
 ) -> list[Claimed]:
-    """Claim up to ``limit`` due deliveries for ``worker``; rows whose lease ran out count."""
-    due = sa.or_(
+    """Claim up to ``limit`` due deliveries for ``worker``; rows whose lease ran out count.
+
+    Rows go in order of due time, then id.
+    """
+    due = (
         sa.and_(_D.c.status == DeliveryStatus.pending, _D.c.due_at <= now),
         sa.and_(_D.c.status == DeliveryStatus.claimed, _D.c.claimed_at < now - lease),
     )
     with write_transaction(engine) as connection:
-        query = (
-            sa.select(_D.c.id, _D.c.status)
-            .where(_D.c.campaign_id == campaign_id, due)
-            .order_by(_D.c.due_at, _D.c.id)
-            .limit(limit)
-        )
-        if engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=_D)
-        found = connection.execute(query).all()
+        # One query per status, each read in order from the (campaign, status, due) index;
+        # one query with OR sorted every row of the campaign, sent ones too, at every claim.
+        found: list[Any] = []
+        for condition in due:
+            query = (
+                sa.select(_D.c.id, _D.c.status, _D.c.due_at)
+                .where(_D.c.campaign_id == campaign_id, condition)
+                .order_by(_D.c.due_at, _D.c.id)
+                .limit(limit)
+            )
+            if engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=_D)
+            found.extend(connection.execute(query).all())
+        found.sort(key=lambda r: (r.due_at is not None, r.due_at or 0, r.id))
+        del found[limit:]
         if not found:
             return []
         ids = [r.id for r in found]
