@@ -5,7 +5,7 @@ render of every recipient, rendering, MIME assembly, SMTP and the outbox updates
 measured in the same run against the same sink with the same number of connections, is
 pre-built message bytes through plain smtplib. Run:
 
-    .venv/bin/python bench/campaign.py [--alumni 100000] [--connections 4]
+    .venv/bin/python bench/campaign.py [--alumni 100000] [--connections 4] [--batch 5000]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from alumni.db import engine_for, upgrade, write_transaction
 from alumni.models import Alumnus, ContactPoint, table_of, utcnow
+from alumni.settings import Settings
 from bench.smtp_ceiling import free_port, message, plain_smtplib, sink_count, start_sink
 
 LOCALES = ("en", "es", "pt-BR", "fr", "en-GB", "de")
@@ -109,7 +110,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alumni", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=Settings.model_fields["send_batch_size"].default,
+        help="deliveries per send task (default: ALUMNI_SEND_BATCH_SIZE's default)",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="alumni-campaign-bench-"))
     url = f"sqlite:///{folder / 'bench.db'}"

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import threading
 
-_EHLO = b"250-smtp-sink\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 HELP\r\n"
+_EHLO = b"250-smtp-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 HELP\r\n"
 _END_OF_DATA = b"\r\n.\r\n"
 
 

@@ -35,6 +35,8 @@ class Received:
 class Recorder:
     """An aiosmtpd handler that keeps what it accepts and can refuse or drop on cue."""
 
+    pipelining = True  # offer RFC 2920 PIPELINING, as Postfix and most servers do
+
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.peers: set[Any] = set()
@@ -47,6 +49,14 @@ class Recorder:
         self.delay = 0.0  # seconds to wait before answering each DATA
         self.hold_until_connections = 0  # hold each MAIL until this many connections sent one
         self._enough: asyncio.Event | None = None
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")  # before the last line, "250 HELP"
+        return responses
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]

@@ -129,6 +129,14 @@ def transport_for(controller: Controller, *, connections: int = 1, **kwargs: Any
     )
 
 
+@pytest.fixture(autouse=True, params=["pipelining", "one command at a time"])
+def pipelining(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Every test runs against a server that offers PIPELINING and one that does not."""
+    offered = request.param == "pipelining"
+    monkeypatch.setattr(Recorder, "pipelining", offered)
+    return offered
+
+
 def test_messages_arrive_intact_over_parallel_connections(serve: Serve) -> None:
     handler = Recorder()
     handler.hold_until_connections = 2
