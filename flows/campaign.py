@@ -36,6 +36,7 @@ from alumni.send_workers import SendPool
 from alumni.sending import CampaignKit, Composed, send_claimed
 from alumni.settings import Settings, get_settings
 from connectors.mail import MailTransport, open_mail_transport
+from flows.waiting import wait_until
 
 _A = table_of(Alumnus)
 _C = table_of(Campaign)
@@ -206,12 +207,8 @@ def _send_all(
             next_due = campaign_report(connection, campaign_id).next_due
         if next_due is None or not wait:
             break
-        pause = (next_due - utcnow()).total_seconds()
-        if time.monotonic() + pause > deadline:
-            logger.warning("next group is due at %s, past max_wait_hours: stopping", next_due)
+        if not wait_until(next_due, deadline=deadline, what="group", logger=logger):
             break
-        logger.info("next group due at %s; waiting %.0f s", next_due, pause)
-        time.sleep(max(pause, 0.5))
     with get_engine().connect() as connection:
         report = campaign_report(connection, campaign_id)
     if report.next_due is None and report.outcomes.get("pending", 0) == 0:

@@ -27,6 +27,7 @@ from alumni.rendering import PreflightError
 from alumni.settings import get_settings
 from alumni.social_accounts import Account, class_channels, network_accounts
 from alumni.social_report import social_report
+from flows.waiting import wait_until
 
 
 def prefect_secret(name: str) -> str | None:
@@ -133,12 +134,8 @@ def social_campaign(
         if report.window_ends_at is not None and next_due > report.window_ends_at:
             logger.warning("the next post is due at %s, after the window: stopping", next_due)
             break
-        pause = (next_due - utcnow()).total_seconds()
-        if time.monotonic() + pause > deadline:
-            logger.warning("the next post is due at %s, past max_wait_hours: stopping", next_due)
+        if not wait_until(next_due, deadline=deadline, what="post", logger=logger):
             break
-        logger.info("next post due at %s; waiting %.0f s", next_due, pause)
-        time.sleep(max(pause, 0.2))
     with get_engine().connect() as connection:
         report = social_report(connection, campaign_id)
     if not report.outcomes.get("pending") and not report.outcomes.get("claimed"):
