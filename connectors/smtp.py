@@ -7,9 +7,11 @@ Per message the transport speaks MAIL, RCPT and DATA itself so that each step's 
 classified: 2xx after the message body is `sent`, 4xx anywhere is `transient`, 5xx is
 `permanent`. When the server offers PIPELINING (RFC 2920), MAIL, RCPT and DATA go in one write
 and their three replies are read together: one wait for the server per envelope instead of
-three, which matters when composing threads compete for the GIL. A connection that drops before the server has the whole message is reopened once
-and the message retried; one that drops after the body was sent but before the server answered
-gives a `transient` receipt with `in_doubt=True`, as the message may have been delivered.
+three, which matters when composing threads compete for the GIL.
+
+A connection that drops before the server has the whole message is reopened once and the
+message retried; one that drops after the body was sent but before the server answered gives a
+`transient` receipt with `in_doubt=True`, as the message may have been delivered.
 
 Example:
     >>> transport = SmtpTransport.from_url("smtp://officer:s3cret@relay.example.edu:587")
