@@ -261,20 +261,15 @@ class BlueskyClient(Closing):
         Raises:
             SocialConnectError: the post is gone, or the PDS or its AppView could not answer.
         """
-        try:
-            if self._session is None:
-                self.login()
-            response = self._call(
-                "GET", "app.bsky.feed.getPostThread", {"uri": remote_id, "depth": 10}
+        if self._session is None:
+            self.login()
+        thread = _json(
+            self._appview_get(
+                "app.bsky.feed.getPostThread",
+                {"uri": remote_id, "depth": 10},
+                f"the thread of {remote_id}",
             )
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from None
-        if not response.is_success:
-            advice = (
-                _APPVIEW_ADVICE if response.status_code >= 500 else "check the post's at:// URI"
-            )
-            raise self._refusal(response, f"the thread of {remote_id}", advice=advice)
-        thread = _json(response)
+        )
         likes = self._reactions("app.bsky.feed.getLikes", remote_id, reactions_from_likes)
         reposts = self._reactions(
             "app.bsky.feed.getRepostedBy", remote_id, reactions_from_reposted_by
@@ -286,6 +281,19 @@ class BlueskyClient(Closing):
                 f"Bluesky PDS {self.service_url} answered the thread of {remote_id} in an "
                 f"unexpected shape ({exc!r})"
             ) from None
+
+    def _appview_get(self, nsid: str, params: dict[str, Any], what: str) -> httpx.Response:
+        """A GET that the PDS passes to its AppView; SocialConnectError unless it answers 2xx."""
+        try:
+            response = self._call("GET", nsid, params)
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
+        if not response.is_success:
+            advice = (
+                _APPVIEW_ADVICE if response.status_code >= 500 else "check the post's at:// URI"
+            )
+            raise self._refusal(response, what, advice=advice)
+        return response
 
     def _reactions(
         self,
@@ -301,16 +309,7 @@ class BlueskyClient(Closing):
             params: dict[str, Any] = {"uri": uri, "limit": _REACTIONS_PAGE}
             if cursor is not None:
                 params["cursor"] = cursor
-            try:
-                response = self._call("GET", nsid, params)
-            except httpx.TransportError as exc:
-                raise self._unreachable(exc) from None
-            if not response.is_success:
-                advice = (
-                    _APPVIEW_ADVICE if response.status_code >= 500 else "check the post's at:// URI"
-                )
-                raise self._refusal(response, f"{nsid} for {uri}", advice=advice)
-            data = _json(response)
+            data = _json(self._appview_get(nsid, params, f"{nsid} for {uri}"))
             try:
                 page = parse(data)
             except (KeyError, TypeError, ValueError) as exc:
