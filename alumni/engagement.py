@@ -122,6 +122,7 @@ def _insert_new(
     fresh = list({f["remote_id"]: f for f in found if f["remote_id"] not in known}.values())
     owners = _owners(connection, post.network, (f["author"] for f in fresh))
     counts: dict[str, int] = {}
+    heard: dict[int, datetime] = {}  # contact point id -> when its alum was last heard from there
     for row in fresh:
         owner = owners.get(handle_key(post.network, row["author"]))
         row.update(
@@ -134,13 +135,9 @@ def _insert_new(
         counts[row["kind"]] = counts.get(row["kind"], 0) + 1
         if owner:
             counts["from alumni"] = counts.get("from alumni", 0) + 1
+            heard[owner[1]] = max(row["at"], heard.get(owner[1], row["at"]))
     if fresh:
         connection.execute(sa.insert(_R), fresh)
-    heard = {
-        owner[1]: row["at"]
-        for row in fresh
-        if (owner := owners.get(handle_key(post.network, row["author"])))
-    }
     for contact_id, at in heard.items():
         connection.execute(
             sa.update(_CP)

@@ -20,7 +20,7 @@ crash, the one message in flight to it can go twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,16 +70,10 @@ class ClaimedPost:
     attempts: int
 
 
-def post_context(
-    connection: Connection,
-    campaign: Any,
-    *,
-    settings: Settings,
-    now: datetime,
-    locale: str,
-    key: str,
-) -> dict[str, Any]:
-    """What a social template sees (see ``templates/social/README`` in the README):
+def post_contexts(
+    connection: Connection, campaign: Any, *, settings: Settings, now: datetime
+) -> Callable[[str, str], dict[str, Any]]:
+    """What a social template sees, as a function of (locale, post key); reads the database once.
 
     ``cohort`` and ``office`` as in emails, ``campaign.name``, ``class.year`` and
     ``class.hashtag`` (``#Class2016``), ``event`` (the class's next scheduled event: ``title``,
@@ -96,30 +90,33 @@ def post_context(
         .order_by(_E.c.starts_at)
         .limit(1)
     ).first()
-    more = None
-    if campaign.link:
-        more = tracked_link(settings.signing_key(), settings.base_url, key, now=now)
-    return {
+    shared = {
         "cohort": cohort_numbers(connection, campaign.class_year, now=now),
         "campaign": {"name": campaign.name},
         "office": {"name": settings.office_name, "postal_address": settings.postal_address},
         "class": {"year": campaign.class_year, "hashtag": f"#Class{campaign.class_year}"},
-        "event": None
-        if event is None
-        else {
-            "title": event.title,
-            "when": describe_time(
-                event.starts_at,
-                event.ends_at,
-                event_tz=event.timezone,
-                viewer_tz=None,
-                locale=locale,
-            ).event_text,
-            "place": event.place,
-            "online_url": event.online_url,
-        },
-        "links": {"more": more},
     }
+    key = settings.signing_key()
+
+    def context(locale: str, post_key: str) -> dict[str, Any]:
+        more = tracked_link(key, settings.base_url, post_key, now=now) if campaign.link else None
+        when = None
+        if event is not None:
+            when = {
+                "title": event.title,
+                "when": describe_time(
+                    event.starts_at,
+                    event.ends_at,
+                    event_tz=event.timezone,
+                    viewer_tz=None,
+                    locale=locale,
+                ).event_text,
+                "place": event.place,
+                "online_url": event.online_url,
+            }
+        return {**shared, "event": when, "links": {"more": more}}
+
+    return context
 
 
 def plan_posts(
@@ -160,6 +157,7 @@ def plan_posts(
             tz=zone(settings.office_timezone, "UTC"),
             not_before=campaign.not_before,
         )
+        context = post_contexts(connection, campaign, settings=settings, now=now)
         rows: list[dict[str, Any]] = []
         failures: list[tuple[str, RenderError]] = []
         for account in accounts:
@@ -169,10 +167,7 @@ def plan_posts(
                 key = f"alumni-{uuid.uuid4().hex}"
                 ref = f"{account.name} ({account.where}), {locale}"
                 try:
-                    context = post_context(
-                        connection, campaign, settings=settings, now=now, locale=locale, key=key
-                    )
-                    text = store.render_post(campaign.template, locale, context).text
+                    text = store.render_post(campaign.template, locale, context(locale, key)).text
                     if account.network in NETWORKS:
                         social_text.check_length(account.network, text)
                 except RenderError as exc:
