@@ -6,7 +6,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 # Independent peers the tests talk to: ical.js (calendar parser) and Bluesky's local PDS.
-NODE_PEERS := $(patsubst %/package.json,%/node_modules/.installed,$(wildcard tests/*/package.json))
+NODE_PEERS := $(patsubst %/package.json,%/node_modules/.installed,$(wildcard tests/*/package.json tests/*/*/package.json))
 
 .PHONY: demo test lint bench clean
 
@@ -27,6 +27,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: lint $(NODE_PEERS)
 	$(PY) -m pytest

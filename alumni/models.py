@@ -295,6 +295,10 @@ class Rsvp(SQLModel, table=True):
     updated_at: datetime = _when(default_factory=utcnow)
 
 
+# The social networks the office has accounts on (a class channel's network is "webhook").
+NETWORKS = ("mastodon", "bluesky")
+
+
 # One post of a social campaign on one account: the social channel's delivery. The text is
 # rendered and checked when planned and posted as is on every attempt; ``idempotency_key`` and
 # ``composed_at`` are fixed then too, so a retry after a lost answer leaves one post, not two.

@@ -134,7 +134,7 @@ def main() -> None:
     )
     from prefect.testing.utilities import prefect_test_harness
 
-    from alumni.campaigns import create
+    from alumni.delivery.campaigns import create
     from alumni.settings import get_settings
     from flows.campaign import class_campaign
 

@@ -24,9 +24,9 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alumni.db import engine_for, upgrade, write_transaction
-from alumni.importing import import_csv
 from alumni.models import Alumnus, table_of, utcnow
-from alumni.seeding import generate_rows, write_csv
+from alumni.people.importing import import_csv
+from alumni.people.seeding import generate_rows, write_csv
 
 
 def rss_mb() -> float:

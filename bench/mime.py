@@ -1,4 +1,4 @@
-"""MIME assembly: the skeleton (alumni.mime) against EmailMessage, under a ceiling.
+"""MIME assembly: the skeleton (alumni.messages.mime) against EmailMessage, under a ceiling.
 
 Builds ~5 KB personalised messages (text + HTML, quoted-printable) three ways and prints
 messages/s for each:
@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alumni.mime import DkimKey, MessageSkeleton, MimePart, Sender, make_message_id
+from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, make_message_id
 
 DOMAIN = "alumni.example.edu"
 LIST_ID = "class-2010.alumni.example.edu"
@@ -231,7 +231,7 @@ def main() -> None:
     reference_rate = rate(reference, pool, baseline_count)
     rows = [
         ("ceiling (QP of both bodies, join)", ceiling_rate, arguments.messages),
-        ("skeleton (alumni.mime)", skeleton_rate, arguments.messages),
+        ("skeleton (alumni.messages.mime)", skeleton_rate, arguments.messages),
         ("EmailMessage (default, as_bytes)", reference_rate, baseline_count),
     ]
     for label, value, count in rows:

@@ -68,13 +68,13 @@ class SocialPost:
     Attributes:
         key: the idempotency key, fixed per delivery (e.g. "delivery-42"); the same key posted
             twice leaves one post.
-        text: the post's text, already checked with `alumni.social_text.check_length`.
+        text: the post's text, already checked with `alumni.social.text.check_length`.
         language: its BCP 47 language ("en", "pt-BR"), or None to let the network guess.
         created_at: when the post was written, timezone-aware and fixed per delivery; Bluesky shows
             it as the post's time and builds the record key from it. None: now (Bluesky then
             builds the record key from `key` alone). Mastodon ignores it.
         facets: Bluesky rich-text facets (links, tags, mentions) for `text`, from
-            `alumni.social_text.bluesky_facets`; without them Bluesky shows links as plain text.
+            `alumni.social.text.bluesky_facets`; without them Bluesky shows links as plain text.
             Mastodon finds links itself and ignores this.
     """
 

@@ -25,15 +25,15 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from alumni import outbox
-from alumni.audience import Budget
-from alumni.campaign_report import campaign_report
-from alumni.campaigns import set_status
 from alumni.db import get_engine
+from alumni.delivery import ledger
+from alumni.delivery.audience import Budget
+from alumni.delivery.campaigns import set_status
+from alumni.delivery.report import campaign_report
+from alumni.delivery.send_workers import SendPool
+from alumni.delivery.sending import CampaignKit, Composed, send_claimed
+from alumni.messages.rendering import PreflightError
 from alumni.models import Alumnus, Campaign, CampaignStatus, table_of, utcnow
-from alumni.rendering import PreflightError
-from alumni.send_workers import SendPool
-from alumni.sending import CampaignKit, Composed, send_claimed
 from alumni.settings import Settings, get_settings
 from connectors.mail import MailTransport, open_mail_transport
 from flows.waiting import wait_until
@@ -54,7 +54,7 @@ def open_transport(settings: Settings) -> MailTransport:
 
 def _class_size(campaign_id: int) -> int:
     with get_engine().connect() as connection:
-        campaign = outbox.load_campaign(connection, campaign_id)
+        campaign = ledger.load_campaign(connection, campaign_id)
         return int(
             connection.execute(
                 sa.select(sa.func.count()).where(_A.c.class_year == campaign.class_year)
@@ -67,13 +67,13 @@ def plan_deliveries(campaign_id: int) -> dict[str, int]:
     """One delivery row per alum of the class, pending or skipped with its reason."""
     settings = get_settings()
     domain = settings.sender.rsplit("@", 1)[-1].strip("> ")
-    options = outbox.PlanOptions(
+    options = ledger.PlanOptions(
         office_timezone=settings.office_timezone,
         budget=Budget(limit=settings.contact_budget, days=settings.contact_budget_days),
         require_consent=settings.require_consent,
         message_id_domain=domain,
     )
-    return asdict(outbox.plan(get_engine(), campaign_id, now=utcnow(), options=options))
+    return asdict(ledger.plan(get_engine(), campaign_id, now=utcnow(), options=options))
 
 
 class _RunResources:
@@ -84,14 +84,14 @@ class _RunResources:
 
 def _kit(campaign_id: int) -> CampaignKit:
     with get_engine().connect() as connection:
-        campaign = outbox.load_campaign(connection, campaign_id)
+        campaign = ledger.load_campaign(connection, campaign_id)
         return CampaignKit.build(connection, campaign, settings=get_settings(), now=utcnow())
 
 
 @task(name="preflight")
 def preflight_campaign(campaign_id: int) -> int:
     """Render every unsent recipient; stop the campaign, sending nothing, if any fails."""
-    unsent = outbox.iter_unsent(get_engine(), campaign_id)
+    unsent = ledger.iter_unsent(get_engine(), campaign_id)
     pool = _RunResources.pool
     try:
         if pool is not None:
@@ -105,7 +105,7 @@ def preflight_campaign(campaign_id: int) -> int:
 def claim_and_send(
     campaign_id: int,
     worker: str,
-    compose: Callable[[datetime], Callable[[Sequence[outbox.Claimed]], list[Composed]]],
+    compose: Callable[[datetime], Callable[[Sequence[ledger.Claimed]], list[Composed]]],
 ) -> dict[str, int]:
     """Claim one batch of due deliveries and send it through ALUMNI_SMTP_URL (or the Maildir).
 
@@ -114,7 +114,7 @@ def claim_and_send(
     settings = get_settings()
     engine = get_engine()
     now = utcnow()
-    rows = outbox.claim(
+    rows = ledger.claim(
         engine,
         campaign_id,
         worker=worker,
@@ -133,7 +133,7 @@ def claim_and_send(
             compose(now),
             rows,
             transport=transport,
-            buffer=outbox.ReceiptBuffer.for_settings(engine, settings, worker=worker),
+            buffer=ledger.ReceiptBuffer.for_settings(engine, settings, worker=worker),
         )
     finally:
         transport.close()
@@ -152,7 +152,7 @@ def send_batch(campaign_id: int, worker: str) -> dict[str, int]:
     )
 
 
-def _composed_in_workers(now: datetime) -> Callable[[Sequence[outbox.Claimed]], list[Composed]]:
+def _composed_in_workers(now: datetime) -> Callable[[Sequence[ledger.Claimed]], list[Composed]]:
     raise AssertionError("with a send pool, the workers compose")
 
 

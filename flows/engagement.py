@@ -1,8 +1,8 @@
 """Collect what people did with the office's posts: likes, reposts and replies, every hour.
 
-Thin: ``alumni.engagement`` stores and matches; this flow asks each account's network about its
-recent posts, one task per account. A network that cannot answer (down, or a Bluesky PDS without
-an AppView) is logged and counted, and the next run tries again.
+Thin: ``alumni.social.engagement`` stores and matches; this flow asks each account's network
+about its recent posts, one task per account. A network that cannot answer (down, or a Bluesky
+PDS without an AppView) is logged and counted, and the next run tries again.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from datetime import timedelta
 from prefect import flow, get_run_logger, task
 
 from alumni.db import get_engine
-from alumni.engagement import posts_to_check, store_engagement
 from alumni.models import utcnow
 from alumni.settings import get_settings
-from alumni.social_accounts import network_accounts
+from alumni.social.accounts import network_accounts
+from alumni.social.engagement import posts_to_check, store_engagement
 from connectors.social import SocialConnectError
 from flows.social import prefect_secret
 

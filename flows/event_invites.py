@@ -1,8 +1,9 @@
 """Event mailings: invites, updates and cancellations for one event, and the scheduled flow that
 sends reminders, thank-yous and waitlist notices.
 
-Thin: who gets what is decided in ``alumni.invite_mail`` and ``alumni.rsvp``; the outbox's claim
-and record make each message go once, so a rerun sends nothing new. One task per batch.
+Thin: who gets what is decided in ``alumni.events.mailings`` and ``alumni.events.rsvp``; the
+ledger's claim and record make each message go once, so a rerun sends nothing new. One task per
+batch.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import sqlalchemy as sa
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from alumni import outbox
-from alumni.campaign_report import campaign_report
 from alumni.db import get_engine, write_transaction
-from alumni.invite_mail import (
+from alumni.delivery import ledger
+from alumni.delivery.report import campaign_report
+from alumni.delivery.sending import compose_each
+from alumni.events.mailings import (
     THANKS_WITHIN,
     EventKit,
     cancel_pending,
@@ -25,6 +27,7 @@ from alumni.invite_mail import (
     plan_mailing,
     plan_options,
 )
+from alumni.events.rsvp import event_report
 from alumni.models import (
     Campaign,
     CampaignStatus,
@@ -36,8 +39,6 @@ from alumni.models import (
     table_of,
     utcnow,
 )
-from alumni.rsvp import event_report
-from alumni.sending import compose_each
 from alumni.settings import get_settings
 from flows.campaign import claim_and_send
 
@@ -66,7 +67,7 @@ def _kit(campaign_id: int) -> EventKit:
 def preflight_mailing(campaign_id: int) -> int:
     """Render every unsent recipient; stop the mailing, sending nothing, if one fails."""
     try:
-        return _kit(campaign_id).preflight(outbox.iter_unsent(get_engine(), campaign_id))
+        return _kit(campaign_id).preflight(ledger.iter_unsent(get_engine(), campaign_id))
     except ValueError as exc:
         with write_transaction(get_engine()) as connection:
             connection.execute(

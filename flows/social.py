@@ -1,6 +1,6 @@
 """The social campaign: plan (render and check every post), then post what is due until done.
 
-Thin by design: decisions are in ``alumni.social_outbox``. Accounts are opened inside the task
+Thin by design: decisions are in ``alumni.social.posts``. Accounts are opened inside the task
 from the environment or Prefect Secret blocks, so no token or password is ever a task
 parameter or in a log. A rate-limited post waits for as long as the network asks, but never past
 the campaign's window: what cannot go out in time is named in the report, and a later run posts
@@ -18,15 +18,15 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.blocks.system import Secret
 
-from alumni import social_outbox
-from alumni.campaigns import set_status
 from alumni.db import get_engine
+from alumni.delivery.campaigns import set_status
+from alumni.delivery.ledger import load_campaign
+from alumni.messages.rendering import PreflightError
 from alumni.models import CampaignStatus, utcnow
-from alumni.outbox import load_campaign
-from alumni.rendering import PreflightError
 from alumni.settings import get_settings
-from alumni.social_accounts import Account, class_channels, network_accounts
-from alumni.social_report import social_report
+from alumni.social import posts
+from alumni.social.accounts import Account, class_channels, network_accounts
+from alumni.social.report import social_report
 from flows.waiting import wait_until
 
 
@@ -55,7 +55,7 @@ def campaign_accounts(campaign_id: int) -> list[Account]:
 def plan_posts(campaign_id: int) -> int:
     """Render and check every post of the campaign, then write them; nothing is posted."""
     try:
-        return social_outbox.plan_posts(
+        return posts.plan_posts(
             get_engine(),
             campaign_id,
             campaign_accounts(campaign_id),
@@ -72,7 +72,7 @@ def post_batch(campaign_id: int, worker: str) -> dict[str, int]:
     """Claim the posts that are due and post each through its account."""
     settings = get_settings()
     engine = get_engine()
-    claimed = social_outbox.claim_posts(
+    claimed = posts.claim_posts(
         engine,
         campaign_id,
         worker=worker,
@@ -85,7 +85,7 @@ def post_batch(campaign_id: int, worker: str) -> dict[str, int]:
         account = accounts.get(post.account)
         if account is None:
             receipt_status = "pending"
-            social_outbox.release_posts(engine, [post.post_id], worker=worker, now=utcnow())
+            posts.release_posts(engine, [post.post_id], worker=worker, now=utcnow())
             get_run_logger().warning(
                 "account %s is no longer configured; post %d waits for it",
                 post.account,
@@ -94,12 +94,10 @@ def post_batch(campaign_id: int, worker: str) -> dict[str, int]:
         else:
             client = account.open(allow_private=settings.webhook_allow_private)
             try:
-                receipt = social_outbox.publish(client, post)
+                receipt = posts.publish(client, post)
             finally:
                 client.close()
-            receipt_status = social_outbox.record_post(
-                engine, post, receipt, worker=worker, now=utcnow()
-            )
+            receipt_status = posts.record_post(engine, post, receipt, worker=worker, now=utcnow())
         counts[receipt_status] = counts.get(receipt_status, 0) + 1
     return counts
 

@@ -1,0 +1,1 @@
+"""The ``alumni`` command: the one part of ``alumni/`` that may start flows."""

@@ -1,0 +1,259 @@
+"""Turn claimed deliveries into messages and hand them to a mail transport.
+
+Per campaign, everything constant is prepared once (``CampaignKit``: the class's numbers, the
+MIME skeleton, the templates); per recipient only the template render and the MIME assembly run.
+Results go to the outbox through a ``ReceiptBuffer`` as the server answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from alumni.delivery import ledger
+from alumni.messages.mime import DkimKey, MessageSkeleton, Sender, verp_address
+from alumni.messages.rendering import RenderedEmail, TemplateStore, preflight
+from alumni.messages.signing import make_token
+from alumni.models import Alumnus, table_of
+from alumni.settings import Settings
+from connectors.mail import MailTransport, OutgoingMail, Receipt
+
+MILESTONES = (5, 10, 15, 20, 25, 30, 40, 50)
+UNSUBSCRIBE = "unsubscribe"
+_A = table_of(Alumnus)
+
+
+def next_milestone(years_since: int) -> int | None:
+    """The reunion milestone this year or next: 10 for a class 7 years out, None after 50."""
+    return next((m for m in MILESTONES if m >= years_since), None)
+
+
+def cohort_numbers(connection: Connection, class_year: int, *, now: datetime) -> dict[str, Any]:
+    """The class's own numbers that templates show."""
+    living = _A.c.status.not_in(("deceased", "erased"))
+    classmates, countries = connection.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.distinct(_A.c.country))).where(
+            _A.c.class_year == class_year, living
+        )
+    ).one()
+    years_since = now.year - class_year
+    milestone = next_milestone(years_since)
+    return {
+        "year": class_year,
+        "classmates": classmates,
+        "years_since": years_since,
+        "next_milestone": milestone,
+        "next_milestone_year": class_year + milestone if milestone else None,
+        "countries": countries,
+    }
+
+
+@dataclass
+class CampaignKit:
+    """What one campaign's messages share, built once per run."""
+
+    campaign_id: int
+    template: str
+    store: TemplateStore
+    skeleton: MessageSkeleton
+    shared: dict[str, Any]  # cohort, campaign, office
+    key: bytes
+    base_url: str
+    sender: Sender
+    bounce_local: str
+    domain: str
+
+    @classmethod
+    def build(
+        cls, connection: Connection, campaign: Any, *, settings: Settings, now: datetime
+    ) -> CampaignKit:
+        name, address = parseaddr(settings.sender)
+        if "@" not in address:
+            raise ValueError(
+                f"ALUMNI_FROM={settings.sender!r} has no address; write 'Office <a@school.edu>'"
+            )
+        local, domain = address.rsplit("@", 1)
+        sender = Sender(address=address, name=name)
+        dkim = None
+        if settings.dkim_selector and settings.dkim_key_file:
+            dkim = DkimKey(
+                selector=settings.dkim_selector,
+                domain=settings.dkim_domain or domain,
+                private_key_pem=settings.dkim_key_file.read_bytes(),
+            )
+        list_id = f"class-{campaign.class_year}.{domain}"
+        skeleton = MessageSkeleton(
+            sender=sender, list_id=list_id, list_name=f"Class of {campaign.class_year}", dkim=dkim
+        )
+        shared = {
+            "cohort": cohort_numbers(connection, campaign.class_year, now=now),
+            "campaign": {"name": campaign.name},
+            "office": {
+                "name": settings.office_name,
+                "email": address,
+                "postal_address": settings.postal_address,
+            },
+        }
+        return cls(
+            campaign_id=campaign.id,
+            template=campaign.template,
+            store=TemplateStore(settings.templates_dir, default_locale=settings.default_locale),
+            skeleton=skeleton,
+            shared=shared,
+            key=settings.signing_key(),
+            base_url=settings.base_url.rstrip("/"),
+            sender=sender,
+            bounce_local=f"{local.split('+')[0]}-bounces",
+            domain=domain,
+        )
+
+    def context(self, row: ledger.Claimed, token: str | None = None) -> dict[str, Any]:
+        """The template context of one recipient (see ``alumni.messages.rendering``)."""
+        token = token or make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
+        return {
+            **self.shared,
+            "alum": {
+                "first_name": row.first_name,
+                "last_name": row.last_name,
+                "class_year": row.class_year,
+                "programme": row.programme,
+                "city": row.city,
+                "country": row.country,
+            },
+            "links": {"unsubscribe": f"{self.base_url}/unsubscribe/{token}", "preferences": None},
+        }
+
+    def compose(
+        self, row: ledger.Claimed, *, now: datetime, rendered: RenderedEmail | None = None
+    ) -> OutgoingMail:
+        """Render (unless ``rendered`` is given) and assemble one recipient's message."""
+        token = make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
+        context = self.context(row, token)
+        email = rendered or self.store.render_email(self.template, row.locale, context)
+        data = self.skeleton.build(
+            to_address=row.address,
+            to_name=f"{row.first_name} {row.last_name}".strip(),
+            subject=email.subject,
+            text=email.text,
+            html=email.html,
+            message_id=row.message_id,
+            date=now,
+            unsubscribe_url=context["links"]["unsubscribe"],
+            unsubscribe_mailto=(
+                f"mailto:{self.sender.address}?subject={quote('unsubscribe ' + token)}"
+            ),
+        )
+        return OutgoingMail(
+            key=row.delivery_id,
+            envelope_from=verp_address(self.bounce_local, self.domain, f"d{row.delivery_id}"),
+            recipient=row.address,
+            data=data,
+        )
+
+    def preflight(
+        self,
+        rows: Iterable[ledger.Claimed],
+        on_rendered: Callable[[int, RenderedEmail], None] | None = None,
+    ) -> int:
+        """Render every recipient without sending; raise PreflightError naming each failure.
+
+        ``on_rendered`` gets (delivery id, rendered email) for each recipient that rendered.
+        """
+        keep = None
+        if on_rendered is not None:
+            callback = on_rendered
+
+            def keep(ref: str, email: RenderedEmail) -> None:
+                callback(int(ref.rsplit(" ", 1)[1]), email)
+
+        return preflight(
+            self.store,
+            self.template,
+            ((f"delivery {r.delivery_id}", r.locale, self.context(r)) for r in rows),
+            on_rendered=keep,
+        )
+
+    def compose_many(
+        self,
+        rows: Sequence[ledger.Claimed],
+        *,
+        now: datetime,
+        rendered: Mapping[int, RenderedEmail] | None = None,
+    ) -> list[Composed]:
+        """Compose each row, reusing ``rendered`` parts by delivery id when given."""
+        known = rendered or {}
+        return compose_each(
+            lambda row: self.compose(row, now=now, rendered=known.get(row.delivery_id)), rows
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A delivery whose message could not be made (e.g. an address the MIME checks refuse)."""
+
+    delivery_id: int
+    reason: str
+
+
+Composed = OutgoingMail | Refused
+
+
+def compose_each(
+    compose: Callable[[ledger.Claimed], OutgoingMail], rows: Iterable[ledger.Claimed]
+) -> list[Composed]:
+    """Compose each row; a row the MIME checks refuse becomes its error text."""
+    composed: list[Composed] = []
+    for row in rows:
+        try:
+            composed.append(compose(row))
+        except ValueError as exc:
+            composed.append(Refused(row.delivery_id, str(exc)))
+    return composed
+
+
+def send_claimed(
+    compose: Callable[[Sequence[ledger.Claimed]], list[Composed]],
+    rows: Sequence[ledger.Claimed],
+    *,
+    transport: MailTransport,
+    buffer: ledger.ReceiptBuffer,
+) -> dict[str, int]:
+    """Compose and send claimed rows; every row ends with a result in ``buffer``.
+
+    ``compose`` turns a chunk of rows into messages; chunks are composed as the transport takes
+    them, so the SMTP connections start while the rest are still being rendered. A row that
+    cannot be composed fails for good with its reason. Returns the buffer's counts by outcome.
+    """
+
+    def on_receipt(receipt: Receipt) -> None:
+        buffer.add(
+            ledger.Result(
+                receipt.key,
+                receipt.outcome.value,
+                reply=receipt.reply,
+                address=addresses.get(receipt.key),
+                enhanced_status=receipt.enhanced_status,
+            )
+        )
+
+    def mails() -> Iterator[OutgoingMail]:
+        for start in range(0, len(rows), 50):
+            for item in compose(rows[start : start + 50]):
+                if isinstance(item, Refused):
+                    buffer.add(ledger.Result(item.delivery_id, "permanent", reply=item.reason))
+                else:
+                    yield item
+
+    addresses = {row.delivery_id: row.address for row in rows}
+    try:
+        transport.send(mails(), on_receipt)
+    finally:
+        buffer.flush()
+    return dict(buffer.counts)

@@ -1,0 +1,596 @@
+"""``alumni import``: load the office's spreadsheet (CSV) into the database.
+
+The file is streamed: rows are checked, then written in batches with SQLAlchemy Core, all
+inside one transaction. If any row is invalid (and invalid rows are not to be skipped), or on
+a dry run, the transaction is rolled back and the database is exactly as it was.
+
+Re-importing the same file changes nothing. A changed email or phone does not overwrite the old
+one: the old contact point is kept with ``superseded_at`` and the import that replaced it.
+A blank cell means "not known", never "delete".
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from alumni.db import bulk_insert, write_transaction
+from alumni.models import Alumnus, Ambassador, Consent, ContactPoint, ImportRun, table_of, utcnow
+from alumni.people.suppression import suppressed_scopes
+from alumni.people.validation import COLUMNS, REQUIRED_COLUMNS, CleanRow, Problem, check_row
+
+_A = table_of(Alumnus)
+_CP = table_of(ContactPoint)
+_CO = table_of(Consent)
+_AM = table_of(Ambassador)
+_RUN = table_of(ImportRun)
+_PERSON_FIELDS = (
+    "first_name",
+    "last_name",
+    "class_year",
+    "programme",
+    "country",
+    "city",
+    "timezone",
+    "locale",
+    "status",
+)
+
+
+class CsvFileError(Exception):
+    """The file cannot be read as an alumni CSV at all (encoding, header)."""
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, on a dry run or failure, would have done)."""
+
+    filename: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejected_rows: int = 0
+    rejected: list[tuple[int, dict[str, str], list[Problem]]] = field(default_factory=list)
+    rejected_file: Path | None = None
+    committed: bool = False
+    import_id: int | None = None
+
+
+def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Open a CSV (UTF-8 with or without BOM; delimiter sniffed) and return its header and rows.
+
+    Rows come with their spreadsheet row number (the header is row 1).
+
+    Raises:
+        CsvFileError: the file is not UTF-8, is empty, or lacks a required column.
+    """
+    handle = path.open(encoding="utf-8-sig", newline="")
+    try:
+        sample = handle.read(64 * 1024)
+    except UnicodeDecodeError as exc:
+        handle.close()
+        raise CsvFileError(_not_utf8(path, exc)) from None
+    if not sample.strip():
+        handle.close()
+        raise CsvFileError(f"{path} is empty: export the spreadsheet with a header row")
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    handle.seek(0)
+    if handle.read(1) != "\ufeff":
+        handle.seek(0)
+    reader = csv.reader(handle, dialect)
+    header = [name.strip().lower() for name in next(reader)]
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        handle.close()
+        raise CsvFileError(
+            f"{path}: the header lacks column(s) {', '.join(missing)}; "
+            f"the columns are: {', '.join(COLUMNS)}"
+        )
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        try:
+            for number, cells in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in cells):
+                    continue
+                yield number, dict(zip(header, cells, strict=False))
+        except UnicodeDecodeError as exc:
+            raise CsvFileError(_not_utf8(path, exc)) from None
+        finally:
+            handle.close()
+
+    return header, rows()
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
+    return (
+        f"{path} is not UTF-8 text ({exc.reason} near byte {exc.start}); in the spreadsheet, "
+        "save it as 'CSV UTF-8'"
+    )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_csv(
+    engine: Engine,
+    path: Path,
+    *,
+    today: date,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    batch_size: int = 5000,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import alumni from the CSV at ``path``; see the module docstring for the guarantees.
+
+    Args:
+        engine: the database.
+        path: the CSV file.
+        today: bounds class years and verification dates.
+        dry_run: check and count everything, then roll back.
+        skip_invalid: import the valid rows, and write the rejected ones with their reasons
+            to ``<name>.rejected.csv`` beside the input.
+        batch_size: rows per write batch.
+        workers: processes that check rows (default: one per core for files over 20 MB,
+            else none: checking in this process is cheaper for small files).
+        progress: called with the number of rows read so far, once per batch.
+
+    Raises:
+        CsvFileError: the file cannot be read as an alumni CSV at all.
+    """
+    header, rows = read_rows(path)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if path.stat().st_size > 20_000_000 else 1
+    result = import_rows(
+        engine,
+        rows,
+        header=header,
+        filename=path.name,
+        sha256=file_sha256(path),
+        today=today,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        batch_size=batch_size,
+        workers=workers,
+        progress=progress,
+    )
+    if skip_invalid and result.rejected and not dry_run:
+        result.rejected_file = _write_rejected(path, header, result.rejected)
+    return result
+
+
+def _check_batch(
+    batch: list[tuple[int, dict[str, str]]], today: date
+) -> list[CleanRow | list[Problem]]:
+    return [check_row(number, values, today=today) for number, values in batch]
+
+
+def _checked_batches(
+    rows: Iterable[tuple[int, dict[str, str]]], batch_size: int, today: date, workers: int
+) -> Iterator[tuple[list[tuple[int, dict[str, str]]], list[CleanRow | list[Problem]]]]:
+    """Yield (batch, check outcome per row), in order; checked in other processes if asked.
+
+    At most ``workers + 1`` batches are in flight, so memory stays flat whatever the file size.
+    """
+    source = iter(rows)
+    if workers <= 1:
+        while batch := list(islice(source, batch_size)):
+            yield batch, _check_batch(batch, today)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        in_flight: deque[tuple[list[tuple[int, dict[str, str]]], Future[Any]]] = deque()
+        while True:
+            while len(in_flight) <= workers and (batch := list(islice(source, batch_size))):
+                in_flight.append((batch, pool.submit(_check_batch, batch, today)))
+            if not in_flight:
+                return
+            batch, future = in_flight.popleft()
+            yield batch, future.result()
+
+
+class _Rollback(Exception):
+    """Raised inside the import transaction to undo it."""
+
+
+def import_rows(
+    engine: Engine,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    *,
+    header: list[str],
+    filename: str,
+    sha256: str,
+    today: date,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    batch_size: int = 5000,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import rows given as (row number, cells by column); ``import_csv`` without the file.
+
+    With ``workers`` > 1, rows are checked in that many other processes while this one writes.
+    """
+    result = ImportResult(filename=filename)
+    unknown = [name for name in header if name and name not in COLUMNS]
+    if unknown:
+        result.warnings.append(f"column(s) {', '.join(unknown)} are not used and were ignored")
+    now = utcnow()
+    try:
+        with write_transaction(engine) as connection:
+            run_id: int = connection.execute(
+                sa.insert(_RUN)
+                .values(filename=filename, sha256=sha256, started_at=now)
+                .returning(_RUN.c.id)
+            ).scalar_one()
+            writer = _Writer(connection, run_id=run_id, now=now, filename=filename, result=result)
+            for batch, outcomes in _checked_batches(rows, batch_size, today, workers):
+                clean: list[CleanRow] = []
+                for (number, values), checked in zip(batch, outcomes, strict=True):
+                    if isinstance(checked, list):
+                        result.problems.extend(checked)
+                        result.rejected.append((number, values, checked))
+                    else:
+                        clean.append(checked)
+                result.rows += len(batch)
+                raw_values = dict(batch)
+                for problem in writer.write(clean):
+                    result.problems.append(problem)
+                    result.rejected.append((problem.row, raw_values[problem.row], [problem]))
+                if progress is not None:
+                    progress(result.rows)
+            result.rejected_rows = len(result.rejected)
+            connection.execute(
+                sa.update(_RUN)
+                .where(_RUN.c.id == run_id)
+                .values(
+                    finished_at=utcnow(),
+                    rows_total=result.rows,
+                    rows_created=result.created,
+                    rows_updated=result.updated,
+                    rows_unchanged=result.unchanged,
+                    rows_rejected=result.rejected_rows,
+                )
+            )
+            if dry_run or (result.problems and not skip_invalid):
+                raise _Rollback
+            result.import_id = run_id
+            result.committed = True
+    except _Rollback:
+        pass
+    return result
+
+
+def _write_rejected(
+    path: Path, header: list[str], rejected: list[tuple[int, dict[str, str], list[Problem]]]
+) -> Path:
+    target = path.with_name(f"{path.stem}.rejected.csv")
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", *header, "problems"])
+        for number, values, problems in rejected:
+            writer.writerow(
+                [
+                    number,
+                    *(values.get(name, "") for name in header),
+                    "; ".join(
+                        f"{p.column}: {p.message}" if p.column else p.message for p in problems
+                    ),
+                ]
+            )
+    return target
+
+
+class _Writer:
+    """Writes batches of clean rows: inserts new alumni, updates changed ones, keeps history."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        run_id: int,
+        now: datetime,
+        filename: str,
+        result: ImportResult,
+    ) -> None:
+        self.connection = connection
+        self.run_id = run_id
+        self.now = now
+        self.source = f"import #{run_id} ({filename})"
+        self.result = result
+
+    def write(self, rows: list[CleanRow]) -> list[Problem]:
+        """Write one batch; return the problems only visible against the database."""
+        problems: list[Problem] = []
+        unique: dict[str, CleanRow] = {}
+        for row in rows:
+            first = unique.get(row.external_id)
+            if first is not None:
+                problems.append(_duplicate(row, first.row))
+            else:
+                unique[row.external_id] = row
+        if not unique:
+            return problems
+        existing = {
+            r.external_id: r
+            for r in self.connection.execute(
+                sa.select(
+                    _A.c.id,
+                    _A.c.external_id,
+                    _A.c.last_import_id,
+                    *(_A.c[name] for name in _PERSON_FIELDS),
+                ).where(_A.c.external_id.in_(list(unique)))
+            )
+        }
+        ids: dict[str, int] = {}
+        changed_people: set[str] = set()
+        new_rows: list[CleanRow] = []
+        updates: list[dict[str, Any]] = []
+        for external_id, row in unique.items():
+            found = existing.get(external_id)
+            if found is None:
+                new_rows.append(row)
+                continue
+            if found.last_import_id == self.run_id:
+                problems.append(_duplicate(row, None))
+                continue
+            ids[external_id] = found.id
+            changes = {
+                name: getattr(row, name)
+                for name in _PERSON_FIELDS
+                if getattr(row, name) is not None and getattr(row, name) != getattr(found, name)
+            }
+            if changes:
+                changes["updated_at"] = self.now
+                changed_people.add(external_id)
+            updates.append({"b_id": found.id, "last_import_id": self.run_id, **changes})
+        if new_rows:
+            bulk_insert(self.connection, _A, [self._person(row) for row in new_rows])
+            ids.update(
+                (r.external_id, r.id)
+                for r in self.connection.execute(
+                    sa.select(_A.c.external_id, _A.c.id).where(
+                        _A.c.external_id.in_([row.external_id for row in new_rows])
+                    )
+                )
+            )
+            self.result.created += len(new_rows)
+        self._update_people(updates)
+        created = {row.external_id for row in new_rows}
+        changed_details = self._write_contacts(unique, ids, new=created)
+        changed_details |= self._write_consents(unique, ids, new=created)
+        changed_details |= self._write_ambassadors(unique, ids)
+        self._warn_suppressed(unique)
+        for external_id in ids.keys() - created:
+            if external_id in changed_people or external_id in changed_details:
+                self.result.updated += 1
+            else:
+                self.result.unchanged += 1
+        return problems
+
+    def _person(self, row: CleanRow) -> dict[str, Any]:
+        return {
+            "external_id": row.external_id,
+            **{name: getattr(row, name) for name in _PERSON_FIELDS},
+            "created_at": self.now,
+            "updated_at": self.now,
+            "last_import_id": self.run_id,
+        }
+
+    def _update_people(self, updates: list[dict[str, Any]]) -> None:
+        """Apply per-person changes, one executemany per set of changed columns."""
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for update in updates:
+            by_columns.setdefault(tuple(sorted(k for k in update if k != "b_id")), []).append(
+                update
+            )
+        for columns, group in by_columns.items():
+            self.connection.execute(
+                sa.update(_A)
+                .where(_A.c.id == sa.bindparam("b_id"))
+                .values({name: sa.bindparam(name) for name in columns}),
+                group,
+            )
+
+    def _write_contacts(
+        self, rows: dict[str, CleanRow], ids: dict[str, int], *, new: set[str]
+    ) -> set[str]:
+        old_ids = [ids[e] for e in ids if e not in new]
+        current: dict[tuple[int, str], Any] = {}
+        for start in range(0, len(old_ids), 1000):
+            for r in self.connection.execute(
+                sa.select(
+                    _CP.c.id,
+                    _CP.c.alumnus_id,
+                    _CP.c.kind,
+                    _CP.c.value,
+                    _CP.c.status,
+                    _CP.c.verified_at,
+                    _CP.c.label,
+                ).where(
+                    _CP.c.alumnus_id.in_(old_ids[start : start + 1000]),
+                    _CP.c.superseded_at.is_(None),
+                )
+            ):
+                current[(r.alumnus_id, r.kind)] = r
+        inserts: list[dict[str, Any]] = []
+        supersede: list[dict[str, Any]] = []
+        refresh: list[dict[str, Any]] = []
+        changed: set[str] = set()
+        for external_id, row in rows.items():
+            alumnus_id = ids.get(external_id)
+            if alumnus_id is None:
+                continue
+            for contact in row.contacts:
+                held = current.get((alumnus_id, contact.kind))
+                if held is not None and held.value == contact.value:
+                    newer = contact.verified_at is not None and (
+                        held.verified_at is None or contact.verified_at > held.verified_at
+                    )
+                    if newer or contact.status != held.status:
+                        refresh.append(
+                            {
+                                "b_id": held.id,
+                                "status": contact.status,
+                                "verified_at": max(
+                                    filter(None, (held.verified_at, contact.verified_at))
+                                ),
+                            }
+                        )
+                        changed.add(external_id)
+                    continue
+                if held is not None:
+                    supersede.append({"b_id": held.id})
+                    changed.add(external_id)
+                elif external_id not in new:
+                    changed.add(external_id)
+                inserts.append(
+                    {
+                        "alumnus_id": alumnus_id,
+                        "kind": contact.kind,
+                        "value": contact.value,
+                        "label": contact.label,
+                        "source": contact.source or self.source,
+                        "verified_at": contact.verified_at,
+                        "status": contact.status,
+                        "created_at": self.now,
+                        "import_run_id": self.run_id,
+                    }
+                )
+        if supersede:
+            self.connection.execute(
+                sa.update(_CP)
+                .where(_CP.c.id == sa.bindparam("b_id"))
+                .values(superseded_at=self.now, superseded_by_import_id=self.run_id),
+                supersede,
+            )
+        if refresh:
+            self.connection.execute(
+                sa.update(_CP)
+                .where(_CP.c.id == sa.bindparam("b_id"))
+                .values(status=sa.bindparam("status"), verified_at=sa.bindparam("verified_at")),
+                refresh,
+            )
+        if inserts:
+            bulk_insert(self.connection, _CP, inserts)
+        return changed
+
+    def _write_consents(
+        self, rows: dict[str, CleanRow], ids: dict[str, int], *, new: set[str]
+    ) -> set[str]:
+        wanted = [(e, r) for e, r in rows.items() if e in ids and r.consents]
+        if not wanted:
+            return set()
+        latest: dict[tuple[int, str], bool] = {}
+        alumnus_ids = [ids[e] for e, _ in wanted if e not in new]
+        for start in range(0, len(alumnus_ids), 1000):
+            chunk = alumnus_ids[start : start + 1000]
+            for r in self.connection.execute(
+                sa.select(_CO.c.alumnus_id, _CO.c.purpose, _CO.c.granted)
+                .where(_CO.c.alumnus_id.in_(chunk))
+                .order_by(_CO.c.at, _CO.c.id)
+            ):
+                latest[(r.alumnus_id, r.purpose)] = r.granted
+        inserts = []
+        changed: set[str] = set()
+        for external_id, row in wanted:
+            alumnus_id = ids[external_id]
+            for purpose, granted in row.consents.items():
+                if latest.get((alumnus_id, purpose)) == granted:
+                    continue
+                if (alumnus_id, purpose) in latest:
+                    changed.add(external_id)
+                inserts.append(
+                    {
+                        "alumnus_id": alumnus_id,
+                        "purpose": purpose,
+                        "channel": "any",
+                        "granted": granted,
+                        "at": self.now,
+                        "import_run_id": self.run_id,
+                        "evidence": row.consent_evidence or f"{self.source}, row {row.row}",
+                    }
+                )
+        if inserts:
+            bulk_insert(self.connection, _CO, inserts)
+        return changed
+
+    def _write_ambassadors(self, rows: dict[str, CleanRow], ids: dict[str, int]) -> set[str]:
+        wanted = {ids[e]: (e, r) for e, r in rows.items() if e in ids and r.ambassador is not None}
+        if not wanted:
+            return set()
+        held = {
+            (r.alumnus_id, r.class_year)
+            for r in self.connection.execute(
+                sa.select(_AM.c.alumnus_id, _AM.c.class_year).where(
+                    _AM.c.alumnus_id.in_(list(wanted))
+                )
+            )
+        }
+        changed: set[str] = set()
+        inserts = []
+        for alumnus_id, (external_id, row) in wanted.items():
+            key = (alumnus_id, row.class_year)
+            if row.ambassador and key not in held:
+                inserts.append(
+                    {"alumnus_id": alumnus_id, "class_year": row.class_year, "since": self.now}
+                )
+                changed.add(external_id)
+            elif row.ambassador is False and key in held:
+                self.connection.execute(
+                    sa.delete(_AM).where(
+                        _AM.c.alumnus_id == alumnus_id, _AM.c.class_year == row.class_year
+                    )
+                )
+                changed.add(external_id)
+        if inserts:
+            self.connection.execute(sa.insert(_AM), inserts)
+        return changed
+
+    def _warn_suppressed(self, rows: dict[str, CleanRow]) -> None:
+        addresses = {
+            (contact.kind, contact.value): row for row in rows.values() for contact in row.contacts
+        }
+        if not addresses:
+            return
+        for (kind, _value), scopes in suppressed_scopes(self.connection, addresses).items():
+            row = addresses[(kind, _value)]
+            self.result.warnings.append(
+                f"row {row.row}: the {kind} of {row.external_id} is on the suppression list "
+                f"({', '.join(sorted(scopes))}); it was imported, and campaigns will skip it"
+            )
+
+
+def _duplicate(row: CleanRow, first_row: int | None) -> Problem:
+    earlier = f"row {first_row}" if first_row else "an earlier row"
+    return Problem(
+        row.row,
+        "external_id",
+        row.external_id,
+        f"appears again (first at {earlier}); keep one row per person",
+    )

@@ -1,0 +1,1 @@
+"""The public web app behind the links in every message (``alumni serve``)."""

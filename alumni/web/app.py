@@ -1,0 +1,318 @@
+"""The small public web app behind the links in our emails (``alumni serve``).
+
+For now it answers unsubscribe links ``/unsubscribe/<token>`` (see ``CampaignKit.unsubscribe_url``):
+
+- ``GET`` shows a confirmation page and never changes anything, because mail scanners follow links;
+- ``POST`` is RFC 8058 one-click (``List-Unsubscribe=One-Click`` from a mail client, or the page's
+  button): the address the delivery went to is suppressed for news and events at once.
+
+No cookies, no redirects, no caching; the token and the address never reach a page other than
+the confirmation (masked there) nor a log: uvicorn's access log is cut to the first path segment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from jinja2 import Environment
+from sqlalchemy.engine import Connection, Engine
+
+from alumni.db import engine_for, write_transaction
+from alumni.delivery.sending import UNSUBSCRIBE
+from alumni.events.mailings import ANSWERS, RSVP, plan_options
+from alumni.events.rsvp import RsvpError, apply_link, delivery_event
+from alumni.messages.signing import BadToken, TamperedToken, read_token
+from alumni.models import ContactKind, Delivery, Event, table_of, utcnow
+from alumni.people.suppression import suppress
+from alumni.settings import Settings, get_settings
+from alumni.social.clicks import CLICK, record_click
+
+__all__ = ["SECURITY_HEADERS", "create_app", "make_server", "serve"]
+
+log = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SCOPES = ("news", "events")
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+}
+_KINDS = {kind.value for kind in ContactKind}
+_PAGE = Environment(autoescape=True).from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{ title }} · {{ office }}</title>
+<style>
+body{font:1.125rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;
+color:#1b1b1b;background:#fff}
+button{font:inherit;padding:.6rem 1.4rem;border:2px solid #1b1b1b;border-radius:.4rem;
+background:#1b1b1b;color:#fff;cursor:pointer}
+button:focus-visible{outline:3px solid #0b57d0;outline-offset:3px}
+footer{margin-top:3rem;color:#4a4a4a;font-size:1rem}
+</style></head>
+<body><main>
+<h1>{{ title }}</h1>
+<p>{{ message }}</p>
+{% if button %}<form method="post">
+<button type="submit" name="{{ field }}" value="{{ value }}">{{ button }}</button>
+</form>{% endif %}
+</main><footer>{{ office }}</footer></body></html>
+"""
+)
+
+
+class _WithoutTokens(logging.Filter):
+    """Cut the paths in uvicorn's access log to their first segment: the rest may be a token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn logs (client, method, path with query, HTTP version, status).
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            first, _, rest = args[2].partition("?")[0].lstrip("/").partition("/")
+            record.args = (*args[:2], f"/{first}{'/…' if rest else ''}", *args[3:])
+        return True
+
+
+_WITHOUT_TOKENS = _WithoutTokens()
+
+
+def _masked(address: str) -> str:
+    """Return ``a•••@example.com`` for ``alice@example.com``: enough to recognise, not to copy."""
+    local, at, domain = address.partition("@")
+    return f"{local[:1]}•••{at}{domain}"
+
+
+def _page(office: str, status: int, title: str, message: str, *, confirm: bool = False) -> Response:
+    html = _PAGE.render(
+        office=office,
+        title=title,
+        message=message,
+        button="Unsubscribe" if confirm else None,
+        field="List-Unsubscribe",
+        value="One-Click",
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _delivery(connection: Connection, delivery_id: int) -> tuple[str, str] | None:
+    """Return the delivery's (channel, address), or None if it is gone or had no address."""
+    table = table_of(Delivery)
+    row = connection.execute(
+        sa.select(table.c.channel, table.c.address).where(
+            table.c.id == delivery_id, table.c.address.is_not(None), table.c.address != ""
+        )
+    ).first()
+    return None if row is None else (row.channel, row.address)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Return the public web app.
+
+    Args:
+        settings: the configuration; None reads ``ALUMNI_*`` (the database is
+            ``ALUMNI_DATABASE_URL``, the signing key ``Settings.signing_key()``).
+    """
+    settings = settings or get_settings()
+    engine: Engine = engine_for(settings.database_url)
+    key = settings.signing_key()
+    office = settings.office_name
+    # No API docs: this app faces the public and its pages carry a strict CSP.
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # On the logger, not a handler, so it holds under any logging configuration.
+    logging.getLogger("uvicorn.access").addFilter(_WITHOUT_TOKENS)
+
+    @app.middleware("http")
+    async def harden(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def refused(error: BadToken) -> Response:
+        return _page(
+            office, 400, "This link does not work", f"Sorry: {error}. Nothing was changed."
+        )
+
+    def delivery_id_of(token: str) -> int | BadToken:
+        try:
+            return int(read_token(key, UNSUBSCRIBE, token, now=utcnow()))
+        except BadToken as error:
+            return error
+        except ValueError:  # authentic but not a delivery id: only a token made elsewhere
+            return TamperedToken()
+
+    def nothing_to_do() -> Response:
+        message = "This link no longer leads to an address on our lists, so there is nothing to do."
+        return _page(office, 200, "Nothing to do", message)
+
+    # ``:path`` so that a link cut or garbled at a slash is still answered with the 400 page.
+    @app.get("/unsubscribe/{token:path}", response_class=HTMLResponse)
+    def confirm_unsubscribe(token: str) -> Response:
+        delivery_id = delivery_id_of(token)
+        if isinstance(delivery_id, BadToken):
+            return refused(delivery_id)
+        with engine.connect() as connection:
+            found = _delivery(connection, delivery_id)
+        if found is None:
+            return nothing_to_do()
+        title = f"Stop news and event emails to {_masked(found[1])}?"
+        message = "You will still hear from us about requests you make yourself."
+        return _page(office, 200, title, message, confirm=True)
+
+    @app.post("/unsubscribe/{token:path}", response_class=HTMLResponse)
+    def unsubscribe(token: str) -> Response:
+        # The body (List-Unsubscribe=One-Click) is not read: the signed token is the whole request.
+        delivery_id = delivery_id_of(token)
+        if isinstance(delivery_id, BadToken):
+            return refused(delivery_id)
+        with write_transaction(engine) as connection:
+            found = _delivery(connection, delivery_id)
+            if found is None:
+                return nothing_to_do()
+            channel, address = found
+            kind = channel if channel in _KINDS else ContactKind.email.value
+            added = [
+                suppress(connection, kind=kind, value=address, reason="unsubscribed", scope=scope)
+                for scope in UNSUBSCRIBE_SCOPES
+            ]
+        if not any(added):
+            return _page(office, 200, "Already unsubscribed", "We had already stopped them.")
+        log.info("delivery %d: its address is unsubscribed from news and events", delivery_id)
+        return _page(office, 200, "You are unsubscribed", "We will send no more news or events.")
+
+    @app.api_route("/unsubscribe", methods=["GET", "POST"], response_class=HTMLResponse)
+    def unsubscribe_without_token() -> Response:
+        return refused(TamperedToken())
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        try:
+            with engine.connect() as connection:
+                connection.execute(sa.select(1))
+        except sa.exc.SQLAlchemyError:
+            log.exception("health check: the database does not answer")
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    _add_rsvp_routes(app, engine=engine, key=key, office=office, settings=settings)
+    _add_link_routes(app, engine=engine, key=key, office=office)
+    return app
+
+
+def _add_link_routes(app: FastAPI, *, engine: Engine, key: bytes, office: str) -> None:
+    """``/l/<token>``: a tracked link in a social post. Counts the click, then redirects to the
+    campaign's ``--link``. The token (purpose ``click``, payload the post's idempotency key) is
+    signed, so the redirect can only lead where the office said: never an open redirect."""
+
+    @app.get("/l/{token:path}")
+    def follow(token: str) -> Response:
+        try:
+            post_key = read_token(key, CLICK, token, now=utcnow())
+        except BadToken as error:
+            return _page(office, 400, "This link does not work", f"Sorry: {error}.")
+        target = record_click(engine, post_key, now=utcnow())
+        if target is None:
+            return _page(office, 404, "Nothing here", "This post's link has been taken down.")
+        return RedirectResponse(target, status_code=302)
+
+
+def make_server(host: str, port: int, settings: Settings | None = None) -> uvicorn.Server:
+    """Return a uvicorn server for :func:`create_app` (not yet running; call ``run()``).
+
+    Args:
+        host: the address to listen on, e.g. ``127.0.0.1`` behind a reverse proxy.
+        port: the TCP port; 0 picks a free one (see ``server.servers`` once ``started``).
+        settings: as for :func:`create_app`.
+    """
+    config = uvicorn.Config(create_app(settings), host=host, port=port, server_header=False)
+    return uvicorn.Server(config)
+
+
+def serve(host: str, port: int) -> None:
+    """Run the web app on ``host:port`` until interrupted."""
+    make_server(host, port).run()
+
+
+_RSVP_WORDS = {"yes": "Yes, I will come", "no": "No, I cannot come", "maybe": "Maybe"}
+
+
+def _add_rsvp_routes(
+    app: FastAPI, *, engine: Engine, key: bytes, office: str, settings: Settings
+) -> None:
+    """``/rsvp/<token>``: GET shows the answer the link gives, POST records it.
+
+    The token (purpose ``rsvp``, payload ``<delivery id>:<answer>``) expires when the event ends.
+    """
+    options = plan_options(settings)
+
+    def page(status: int, title: str, message: str, button: str | None = None) -> Response:
+        html = _PAGE.render(
+            office=office, title=title, message=message, button=button, field="", value=""
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def read(token: str) -> tuple[int, str] | BadToken:
+        try:
+            payload = read_token(key, RSVP, token, now=utcnow())
+        except BadToken as error:
+            return error
+        delivery, _, answer = payload.partition(":")
+        if not delivery.isdigit() or answer not in ANSWERS:
+            return TamperedToken()  # authentic but not ours: only a token made elsewhere
+        return int(delivery), answer
+
+    def refused(error: BadToken) -> Response:
+        return page(400, "This link does not work", f"Sorry: {error}. Nothing was changed.")
+
+    def event_title(delivery_id: int) -> str | None:
+        with engine.connect() as connection:
+            found = delivery_event(connection, delivery_id)
+            if found is None:
+                return None
+            table = table_of(Event)
+            title = connection.execute(
+                sa.select(table.c.title).where(table.c.id == found[0])
+            ).scalar()
+        return None if title is None else str(title)
+
+    @app.get("/rsvp/{token:path}", response_class=HTMLResponse)
+    def confirm_rsvp(token: str) -> Response:
+        found = read(token)
+        if isinstance(found, BadToken):
+            return refused(found)
+        title = event_title(found[0])
+        if title is None:
+            return page(200, "Nothing to do", "This invitation is no longer on our lists.")
+        return page(200, title, "Confirm your answer:", button=_RSVP_WORDS[found[1]])
+
+    @app.post("/rsvp/{token:path}", response_class=HTMLResponse)
+    def answer_rsvp(token: str) -> Response:
+        found = read(token)
+        if isinstance(found, BadToken):
+            return refused(found)
+        delivery_id, answer = found
+        try:
+            outcome = apply_link(engine, delivery_id, answer, now=utcnow(), options=options)
+        except RsvpError as error:
+            return page(409, "We could not record that", f"{error}.")
+        title = event_title(delivery_id) or "Your answer"
+        if outcome.waitlisted:
+            return page(
+                200,
+                title,
+                "The event is full: you are on the waitlist, and we will write to "
+                "you if a place frees up.",
+            )
+        return page(200, title, f"Thank you: we recorded your answer ({_RSVP_WORDS[answer]}).")

@@ -1,0 +1,93 @@
+"""Big campaigns: preflight and send in worker processes, against a real SMTP server."""
+
+from __future__ import annotations
+
+import email
+import shutil
+from collections import Counter
+from datetime import timedelta
+from email import policy
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from alumni.db import engine_for, write_transaction
+from alumni.delivery import ledger
+from alumni.delivery.send_workers import SendPool
+from alumni.messages.rendering import PreflightError
+from alumni.models import Alumnus, table_of, utcnow
+from alumni.settings import get_settings
+from tests.factories import add_alumnus, add_campaign, daytime_zone
+from tests.smtp_server import Recorder, Serve
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    handler = Recorder()
+    controller = serve(handler)
+    monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{controller.port}?tls=none")
+    get_settings.cache_clear()
+    return handler
+
+
+def planned_campaign(url: str, size: int) -> int:
+    for n in range(size):
+        add_alumnus(
+            url,
+            f"W{n}",
+            email=f"w{n}@example.org",
+            timezone=daytime_zone(),
+            locale=("en", "fr", "es")[n % 3],
+            first_name=f"Ana{n}",
+        )
+    campaign = add_campaign(url)
+    ledger.plan(engine_for(url), campaign, now=utcnow(), options=ledger.PlanOptions())
+    return campaign
+
+
+def test_workers_send_what_the_preflight_rendered_exactly_once(
+    sqlite_url: str, smtp: Recorder
+) -> None:
+    campaign = planned_campaign(sqlite_url, 30)
+    engine = engine_for(sqlite_url)
+    with SendPool(2, connections=4) as pool:
+        assert pool.preflight(campaign, ledger.iter_unsent(engine, campaign)) == 30
+        # a change after the preflight: what was checked is what is sent
+        with write_transaction(engine) as connection:
+            table = table_of(Alumnus)
+            connection.execute(
+                sa.update(table).where(table.c.external_id == "W0").values(first_name="Changed")
+            )
+        rows = ledger.claim(
+            engine, campaign, worker="w", limit=100, now=utcnow(), lease=timedelta(minutes=5)
+        )
+        counts = pool.send(campaign, rows, now=utcnow(), worker="w")
+    assert counts == {"sent": 30, "transient": 0, "permanent": 0}
+    assert Counter(r for m in smtp.received for r in m.rcpt_tos) == Counter(
+        f"w{n}@example.org" for n in range(30)
+    )
+    first = next(m for m in smtp.received if m.rcpt_tos == ("w0@example.org",))
+    parsed = email.message_from_bytes(first.content, policy=policy.default)
+    assert "Ana0" in parsed.get_body(("plain",)).get_content()
+    assert list(ledger.iter_unsent(engine, campaign)) == []
+
+
+def test_a_preflight_failure_in_a_worker_names_the_delivery(
+    sqlite_url: str, smtp: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    french = templates / "email" / "reunion" / "fr.html.j2"
+    french.write_text(french.read_text() + "{{ cohort.mascot }}")
+    monkeypatch.setenv("ALUMNI_TEMPLATES_DIR", str(templates))
+    get_settings.cache_clear()
+    campaign = planned_campaign(sqlite_url, 9)
+    engine = engine_for(sqlite_url)
+    with SendPool(2) as pool, pytest.raises(PreflightError) as failure:
+        pool.preflight(campaign, ledger.iter_unsent(engine, campaign))
+    assert failure.value.failed == 3 and "cohort.mascot" in str(failure.value)
+    assert "delivery " in str(failure.value)
+    assert smtp.received == []
