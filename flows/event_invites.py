@@ -19,9 +19,9 @@ from alumni.db import get_engine, write_transaction
 from alumni.delivery import ledger
 from alumni.delivery.report import campaign_report
 from alumni.delivery.sending import compose_each
+from alumni.events.mailing_kit import EventKit
 from alumni.events.mailings import (
     THANKS_WITHIN,
-    EventKit,
     cancel_pending,
     due_mailings,
     plan_mailing,
