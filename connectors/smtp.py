@@ -193,8 +193,12 @@ class SmtpTransport(Closing):
 
         `on_receipt` is called from the sending threads, several at once, as soon as the
         server has answered each mail, so it must be thread-safe. If it raises, the other
-        threads stop after their current mail and `send` re-raises the exception. When no
-        connection can be opened at all, the mails get `transient` receipts saying why.
+        threads stop after their current mail and `send` re-raises the exception.
+
+        Raises:
+            SmtpConnectError: no connection could be opened at all (refused, TLS, login): a
+                configuration that cannot work, so nothing is retried quietly. Mails left over
+                when connections fail after others have worked get `transient` receipts.
 
         Returns:
             When every mail has exactly one receipt.
@@ -227,11 +231,14 @@ class SmtpTransport(Closing):
                     thread.join()
             if run.error is not None:
                 raise run.error
+            if run.connect_failure and not run.answered:
+                raise SmtpConnectError(run.connect_failure)
             # Left over: put back by workers that could not connect, so never handed over.
             while not jobs.empty():
                 left = jobs.get()
                 if left is not None:
-                    on_receipt(Receipt(left.key, Outcome.TRANSIENT, None, run.connect_failure))
+                    reason = run.connect_failure or "no connection to the SMTP server"
+                    on_receipt(Receipt(left.key, Outcome.TRANSIENT, None, reason))
 
     def close(self) -> None:
         """Say QUIT on every open connection."""
@@ -258,6 +265,7 @@ class SmtpTransport(Closing):
                         run.connect_failure = str(exc)
                         break
                 conn, receipt = self._deliver(conn, mail)
+                run.answered = True
                 run.on_receipt(receipt)
         except BaseException as exc:  # for send() to re-raise in the caller's thread
             if run.error is None:
@@ -423,7 +431,7 @@ class SmtpTransport(Closing):
 class _Run:
     """What the workers of one `send` call share."""
 
-    __slots__ = ("connect_failure", "error", "jobs", "on_receipt")
+    __slots__ = ("answered", "connect_failure", "error", "jobs", "on_receipt")
 
     def __init__(
         self,
@@ -433,7 +441,8 @@ class _Run:
         self.jobs = jobs
         self.on_receipt = on_receipt
         self.error: BaseException | None = None
-        self.connect_failure = "no connection to the SMTP server"
+        self.connect_failure: str | None = None  # why a worker could not connect
+        self.answered = False  # whether any connection got as far as an answer
 
 
 def _pipelined_envelope(conn: smtplib.SMTP, mail: OutgoingMail, options: str) -> tuple[int, bytes]:

@@ -204,11 +204,12 @@ def test_refused_login_names_the_server_and_never_the_password(serve: Serve) -> 
     assert f"127.0.0.1:{controller.port}" in str(refused.value)
     assert "refused the login as 'officer'" in str(refused.value)
 
+    # A login that cannot work stops the send at once: no receipt puts the mail on a retry timer.
     receipts = Receipts()
-    transport.send([make_mail(1), make_mail(2)], receipts)
-    assert [r.outcome for r in receipts.items] == [Outcome.TRANSIENT] * 2
-    assert "refused the login" in receipts.items[0].reply
-    for text in (str(refused.value), repr(transport), *(r.reply for r in receipts.items)):
+    with pytest.raises(SmtpConnectError, match="refused the login") as stopped:
+        transport.send([make_mail(1), make_mail(2)], receipts)
+    assert receipts.items == []
+    for text in (str(refused.value), str(stopped.value), repr(transport)):
         assert "wrong" not in text
         assert "secret" not in text
     assert handler.received == []
@@ -329,15 +330,13 @@ def test_pooled_connection_closed_while_idle_is_reopened(serve: Serve) -> None:
     assert len(handler.peers) == 2
 
 
-def test_unreachable_server_gives_transient_receipts_saying_where() -> None:
+def test_unreachable_server_stops_the_send_saying_where() -> None:
     port = free_port()  # nothing listens there
     transport = SmtpTransport.from_url(f"smtp://127.0.0.1:{port}?tls=none", timeout=5)
     receipts = Receipts()
-    transport.send([make_mail(key) for key in range(1, 6)], receipts)
-
-    assert sorted(receipts.by_key()) == [1, 2, 3, 4, 5]
-    assert {r.outcome for r in receipts.items} == {Outcome.TRANSIENT}
-    assert f"SMTP server 127.0.0.1:{port}" in receipts.items[0].reply
+    with pytest.raises(SmtpConnectError, match=f"SMTP server 127.0.0.1:{port}"):
+        transport.send([make_mail(key) for key in range(1, 6)], receipts)
+    assert receipts.items == []
     with pytest.raises(SmtpConnectError, match=f"cannot talk to SMTP server 127.0.0.1:{port}"):
         transport.check()
 
