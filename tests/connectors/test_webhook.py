@@ -21,7 +21,9 @@ from connectors.social import Outcome, SocialConnectError, SocialPost
 from connectors.webhook import ANSWER_CAP, WebhookClient, address_refusal
 
 if TYPE_CHECKING:
-    from tests.social_servers import WebhookReceiver
+    from collections.abc import Callable
+
+    from tests.social_servers import Script, ScriptedServer, WebhookReceiver
 
 
 SECRET_PATH = "/hook"
@@ -393,6 +395,18 @@ def flooding_server() -> Iterator[Flood]:
     finally:
         listener.close()
         thread.join(timeout=60)
+
+
+def test_a_compressed_answer_is_not_inflated_only_its_status_is_read(
+    scripted_server: Callable[[Script], ScriptedServer],
+) -> None:
+    # Labelled gzip but not gzip: inflating it (as httpx does unasked) could only fail.
+    server = scripted_server(lambda method, path, headers: (200, {"Content-Encoding": "gzip"}, {}))
+    with WebhookClient(f"{server.url}/hook", style="slack", allow_private=True) as hook:
+        receipt = hook.post(_post("hello"))
+    assert receipt.outcome is Outcome.SENT, receipt.reply
+    assert receipt.reply == "200 OK"
+    assert server.received[-1].headers["Accept-Encoding"] == "identity"
 
 
 def test_a_huge_answer_is_read_only_to_the_cap() -> None:
