@@ -1,5 +1,9 @@
 """Post to a Bluesky account through its PDS (personal data server) and read back engagement.
 
+Links, hashtags and mentions are made clickable here: `post` adds the rich-text facets
+(`connectors.richtext.bluesky_facets`) to every record, resolving each mentioned handle to its DID
+through the PDS (a handle it cannot resolve stays plain text).
+
 Exactly once: each post is written with `com.atproto.repo.createRecord` under a record key derived
 from `SocialPost.key` (a TID, as the `app.bsky.feed.post` lexicon requires), so a retry names the
 same record. `createRecord` never overwrites: when the key is taken (the PDS answers 500) or no
@@ -18,8 +22,7 @@ an AppView, which the PDS proxies to.
 
 Example:
     >>> with BlueskyClient("https://bsky.social", "alumni.example.edu", app_password) as bluesky:
-    ...     post = SocialPost("delivery-42", "Reunion on 18 Oct!", facets=tuple(facets))
-    ...     receipt = bluesky.post(post)
+    ...     receipt = bluesky.post(SocialPost("delivery-42", "Reunion on 18 Oct! #Class2015"))
     >>> receipt.remote_id
     'at://did:plc:abc.../app.bsky.feed.post/3kq2...'
 """
@@ -36,6 +39,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from connectors.mail import Closing
+from connectors.richtext import bluesky_facets
 from connectors.social import (
     REACTION_CAP,
     Engagement,
@@ -206,6 +210,8 @@ class BlueskyClient(Closing):
     def post(self, post: SocialPost) -> PostReceipt:
         """Publish `post` as an `app.bsky.feed.post` record under its derived record key.
 
+        The record carries the facets for the links, hashtags and mentions in the text.
+
         Returns:
             Its receipt; `remote_id` is the post's at:// URI and `url` its bsky.app page.
         """
@@ -217,8 +223,9 @@ class BlueskyClient(Closing):
         }
         if post.language:
             record["langs"] = [post.language]
-        if post.facets:
-            record["facets"] = [dict(facet) for facet in post.facets]
+        facets = bluesky_facets(post.text, resolve_handle=self.resolve_handle)
+        if facets:
+            record["facets"] = facets
         try:
             did = (self._session or self.login()).did
             body = {"repo": did, "collection": POST_COLLECTION, "rkey": rkey, "record": record}

@@ -1,13 +1,17 @@
-"""What every social network connector takes and gives back.
+"""What every social network connector takes and gives back, and the factory that opens one.
 
-A connector posts one `SocialPost` and answers with a `PostReceipt`, never an exception for what
-the network says: `sent`, `transient` (try again later, after `retry_after` seconds if the network
-said) or `permanent` (retrying will not help). Each post carries an idempotency key fixed per
-delivery, so posting it again after a timeout leaves one post on the network, not two.
+Mastodon, Bluesky and a class chat's incoming webhook all meet `SocialNetwork`: `verify` the
+account, `post` one `SocialPost`, read its `engagement` where the network keeps any. `post`
+answers with a `PostReceipt`, never an exception for what the network says: `sent`, `transient`
+(try again later, after `retry_after` seconds if the network said) or `permanent` (retrying will
+not help). Each post carries an idempotency key fixed per delivery, so posting it again after a
+timeout leaves one post on the network, not two (a webhook cannot promise that: see
+`connectors.webhook`). Whatever a network needs beyond the text (Bluesky's facets for links,
+tags and mentions) its connector works out itself, so a caller never asks which network it has.
 
 Example:
-    >>> with MastodonClient("https://mastodon.example", token) as mastodon:
-    ...     receipt = mastodon.post(SocialPost("delivery-42", "Class of 2015: reunion on 18 Oct!"))
+    >>> with open_social_network("mastodon", "https://mastodon.example", secret=token) as net:
+    ...     receipt = net.post(SocialPost("delivery-42", "Class of 2015: reunion on 18 Oct!"))
     >>> receipt.outcome, receipt.url
     (<Outcome.SENT: 'sent'>, 'https://mastodon.example/@alumni/1133')
 """
@@ -19,7 +23,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol, Self
 
 from connectors.mail import Outcome
 
@@ -33,8 +37,12 @@ __all__ = [
     "SocialNetwork",
     "SocialPost",
     "SocialReply",
+    "open_social_network",
     "retry_after_seconds",
 ]
+
+# The networks `open_social_network` opens.
+_NETWORKS = ("mastodon", "bluesky", "webhook")
 
 # At most this many reactions of each kind are read per post: the counts stay exact beyond it.
 REACTION_CAP = 400
@@ -67,22 +75,21 @@ class SocialPost:
 
     Attributes:
         key: the idempotency key, fixed per delivery (e.g. "delivery-42"); the same key posted
-            twice leaves one post.
+            twice leaves one post (Mastodon, Bluesky; a webhook passes it on as a header).
         text: the post's text, already checked with `alumni.social.text.check_length`.
         language: its BCP 47 language ("en", "pt-BR"), or None to let the network guess.
         created_at: when the post was written, timezone-aware and fixed per delivery; Bluesky shows
             it as the post's time and builds the record key from it. None: now (Bluesky then
-            builds the record key from `key` alone). Mastodon ignores it.
-        facets: Bluesky rich-text facets (links, tags, mentions) for `text`, from
-            `alumni.social.text.bluesky_facets`; without them Bluesky shows links as plain text.
-            Mastodon finds links itself and ignores this.
+            builds the record key from `key` alone). Mastodon and webhooks ignore it.
+        title: a heading shown above the text where the network has one (a webhook's chat
+            message); Mastodon and Bluesky posts have none and ignore it.
     """
 
     key: str
     text: str
     language: str | None = None
     created_at: datetime | None = None
-    facets: tuple[Mapping[str, Any], ...] = ()
+    title: str | None = None
 
     def __post_init__(self) -> None:
         if not self.key or not self.key.isprintable() or len(self.key) > 256:
@@ -199,16 +206,41 @@ class Engagement:
 
 
 class SocialNetwork(Protocol):
-    """A social network connector (Mastodon, Bluesky)."""
+    """A social network connector: Mastodon, Bluesky or a class chat's webhook.
+
+    Open one with `open_social_network`; use it in a ``with`` block or call `close`.
+    """
 
     name: str
 
-    def post(self, post: SocialPost) -> PostReceipt:
-        """Publish one post; a network problem is a receipt, not an exception."""
+    def verify(self) -> str:
+        """Check that the account can be reached and is accepted, without posting anything.
+
+        Returns:
+            Who or where the account is, for a person to read: the Mastodon user name, the
+            Bluesky handle, the webhook's scheme and host.
+
+        Raises:
+            SocialConnectError: naming what failed and what to fix.
+        """
         ...
 
-    def engagement(self, remote_id: str) -> Engagement:
+    def post(self, post: SocialPost) -> PostReceipt:
+        """Publish one post under its idempotency key.
+
+        Returns:
+            Its receipt: what the network said, or what went wrong on the way, never raised.
+        """
+        ...
+
+    def engagement(self, remote_id: str) -> Engagement | None:
         """Likes, reposts and replies of a post made earlier, and who liked and reposted it.
+
+        Args:
+            remote_id: the `PostReceipt.remote_id` the post was given.
+
+        Returns:
+            The engagement, or None when the network keeps none to read (a webhook's chat).
 
         Raises:
             SocialConnectError: naming what failed and what to do.
@@ -218,6 +250,50 @@ class SocialNetwork(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+
+def open_social_network(
+    network: str,
+    url: str,
+    *,
+    handle: str = "",
+    secret: str = "",
+    style: str = "generic",
+    allow_private: bool = False,
+) -> SocialNetwork:
+    """The connector for one account on `network`; close it when done.
+
+    Args:
+        network: "mastodon", "bluesky" or "webhook".
+        url: the Mastodon server, the Bluesky PDS, or the webhook's URL (a secret itself).
+        handle: the Bluesky handle (Bluesky only).
+        secret: the Mastodon access token or the Bluesky app password.
+        style: the webhook's payload shape: "slack", "discord", "teams" or "generic".
+        allow_private: let a webhook reach loopback, private and link-local addresses (tests,
+            a chat server on the office's own network); Mastodon and Bluesky servers are the
+            office's own choice and are not checked.
+
+    Raises:
+        ValueError: an unknown network, or a URL, handle, secret or style the connector refuses,
+            named (never the secret itself).
+    """
+    if network == "mastodon":
+        from connectors.mastodon import MastodonClient
+
+        return MastodonClient(url, secret)
+    if network == "bluesky":
+        from connectors.bluesky import BlueskyClient
+
+        return BlueskyClient(url, handle, secret)
+    if network == "webhook":
+        from connectors.webhook import WebhookClient
+
+        return WebhookClient(url, style=style, allow_private=allow_private)
+    raise ValueError(f"social network {network!r} is not one of {', '.join(_NETWORKS)}")
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: datetime) -> float | None:

@@ -35,10 +35,13 @@ def collect_account(account_name: str, posts: list[tuple[int, str]]) -> dict[str
     try:
         for post_id, remote_id in posts:
             try:
-                engagement = client.engagement(remote_id)  # type: ignore[union-attr]
+                engagement = client.engagement(remote_id)
             except SocialConnectError as exc:
                 logger.warning("post %d on %s: %s", post_id, account_name, exc)
                 counts["unreachable"] += 1
+                continue
+            if engagement is None:  # a network that keeps nothing to read back
+                counts["not readable"] += 1
                 continue
             counts["checked"] += 1
             counts.update(store_engagement(get_engine(), post_id, engagement, now=utcnow()))
@@ -52,8 +55,9 @@ def social_engagement(days: int = 30) -> dict[str, int]:
     """Collect engagement of every post made in the last ``days`` days.
 
     Returns:
-        How many posts were checked or unreachable, and how many new replies, likes and
-        reposts were stored ("from alumni": those tied to a known alum).
+        How many posts were checked, unreachable or not readable (a network that keeps no
+        engagement), and how many new replies, likes and reposts were stored ("from alumni":
+        those tied to a known alum).
     """
     posts = posts_to_check(get_engine(), since=utcnow() - timedelta(days=days))
     by_account: dict[str, list[tuple[int, str]]] = {}

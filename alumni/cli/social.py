@@ -108,7 +108,7 @@ def social_check() -> None:
     for account in accounts:
         client = account.open()
         try:
-            who = client.verify()  # type: ignore[union-attr]
+            who = client.verify()
         except SocialConnectError as exc:
             broken += 1
             out.print(f"[red]✗[/] {account.name}: {exc}", highlight=False)
@@ -135,7 +135,7 @@ def channel_add(
     if not name.strip() or len(name) > 100:
         raise fail("--name: give 1 to 100 characters")
     try:
-        WebhookClient(url, style=style).close()  # type: ignore[arg-type]
+        WebhookClient(url, style=style).close()
     except ValueError as exc:
         raise fail(f"--url: {exc}") from None
     engine = ready_engine()

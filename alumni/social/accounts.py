@@ -1,4 +1,5 @@
-"""The office's social accounts and class channels, and the connector each one opens.
+"""The office's social accounts and class channels, and the connector each one opens
+(``connectors.social.open_social_network``: one ``SocialNetwork`` whichever the network).
 
 Accounts come from ``ALUMNI_MASTODON_URL`` + ``ALUMNI_MASTODON_TOKEN`` and ``ALUMNI_BLUESKY_URL`` +
 ``ALUMNI_BLUESKY_HANDLE`` + ``ALUMNI_BLUESKY_PASSWORD``. A secret left out of the environment is
@@ -21,10 +22,7 @@ from sqlalchemy.engine import Connection
 
 from alumni.models import ClassChannel, table_of
 from alumni.settings import Settings
-from connectors.bluesky import BlueskyClient
-from connectors.mastodon import MastodonClient
-from connectors.social import SocialNetwork
-from connectors.webhook import WebhookClient
+from connectors.social import SocialNetwork, open_social_network
 
 MASTODON_TOKEN_BLOCK = "alumni-mastodon-token"  # noqa: S105 (a block name)
 BLUESKY_PASSWORD_BLOCK = "alumni-bluesky-password"  # noqa: S105 (a block name)
@@ -56,13 +54,21 @@ class Account:
     _secret: str = field(default="", repr=False)
     _style: str = field(default="generic", repr=False)
 
-    def open(self, *, allow_private: bool = False) -> SocialNetwork | WebhookClient:
-        """A connector for this account (close it when done)."""
-        if self.network == "mastodon":
-            return MastodonClient(self._url, self._secret)
-        if self.network == "bluesky":
-            return BlueskyClient(self._url, self._user, self._secret)
-        return WebhookClient(self._url, style=self._style, allow_private=allow_private)  # type: ignore[arg-type]
+    def open(self, *, allow_private: bool = False) -> SocialNetwork:
+        """A connector for this account (close it when done).
+
+        Args:
+            allow_private: let a class channel's webhook reach private addresses
+                (``ALUMNI_WEBHOOK_ALLOW_PRIVATE``).
+        """
+        return open_social_network(
+            self.network,
+            self._url,
+            handle=self._user,
+            secret=self._secret,
+            style=self._style,
+            allow_private=allow_private,
+        )
 
 
 def network_accounts(settings: Settings, lookup: SecretLookup = no_lookup) -> list[Account]:

@@ -47,10 +47,8 @@ from alumni.settings import Settings
 from alumni.social import text as social_text
 from alumni.social.accounts import Account
 from alumni.social.clicks import tracked_link
-from connectors.bluesky import BlueskyClient
 from connectors.social import PostReceipt, SocialNetwork
 from connectors.social import SocialPost as OutgoingPost
-from connectors.webhook import WebhookClient
 
 _C = table_of(Campaign)
 _E = table_of(Event)
@@ -255,20 +253,17 @@ def claim_posts(
     ]
 
 
-def publish(client: SocialNetwork | WebhookClient, post: ClaimedPost) -> PostReceipt:
-    """Post one claimed row through its connector; problems come back as a receipt."""
-    if isinstance(client, WebhookClient):
-        return client.post(post.text)
-    facets: tuple[dict[str, Any], ...] = ()
-    if isinstance(client, BlueskyClient):
-        facets = tuple(social_text.bluesky_facets(post.text, resolve_handle=client.resolve_handle))
+def publish(client: SocialNetwork, post: ClaimedPost) -> PostReceipt:
+    """Post one claimed row through its connector, whichever network it is.
+
+    The row's idempotency key and ``composed_at`` go with it; problems come back as a receipt.
+    """
     return client.post(
         OutgoingPost(
             key=post.key,
             text=post.text,
             language=post.locale,
             created_at=post.composed_at,
-            facets=facets,
         )
     )
 

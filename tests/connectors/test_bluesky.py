@@ -26,7 +26,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from alumni.social.text import bluesky_facets
 from connectors.bluesky import (
     POST_COLLECTION,
     BlueskyClient,
@@ -97,7 +96,7 @@ def test_wrong_app_password_is_permanent_and_never_shown(bluesky_pds: BlueskyPds
     assert secret not in receipt.reply
 
 
-def test_post_writes_text_language_facets_and_time_under_the_derived_key(
+def test_post_writes_text_language_its_own_facets_and_time_under_the_derived_key(
     bluesky_pds: BlueskyPds,
 ) -> None:
     text = (
@@ -109,7 +108,6 @@ def test_post_writes_text_language_facets_and_time_under_the_derived_key(
         text,
         language="pt-BR",
         created_at=written,
-        facets=tuple(bluesky_facets(text)),
     )
     with _client(bluesky_pds) as client:
         receipt = client.post(post)
@@ -128,6 +126,21 @@ def test_post_writes_text_language_facets_and_time_under_the_derived_key(
         for f in value["facets"]
     ]
     assert cut == ["https://example.org/reunião", "#alumni"]
+
+
+def test_a_mention_the_pds_resolves_becomes_a_mention_facet_and_others_stay_text(
+    bluesky_pds: BlueskyPds,
+) -> None:
+    text = f"Thanks @{bluesky_pds.spare_handle} and @nobody.invalid! {uuid.uuid4().hex[:6]}"
+    with _client(bluesky_pds) as client:
+        spare_did = client.resolve_handle(bluesky_pds.spare_handle)
+        receipt = client.post(SocialPost(f"delivery-{uuid.uuid4().hex}", text))
+    assert receipt.outcome is Outcome.SENT, receipt.reply
+    assert spare_did is not None and spare_did.startswith("did:")
+    [record] = _records_with_text(bluesky_pds, text)
+    assert [f["features"] for f in record["value"]["facets"]] == [
+        [{"$type": "app.bsky.richtext.facet#mention", "did": spare_did}]
+    ]
 
 
 def test_same_post_twice_leaves_one_record_and_both_are_sent(bluesky_pds: BlueskyPds) -> None:
