@@ -2,7 +2,8 @@
 and compose path (headers, VERP, List-Unsubscribe, DKIM), with the calendar part added.
 
 Real SQLite rows planned by the real planner; messages read back with the ``email`` package,
-signatures checked with dkimpy, calendars with icalendar."""
+signatures checked with dkimpy, calendars with icalendar; the failing preflight through the real
+flow (Prefect's test server, aiosmtpd)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import dkim
 import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from icalendar import Calendar
@@ -30,9 +32,12 @@ from alumni.events.mailing_kit import EventKit
 from alumni.events.mailings import KINDS, plan_mailing
 from alumni.events.schedule import create_event
 from alumni.messages.rendering import PreflightError, RenderError
-from alumni.models import utcnow
+from alumni.models import Campaign, Event, table_of, utcnow
 from alumni.settings import Settings, get_settings
+from flows.event_invites import event_mailing
 from tests.factories import add_alumnus
+from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
+from tests.smtp_server import Recorder, Serve
 
 OPTIONS = ledger.PlanOptions(message_id_domain="school.example")
 SHIPPED = Path(__file__).resolve().parents[2] / "templates"
@@ -123,6 +128,36 @@ def test_mailing_preflight_lists_every_failing_recipient(sqlite_url: str, tmp_pa
     ]
     assert (caught.value.failed, caught.value.checked) == (3, 4)
     assert str(caught.value).startswith("3 of 4 recipients could not be rendered")
+
+
+def test_a_failing_mailing_preflight_stops_it_sending_nothing_and_names_each_recipient(
+    sqlite_url: str,
+    tmp_path: Path,
+    serve: Serve,
+    monkeypatch: pytest.MonkeyPatch,
+    prefect_api: str,  # noqa: F811
+) -> None:
+    handler = Recorder()
+    monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{serve(handler).port}?tls=none")
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    monkeypatch.setenv("ALUMNI_TEMPLATES_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    write_invite(tmp_path, "en", "We hope to see you back from {{ alum.city }}.")
+    campaign_id, rows = invite_mailing(sqlite_url, [{}, {}])
+    with engine_for(sqlite_url).connect() as connection:
+        event_id = connection.execute(sa.select(table_of(Event).c.id)).scalar_one()
+
+    with pytest.raises(Exception, match=r"alum\.city") as failure:
+        event_mailing(event_id=event_id, key="invite")
+    for row in rows:
+        assert f"delivery {row.delivery_id}: template invite/invite/en.txt.j2" in str(failure.value)
+    assert handler.received == []
+    campaign = table_of(Campaign)
+    with engine_for(sqlite_url).connect() as connection:
+        status, note = connection.execute(
+            sa.select(campaign.c.status, campaign.c.note).where(campaign.c.id == campaign_id)
+        ).one()
+    assert status == "stopped" and note.startswith("preflight failed: 2 of 2 recipients")
 
 
 @pytest.fixture(scope="module")
