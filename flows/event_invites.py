@@ -28,6 +28,7 @@ from alumni.events.mailings import (
     plan_options,
 )
 from alumni.events.rsvp import event_report
+from alumni.messages.rendering import PreflightError
 from alumni.models import (
     Campaign,
     CampaignStatus,
@@ -65,10 +66,10 @@ def _kit(campaign_id: int) -> EventKit:
 
 @task(name="preflight-event-mailing")
 def preflight_mailing(campaign_id: int) -> int:
-    """Render every unsent recipient; stop the mailing, sending nothing, if one fails."""
+    """Render every unsent recipient; stop the mailing, sending nothing, if any fails."""
     try:
         return _kit(campaign_id).preflight(ledger.iter_unsent(get_engine(), campaign_id))
-    except ValueError as exc:
+    except (PreflightError, ValueError) as exc:
         with write_transaction(get_engine()) as connection:
             connection.execute(
                 sa.update(_C)

@@ -2,24 +2,27 @@
 
 Per campaign, everything constant is prepared once (``CampaignKit``: the class's numbers, the
 MIME skeleton, the templates); per recipient only the template render and the MIME assembly run.
-Results go to the outbox through a ``ReceiptBuffer`` as the server answers.
+Every email the office sends is composed here: an event mailing is a ``CampaignKit`` subclass
+(``alumni.events.mailing_kit.EventKit``) that adds to the context and the MIME parts through
+the ``context`` and ``extra_parts`` hooks. Results go to the outbox through a ``ReceiptBuffer``
+as the server answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alumni.delivery import ledger
-from alumni.messages.mime import DkimKey, MessageSkeleton, Sender, verp_address
-from alumni.messages.rendering import RenderedEmail, TemplateStore, preflight
+from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
+from alumni.messages.rendering import EMAIL, RenderedEmail, TemplateStore, preflight
 from alumni.messages.signing import make_token
 from alumni.models import Alumnus, table_of
 from alumni.settings import Settings
@@ -55,25 +58,55 @@ def cohort_numbers(connection: Connection, class_year: int, *, now: datetime) ->
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ExtraParts:
+    """MIME parts a kind of mailing adds to one message: alternatives after the HTML (e.g.
+    ``text/calendar``), attachments beside them (e.g. ``invite.ics``)."""
+
+    alternatives: Sequence[MimePart] = ()
+    attachments: Sequence[MimePart] = ()
+
+
+NO_EXTRA_PARTS = ExtraParts()
+
+
 @dataclass
 class CampaignKit:
-    """What one campaign's messages share, built once per run."""
+    """What one campaign's messages share, built once per run.
+
+    Subclasses (event mailings) override :meth:`context` and :meth:`extra_parts`; compose,
+    preflight, headers, VERP, List-Unsubscribe and DKIM stay the ones here.
+    """
 
     campaign_id: int
     template: str
     store: TemplateStore
     skeleton: MessageSkeleton
     shared: dict[str, Any]  # cohort, campaign, office
-    key: bytes
+    key: bytes = field(repr=False)  # signs unsubscribe (and RSVP) links
     base_url: str
     sender: Sender
     bounce_local: str
     domain: str
+    family: str = EMAIL  # the template folder: ``email``, or ``invite`` for event mailings
 
     @classmethod
     def build(
-        cls, connection: Connection, campaign: Any, *, settings: Settings, now: datetime
-    ) -> CampaignKit:
+        cls,
+        connection: Connection,
+        campaign: Any,
+        *,
+        settings: Settings,
+        now: datetime,
+        **more: Any,
+    ) -> Self:
+        """Read and prepare what every message of ``campaign`` shares.
+
+        ``more`` sets further fields (``family``, or a subclass's own).
+
+        Raises:
+            ValueError: ALUMNI_FROM has no address.
+        """
         name, address = parseaddr(settings.sender)
         if "@" not in address:
             raise ValueError(
@@ -112,10 +145,12 @@ class CampaignKit:
             sender=sender,
             bounce_local=f"{local.split('+')[0]}-bounces",
             domain=domain,
+            **more,
         )
 
     def context(self, row: ledger.Claimed, token: str | None = None) -> dict[str, Any]:
-        """The template context of one recipient (see ``alumni.messages.rendering``)."""
+        """The template context of one recipient (see ``alumni.messages.rendering``), a new
+        dict each call; a subclass adds to it."""
         token = token or make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
         return {
             **self.shared,
@@ -130,13 +165,25 @@ class CampaignKit:
             "links": {"unsubscribe": f"{self.base_url}/unsubscribe/{token}", "preferences": None},
         }
 
+    def extra_parts(self, row: ledger.Claimed, *, now: datetime) -> ExtraParts:
+        """The MIME parts this kind of mailing adds to ``row``'s message: none for a campaign."""
+        return NO_EXTRA_PARTS
+
     def compose(
         self, row: ledger.Claimed, *, now: datetime, rendered: RenderedEmail | None = None
     ) -> OutgoingMail:
-        """Render (unless ``rendered`` is given) and assemble one recipient's message."""
+        """Render (unless ``rendered`` is given) and assemble one recipient's message.
+
+        Raises:
+            RenderError: the template failed for this recipient (the preflight finds it first).
+            ValueError: the MIME checks or an extra part refused it (named).
+        """
         token = make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
         context = self.context(row, token)
-        email = rendered or self.store.render_email(self.template, row.locale, context)
+        email = rendered or self.store.render_email(
+            self.template, row.locale, context, family=self.family
+        )
+        extra = self.extra_parts(row, now=now)
         data = self.skeleton.build(
             to_address=row.address,
             to_name=f"{row.first_name} {row.last_name}".strip(),
@@ -149,6 +196,8 @@ class CampaignKit:
             unsubscribe_mailto=(
                 f"mailto:{self.sender.address}?subject={quote('unsubscribe ' + token)}"
             ),
+            extra_alternatives=extra.alternatives,
+            attachments=extra.attachments,
         )
         return OutgoingMail(
             key=row.delivery_id,
@@ -162,7 +211,8 @@ class CampaignKit:
         rows: Iterable[ledger.Claimed],
         on_rendered: Callable[[int, RenderedEmail], None] | None = None,
     ) -> int:
-        """Render every recipient without sending; raise PreflightError naming each failure.
+        """Render every recipient without sending; raise PreflightError listing every failing
+        recipient (``delivery <id>``) with the template and variable.
 
         ``on_rendered`` gets (delivery id, rendered email) for each recipient that rendered.
         """
@@ -177,6 +227,7 @@ class CampaignKit:
             self.store,
             self.template,
             ((f"delivery {r.delivery_id}", r.locale, self.context(r)) for r in rows),
+            family=self.family,
             on_rendered=keep,
         )
 

@@ -1,8 +1,15 @@
-"""Render the office's email templates: sandboxed Jinja2, locale fallback, and a preflight.
+"""Render the office's templates: sandboxed Jinja2, locale fallback, and a preflight.
 
-Templates live under a root directory (the repository's ``templates/``) as
-``email/<name>/<locale>.subject.j2``, ``<locale>.txt.j2`` and ``<locale>.html.j2``. A locale counts
-only when all three parts exist, so one email is never half in one language and half in another.
+Templates live under a root directory (the repository's ``templates/``) in three families:
+
+- ``email/<name>/<locale>.subject.j2``, ``<locale>.txt.j2`` and ``<locale>.html.j2``: campaigns;
+- ``invite/<kind>/<locale>.{subject,txt,html}.j2``: event mailings (invite, update, cancel,
+  reminder, thanks, waitlist, place), built the same way as campaign emails;
+- ``social/<name>/<locale>.txt.j2``: social posts.
+
+The two email families share everything below (one sandbox, one locale-fallback cache, the same
+errors and preflight); ``family=`` picks the folder. A locale counts only when all three parts
+exist, so one email is never half in one language and half in another.
 An alum's locale is looked up most specific first (``pt-BR``, then ``pt``, then ``en``),
 case-insensitively, as BCP 47 tags are.
 
@@ -24,6 +31,9 @@ guarded in templates)::
     campaign: name
     office:   name, email, postal_address
     links:    unsubscribe (https URL), preferences (https URL or None)
+
+Event mailings get the same plus ``event`` and the RSVP links ``links.yes``/``no``/``maybe``
+(``alumni.events.mailing_kit`` describes them).
 
 Run :func:`preflight` over every recipient before the first message of a campaign goes out: it
 renders them all and reports every distinct problem at once.
@@ -63,6 +73,10 @@ from markupsafe import escape
 
 DEFAULT_LOCALE: Final = "en"
 PARTS: Final = ("subject", "txt", "html")
+# The folders of three-part emails: campaigns' and event mailings'.
+EMAIL: Final = "email"
+INVITE: Final = "invite"
+EMAIL_FAMILIES: Final = (EMAIL, INVITE)
 # Names the whole template rather than one recipient in a PreflightError.
 TEMPLATE_REF: Final = "all recipients"
 
@@ -81,8 +95,8 @@ class RenderError(Exception):
     """A template could not be rendered for one context.
 
     Attributes:
-        template: the template's name under the root, e.g. ``email/reunion/pt.html.j2``
-            (or ``email/reunion`` when no file could be chosen at all).
+        template: the template's name under the root, e.g. ``email/reunion/pt.html.j2`` or
+            ``invite/invite/es.txt.j2`` (``email/reunion`` when no file could be chosen at all).
         locale: the locale asked for.
         variable: the undefined or ``None`` variable, e.g. ``cohort.next_milestone``, when known.
         message: what went wrong and what to do about it.
@@ -100,7 +114,7 @@ class RenderError(Exception):
 
 
 class PreflightError(Exception):
-    """Some recipients of a campaign could not be rendered; nothing should be sent.
+    """Some recipients of a campaign or event mailing could not be rendered; send nothing.
 
     Attributes:
         failures: up to ``max_errors`` (recipient ref, error) pairs, in recipient order; the first
@@ -206,7 +220,7 @@ class TemplateStore:
     edited templates. A store is safe to share between threads.
 
     Args:
-        root: the directory holding ``email/<name>/<locale>.<part>.j2``.
+        root: the directory holding ``email/``, ``invite/`` and ``social/``.
         default_locale: the locale every lookup falls back to.
     """
 
@@ -226,12 +240,12 @@ class TemplateStore:
         self._html_env = ImmutableSandboxedEnvironment(autoescape=True, **common)
         self._text_env = ImmutableSandboxedEnvironment(autoescape=False, **common)
         self._lock = threading.Lock()
-        # name -> {lower-case locale -> (locale as spelt in the file names, parts present)}
-        self._index: dict[str, dict[str, tuple[str, frozenset[str]]]] = {}
-        self._resolved: dict[tuple[str, str | None], _Resolved] = {}
+        # (family, name) -> {lower-case locale -> (locale as spelt in file names, parts present)}
+        self._index: dict[tuple[str, str], dict[str, tuple[str, frozenset[str]]]] = {}
+        self._resolved: dict[tuple[str, str, str | None], _Resolved] = {}
 
-    def names(self, channel: str = "email") -> list[str]:
-        """Return the template names of a channel (``["newsletter", "reunion"]``), sorted."""
+    def names(self, channel: str = EMAIL) -> list[str]:
+        """Return the template names of a family (``["newsletter", "reunion"]``), sorted."""
         folder = self.root / channel
         if not folder.is_dir():
             return []
@@ -241,28 +255,42 @@ class TemplateStore:
             if entry.is_dir() and _NAME.match(entry.name) and any(entry.glob("*.j2"))
         )
 
-    def locales(self, name: str) -> list[str]:
+    def locales(self, name: str, *, family: str = EMAIL) -> list[str]:
         """Return the locales in which email template ``name`` is complete (all three parts)."""
-        index = self._locale_index(name)
+        index = self._locale_index(family, name)
         return sorted(locale for locale, parts in index.values() if len(parts) == len(PARTS))
 
-    def incomplete_locales(self, name: str) -> dict[str, list[str]]:
+    def incomplete_locales(self, name: str, *, family: str = EMAIL) -> dict[str, list[str]]:
         """Return, for each locale of ``name`` that lacks a part, the parts it lacks."""
         return {
             locale: [part for part in PARTS if part not in parts]
-            for locale, parts in sorted(self._locale_index(name).values())
+            for locale, parts in sorted(self._locale_index(family, name).values())
             if len(parts) != len(PARTS)
         }
 
+    def email_locale(self, name: str, locale: str | None, *, family: str = EMAIL) -> str:
+        """Return the locale email ``name`` is written in for an alum of ``locale``, as spelt in
+        its file names (``pt`` for ``pt-BR`` when only ``pt`` exists): what :meth:`render_email`
+        will use, so dates and numbers can be written in the email's language.
+
+        Raises:
+            RenderError: the template has no complete locale among the candidates.
+        """
+        resolved = self._resolved.get((family, name, locale))
+        if resolved is None:
+            resolved = self._resolve(family, name, locale)
+        return resolved.locale
+
     def render_email(
-        self, name: str, locale: str | None, context: Mapping[str, Any]
+        self, name: str, locale: str | None, context: Mapping[str, Any], *, family: str = EMAIL
     ) -> RenderedEmail:
         """Render email template ``name`` in the best locale available for ``locale``.
 
         Args:
-            name: the template's folder name under ``email/``, e.g. ``reunion``.
+            name: the template's folder name under ``family``, e.g. ``reunion``.
             locale: the alum's BCP 47 locale, or None for the default.
             context: the data described in this module's docstring.
+            family: ``email`` (campaigns) or ``invite`` (event mailings).
 
         Returns:
             The subject (one line, never empty), text and HTML, and the locale used.
@@ -271,9 +299,9 @@ class TemplateStore:
             RenderError: no locale of the template is complete, a variable is undefined or
                 ``None``, the sandbox refused an access, or the subject came out empty.
         """
-        resolved = self._resolved.get((name, locale))
+        resolved = self._resolved.get((family, name, locale))
         if resolved is None:
-            resolved = self._resolve(name, locale)
+            resolved = self._resolve(family, name, locale)
         raw_subject = self._render(resolved.subject, locale, context)
         subject = " ".join(raw_subject.split()).translate(_CONTROLS)
         if not subject:
@@ -354,13 +382,15 @@ class TemplateStore:
                 message="a template name is lower-case letters, digits, '-' and '_' only",
             )
 
-    def _locale_index(self, name: str) -> dict[str, tuple[str, frozenset[str]]]:
-        index = self._index.get(name)
+    def _locale_index(self, family: str, name: str) -> dict[str, tuple[str, frozenset[str]]]:
+        index = self._index.get((family, name))
         if index is not None:
             return index
-        self._check_name(f"email/{name}", name)
+        if family not in EMAIL_FAMILIES:
+            raise ValueError(f"family {family!r}: email templates are {', '.join(EMAIL_FAMILIES)}")
+        self._check_name(f"{family}/{name}", name)
         found: dict[str, tuple[str, set[str]]] = {}
-        folder = self.root / "email" / name
+        folder = self.root / family / name
         if folder.is_dir():
             for entry in sorted(folder.iterdir()):
                 match = _FILE.match(entry.name)
@@ -371,20 +401,20 @@ class TemplateStore:
                     entry_parts.add(match["part"])
         index = {key: (spelt, frozenset(parts)) for key, (spelt, parts) in found.items()}
         with self._lock:
-            self._index[name] = index
+            self._index[(family, name)] = index
         return index
 
-    def _resolve(self, name: str, locale: str | None) -> _Resolved:
-        index = self._locale_index(name)
+    def _resolve(self, family: str, name: str, locale: str | None) -> _Resolved:
+        index = self._locale_index(family, name)
         if not index:
-            known = ", ".join(self.names()) or "none"
+            known = ", ".join(self.names(family)) or "none"
             raise RenderError(
-                template=f"email/{name}",
+                template=f"{family}/{name}",
                 locale=locale,
                 variable=None,
                 message=(
-                    f"no such email template under {self.root} (templates found: {known}); "
-                    f"create email/{name}/{self.default_locale}.{{subject,txt,html}}.j2"
+                    f"no such {family} template under {self.root} (templates found: {known}); "
+                    f"create {family}/{name}/{self.default_locale}.{{subject,txt,html}}.j2"
                 ),
             )
         candidates = locale_candidates(locale, self.default_locale)
@@ -393,7 +423,7 @@ class TemplateStore:
             if entry is None or len(entry[1]) != len(PARTS):
                 continue
             spelt = entry[0]
-            prefix = f"email/{name}/{spelt}"
+            prefix = f"{family}/{name}/{spelt}"
             resolved = _Resolved(
                 locale=spelt,
                 subject=self._load(self._text_env, f"{prefix}.subject.j2", locale),
@@ -401,10 +431,10 @@ class TemplateStore:
                 html=self._load(self._html_env, f"{prefix}.html.j2", locale),
             )
             with self._lock:
-                self._resolved[(name, locale)] = resolved
+                self._resolved[(family, name, locale)] = resolved
             return resolved
         raise RenderError(
-            template=f"email/{name}",
+            template=f"{family}/{name}",
             locale=locale,
             variable=None,
             message=(
@@ -551,6 +581,7 @@ def preflight(
     name: str,
     recipients: Iterable[tuple[str, str | None, Mapping[str, Any]]],
     *,
+    family: str = EMAIL,
     max_errors: int = 20,
     require_unsubscribe: bool = True,
     on_rendered: Callable[[str, RenderedEmail], None] | None = None,
@@ -563,9 +594,10 @@ def preflight(
 
     Args:
         store: the templates.
-        name: the email template, e.g. ``reunion``.
+        name: the email template, e.g. ``reunion`` (or ``invite`` in the ``invite`` family).
         recipients: (ref, locale, context) per recipient; ref names the recipient in errors
             (an external id or Delivery id, not an address).
+        family: ``email`` (campaigns) or ``invite`` (event mailings).
         max_errors: at most this many failures are listed (all are counted).
         require_unsubscribe: also fail a recipient whose text or HTML does not show their
             ``links.unsubscribe`` URL (every marketing email must).
@@ -580,8 +612,8 @@ def preflight(
     """
     if max_errors < 1:
         raise ValueError(f"max_errors must be at least 1, not {max_errors}")
-    template_failures = _template_problems(store, name)
-    if not store.locales(name):
+    template_failures = _template_problems(store, family, name)
+    if not store.locales(name, family=family):
         raise PreflightError(template_failures)
     first_of_problem: dict[tuple[str, str | None, str], int] = {}
     kept: dict[int, tuple[str, RenderError]] = {}
@@ -590,9 +622,9 @@ def preflight(
     for index, (ref, locale, context) in enumerate(recipients):
         checked += 1
         try:
-            email = store.render_email(name, locale, context)
+            email = store.render_email(name, locale, context, family=family)
             if require_unsubscribe:
-                _check_unsubscribe(email, name, locale, context)
+                _check_unsubscribe(email, f"{family}/{name}", locale, context)
             if on_rendered is not None:
                 on_rendered(ref, email)
         except RenderError as error:
@@ -614,20 +646,22 @@ def preflight(
     return checked
 
 
-def _template_problems(store: TemplateStore, name: str) -> list[tuple[str, RenderError]]:
+def _template_problems(
+    store: TemplateStore, family: str, name: str
+) -> list[tuple[str, RenderError]]:
     problems: list[tuple[str, RenderError]] = []
     try:
-        missing_parts = store.incomplete_locales(name)
-        complete = store.locales(name)
+        missing_parts = store.incomplete_locales(name, family=family)
+        complete = store.locales(name, family=family)
     except RenderError as error:
         return [(TEMPLATE_REF, error)]
     default = store.default_locale
     if not complete and not missing_parts:
         message = (
-            f"no such email template under {store.root}; "
-            f"create email/{name}/{default}.{{subject,txt,html}}.j2"
+            f"no such {family} template under {store.root}; "
+            f"create {family}/{name}/{default}.{{subject,txt,html}}.j2"
         )
-        return [(TEMPLATE_REF, RenderError(f"email/{name}", None, None, message))]
+        return [(TEMPLATE_REF, RenderError(f"{family}/{name}", None, None, message))]
     if default.lower() not in {locale.lower() for locale in complete}:
         lacking = next(
             (parts for locale, parts in missing_parts.items() if locale.lower() == default.lower()),
@@ -638,7 +672,7 @@ def _template_problems(store: TemplateStore, name: str) -> list[tuple[str, Rende
                 f"the file is missing; every alum whose locale has no template falls back to "
                 f"{default}, so create it"
             )
-            template = f"email/{name}/{default}.{part}.j2"
+            template = f"{family}/{name}/{default}.{part}.j2"
             problems.append((TEMPLATE_REF, RenderError(template, None, None, message)))
     for locale, lacking in missing_parts.items():
         if locale.lower() == default.lower():
@@ -652,21 +686,21 @@ def _template_problems(store: TemplateStore, name: str) -> list[tuple[str, Rende
             problems.append(
                 (
                     TEMPLATE_REF,
-                    RenderError(f"email/{name}/{locale}.{part}.j2", locale, None, message),
+                    RenderError(f"{family}/{name}/{locale}.{part}.j2", locale, None, message),
                 )
             )
     return problems
 
 
 def _check_unsubscribe(
-    email: RenderedEmail, name: str, locale: str | None, context: Mapping[str, Any]
+    email: RenderedEmail, where: str, locale: str | None, context: Mapping[str, Any]
 ) -> None:
     links = context.get("links")
     if isinstance(links, Mapping):
         url = links.get("unsubscribe")
     else:
         url = getattr(links, "unsubscribe", None)
-    prefix = f"email/{name}/{email.locale}"
+    prefix = f"{where}/{email.locale}"
     if not url:
         raise RenderError(
             template=prefix,

@@ -75,9 +75,11 @@ SPARSE: dict[str, dict[str, Any]] = {
 }
 
 
-def make_store(root: Path, templates: dict[str, dict[str, str]], name: str = "t") -> TemplateStore:
-    """Write ``{locale: {part: source}}`` as email/<name>/<locale>.<part>.j2 and open a store."""
-    folder = root / "email" / name
+def make_store(
+    root: Path, templates: dict[str, dict[str, str]], name: str = "t", family: str = "email"
+) -> TemplateStore:
+    """Write ``{locale: {part: source}}`` as <family>/<name>/<locale>.<part>.j2 and open a store."""
+    folder = root / family / name
     folder.mkdir(parents=True, exist_ok=True)
     for locale, parts in templates.items():
         for part, source in parts.items():
@@ -310,6 +312,64 @@ def test_other_template_errors_name_template_and_line(tmp_path: Path) -> None:
     store = make_store(tmp_path, {"en": {**SIMPLE, "txt": "a\n{{ cohort.classmates / 0 }}\n"}})
     with pytest.raises(RenderError, match=r"en\.txt\.j2: ZeroDivisionError: .*\(line 2\)"):
         store.render_email("t", "en", sample_context())
+
+
+# --- the invite family (event mailings) ---------------------------------------------------------
+
+
+def test_invite_family_has_its_own_locales_beside_email(tmp_path: Path) -> None:
+    make_store(tmp_path, {"en": marked("en"), "fr": marked("fr")})
+    store = make_store(tmp_path, {"en": marked("invite en")}, family="invite")
+    context = sample_context()
+    assert store.render_email("t", "fr", context).subject == "[fr] Hello Ana"
+    invite = store.render_email("t", "fr", context, family="invite")
+    assert (invite.locale, invite.subject) == ("en", "[invite en] Hello Ana")
+    assert store.email_locale("t", "fr-CA") == "fr"
+    assert store.email_locale("t", "fr-CA", family="invite") == "en"
+    assert store.names("invite") == ["t"]
+    assert store.locales("t", family="invite") == ["en"]
+
+
+def test_invite_printing_none_is_refused_with_the_variable(tmp_path: Path) -> None:
+    line = "Where: {{ event.place }}\n"
+    store = make_store(tmp_path, {"en": {**SIMPLE, "txt": line}}, family="invite")
+    context = {**sample_context(), "event": {"place": None}}
+    with pytest.raises(RenderError) as caught:
+        store.render_email("t", "en", context, family="invite")
+    assert (caught.value.template, caught.value.variable) == ("invite/t/en.txt.j2", "event.place")
+    assert "would print as 'None'" in str(caught.value)
+
+
+def test_invite_templates_run_in_the_sandbox(tmp_path: Path) -> None:
+    store = make_store(
+        tmp_path, {"en": {**SIMPLE, "html": "{{ ''.__class__.__mro__ }}"}}, family="invite"
+    )
+    with pytest.raises(RenderError) as caught:
+        store.render_email("t", "en", sample_context(), family="invite")
+    assert str(caught.value).startswith("template invite/t/en.html.j2: the sandbox refused it")
+    assert isinstance(caught.value.__cause__, SecurityError)
+
+
+def test_preflight_of_the_invite_family_names_its_files(tmp_path: Path) -> None:
+    store = make_store(tmp_path, {"en": {"subject": "x", "txt": "x"}, "es": SIMPLE}, "t", "invite")
+    with pytest.raises(PreflightError) as caught:
+        preflight(store, "t", [("delivery 9", "es", sample_context())], family="invite")
+    assert [failure.template for _, failure in caught.value.failures] == ["invite/t/en.html.j2"]
+    with pytest.raises(PreflightError, match=r"template invite/nope: no such invite template"):
+        preflight(store, "nope", [("delivery 9", "en", sample_context())], family="invite")
+
+
+def test_email_locale_without_a_complete_locale_names_the_template(tmp_path: Path) -> None:
+    store = make_store(tmp_path, {"en": {"subject": "x"}}, family="invite")
+    with pytest.raises(RenderError) as caught:
+        store.email_locale("t", "pt-BR", family="invite")
+    assert caught.value.template == "invite/t"
+
+
+def test_unknown_family_is_refused(tmp_path: Path) -> None:
+    store = make_store(tmp_path, {"en": SIMPLE})
+    with pytest.raises(ValueError, match="email templates are email, invite"):
+        store.render_email("t", "en", sample_context(), family="social")
 
 
 # --- the shipped templates ---------------------------------------------------------------------
