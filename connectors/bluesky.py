@@ -118,7 +118,7 @@ class BlueskyClient(Closing):
                 f"Bluesky service URL {service_url!r} must be http(s)://host, e.g. "
                 "https://bsky.social"
             )
-        refuse_plain_http(service_url, what="Bluesky PDS", secret="app password")
+        refuse_plain_http(service_url, what="Bluesky PDS", carrying="app password")
         if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
             raise ValueError(
                 f"Bluesky service URL for {parts.hostname} must be only https://host, without "

@@ -85,7 +85,7 @@ class MastodonClient(Closing):
                 f"Mastodon server URL {base_url!r} must be http(s)://host, e.g. "
                 "https://mastodon.example"
             )
-        refuse_plain_http(base_url, what="Mastodon server", secret="access token")
+        refuse_plain_http(base_url, what="Mastodon server", carrying="access token")
         if parts.query or parts.fragment or parts.username or parts.password:
             raise ValueError(
                 f"Mastodon server URL for {parts.hostname} must not have a user, ?query or "

@@ -8,10 +8,10 @@ judged as written, never resolved: a name that DNS maps to 127.0.0.1 today may n
 Example:
     >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("mastodon.example")
     (True, True, False)
-    >>> refuse_plain_http("http://127.0.0.1:8088", what="Mastodon server", secret="access token")
-    >>> refuse_plain_http("http://mastodon.example", what="Mastodon server", secret="access token")
+    >>> refuse_plain_http("http://127.0.0.1:8088", what="Mastodon", carrying="access token")
+    >>> refuse_plain_http("http://mastodon.example", what="Mastodon", carrying="access token")
     Traceback (most recent call last):
-    ValueError: Mastodon server http://mastodon.example would get the access token unencrypted:
+    ValueError: Mastodon http://mastodon.example would get the access token unencrypted:
     use https://mastodon.example (plain http:// is only for a server on this machine: ...)
 """
 
@@ -37,13 +37,13 @@ def is_loopback(host: str) -> bool:
     return address.is_loopback
 
 
-def refuse_plain_http(url: str, *, what: str, secret: str) -> None:
+def refuse_plain_http(url: str, *, what: str, carrying: str) -> None:
     """Raise when ``url`` is ``http://`` to a host that is not loopback.
 
     Args:
         url: the server's base URL as configured.
         what: the server, as the person knows it, e.g. "Mastodon server".
-        secret: what would travel unencrypted, e.g. "access token".
+        carrying: the credential that would travel unencrypted, e.g. "access token".
 
     Raises:
         ValueError: naming the host and the ``https://`` URL to use instead.
@@ -54,7 +54,7 @@ def refuse_plain_http(url: str, *, what: str, secret: str) -> None:
         return
     where = parts.netloc.rpartition("@")[2]  # never echo a user:password@ part
     raise ValueError(
-        f"{what} http://{where} would get the {secret} unencrypted: use "
+        f"{what} http://{where} would get the {carrying} unencrypted: use "
         f"https://{where}{parts.path.rstrip('/')} (plain http:// is only for a server on this "
         f"machine: {LOOPBACK_HOSTS})"
     )

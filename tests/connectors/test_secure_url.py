@@ -48,7 +48,7 @@ def test_loopback_is_judged_from_the_host_as_written(host: str, loopback: bool) 
     ],
 )
 def test_https_and_loopback_http_are_allowed(url: str) -> None:
-    refuse_plain_http(url, what="Mastodon server", secret="access token")
+    refuse_plain_http(url, what="Mastodon server", carrying="access token")
 
 
 def test_plain_http_to_another_host_is_refused_with_the_https_url_to_use() -> None:
@@ -56,7 +56,7 @@ def test_plain_http_to_another_host_is_refused_with_the_https_url_to_use() -> No
         refuse_plain_http(
             "HTTP://officer:hunter2@social.example:8443/base/",
             what="Mastodon server",
-            secret="access token",
+            carrying="access token",
         )
     message = str(refused.value)
     assert "Mastodon server http://social.example:8443 would get the access token" in message

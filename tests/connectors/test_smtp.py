@@ -465,9 +465,7 @@ def test_a_plain_text_login_to_another_host_is_refused_naming_the_fix(url: str) 
     assert "use ?tls=starttls (port 587) or smtps:// (port 465)" in str(refused.value)
     assert "hunter2" not in str(refused.value)
     with pytest.raises(ValueError, match="unencrypted"):
-        SmtpTransport(
-            "relay.example.edu", tls="none", username="officer", password="hunter2"
-        )
+        SmtpTransport("relay.example.edu", tls="none", username="officer", password="hunter2")
 
 
 def test_implicit_tls(serve: Serve, certificate: tuple[Path, Path]) -> None:
