@@ -8,7 +8,7 @@ Results go to the outbox through a ``ReceiptBuffer`` as the server answers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
@@ -64,7 +64,7 @@ class CampaignKit:
     store: TemplateStore
     skeleton: MessageSkeleton
     shared: dict[str, Any]  # cohort, campaign, office
-    key: bytes
+    key: bytes = field(repr=False)  # the link-signing key: never in a repr or a log
     base_url: str
     sender: Sender
     bounce_local: str
