@@ -2,20 +2,42 @@
 
 Every setting has a default that works on one machine with no configuration (an SQLite
 ``alumni.db`` in the working directory, a Maildir outbox). Secrets are never given defaults in
-code: when ``ALUMNI_SECRET_KEY`` is unset, a random key is created once in a file beside the
-database (mode 0600) and reused, so signed links keep working across restarts.
+code, and ``repr`` shows none (nor a database password).
+
+The signing key: when ``ALUMNI_SECRET_KEY`` is unset, a random key is created once in a file
+(mode 0600) and reused, so signed links keep working across restarts. The file is
+``ALUMNI_SECRET_KEY_FILE``, or by default ``.alumni-secret`` beside the SQLite database file, so
+every process that uses that database (the Prefect worker, ``alumni serve``) signs alike
+whatever its working directory. For PostgreSQL (or an in-memory SQLite) it is
+``$XDG_CONFIG_HOME/alumni-outreach/secret`` (``~/.config/...``): one key per user of the machine.
+A key file that group or others may read is refused; processes that create it at once end with
+one key (each writes its own file and links it into place; the first link wins).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import tempfile
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Beside the SQLite database; the name older versions used in the working directory, so an
+# install that kept its database there keeps its key (and its links keep working).
+KEY_FILE_NAME = ".alumni-secret"
+_MIN_KEY_CHARS = 32
+
+
+class KeyFileError(ValueError):
+    """The signing-key file cannot be used; the message says which file and what to run."""
 
 
 class Settings(BaseSettings):
@@ -31,9 +53,12 @@ class Settings(BaseSettings):
         default=None,
         description="Key that signs links (unsubscribe, RSVP); unset: kept in secret_key_file.",
     )
-    secret_key_file: Path = Field(
-        default=Path(".alumni-secret"),
-        description="Where the generated secret key is kept when ALUMNI_SECRET_KEY is unset.",
+    secret_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "Where the generated secret key is kept when ALUMNI_SECRET_KEY is unset; unset: "
+            ".alumni-secret beside the SQLite database (see key_file)."
+        ),
     )
     office_timezone: str = Field(
         default="UTC",
@@ -127,20 +152,111 @@ class Settings(BaseSettings):
             ) from exc
         return value
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # SecretStr fields show as '**********'; a PostgreSQL URL may carry a password too.
+        for name, value in super().__repr_args__():
+            yield name, (_without_password(value) if name == "database_url" else value)
+
+    def key_file(self) -> Path:
+        """Where the generated signing key is kept (when ``ALUMNI_SECRET_KEY`` is unset).
+
+        ``ALUMNI_SECRET_KEY_FILE`` if set; else ``.alumni-secret`` in the folder of the SQLite
+        database file; else (PostgreSQL, in-memory SQLite) ``alumni-outreach/secret`` in the
+        user's config folder (``$XDG_CONFIG_HOME``, or ``~/.config``).
+        """
+        if self.secret_key_file is not None:
+            return self.secret_key_file
+        database = _sqlite_file(self.database_url)
+        if database is not None:
+            return database.parent / KEY_FILE_NAME
+        config = Path(os.environ.get("XDG_CONFIG_HOME", ""))
+        base = config if config.is_absolute() else Path.home() / ".config"
+        return base / "alumni-outreach" / "secret"
+
     def signing_key(self) -> bytes:
-        """Return the key that signs links, creating the key file on first use."""
+        """Return the key that signs links, creating the key file on first use.
+
+        Raises:
+            ValueError: ``ALUMNI_SECRET_KEY`` is shorter than 32 characters.
+            KeyFileError: the key file is open to group or others (the message gives the
+                ``chmod 600`` to run), or holds no usable key.
+        """
         if self.secret_key is not None:
             value = self.secret_key.get_secret_value()
-            if len(value) < 32:
+            if len(value) < _MIN_KEY_CHARS:
                 raise ValueError("ALUMNI_SECRET_KEY must be at least 32 characters long")
             return value.encode()
-        path = self.secret_key_file
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-        return path.read_text().strip().encode()
+        path = self.key_file()
+        try:
+            return _read_key_file(path)
+        except FileNotFoundError:
+            _create_key_file(path, secrets.token_urlsafe(48))
+        return _read_key_file(path)
+
+
+def _sqlite_file(database_url: str) -> Path | None:
+    """The file of an SQLite database URL; None for another database or an in-memory one."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    database = url.database
+    if database.startswith("file:"):  # sqlite:///file:path?mode=ro&uri=true
+        database = database.removeprefix("file:").partition("?")[0]
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def _without_password(database_url: str) -> str:
+    try:
+        return sa.make_url(database_url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(not shown: not a database URL)"
+
+
+def _read_key_file(path: Path) -> bytes:
+    """The key in ``path``, refused when group or others have any access to the file."""
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise KeyFileError(
+            f"the signing-key file {path} is open to group or others (mode "
+            f"{mode & 0o777:o}): a person who reads it can forge unsubscribe and RSVP links. "
+            f"Run: chmod 600 {shlex.quote(str(path.absolute()))}"
+        )
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < _MIN_KEY_CHARS:
+        raise KeyFileError(
+            f"the signing-key file {path} holds no usable key (under {_MIN_KEY_CHARS} "
+            "characters): put the old key back, or delete the file to make a new one (links "
+            "already sent then stop working)"
+        )
+    return key.encode()
+
+
+def _create_key_file(path: Path, key: str) -> None:
+    """Put ``key`` at ``path`` unless another process got there first (then its key stays).
+
+    The key is written whole to a private file first and hard-linked into place: ``path`` is
+    never seen half written, and of processes racing, the first link wins and the rest keep it.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, staged = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".new", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp made it mode 0600
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(staged, path)
+        except FileExistsError:
+            return
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)  # the link survives a crash: links sent from now on keep working
+        finally:
+            os.close(folder)
+    finally:
+        Path(staged).unlink()
 
 
 @lru_cache(maxsize=1)

@@ -40,6 +40,7 @@ import httpx
 
 from connectors.mail import Closing
 from connectors.richtext import bluesky_facets
+from connectors.secure_url import refuse_plain_http
 from connectors.social import (
     REACTION_CAP,
     Engagement,
@@ -95,7 +96,7 @@ class BlueskyClient(Closing):
     """One Bluesky account on its PDS.
 
     Args:
-        service_url: the account's PDS, e.g. "https://bsky.social" (http only for local tests).
+        service_url: the account's PDS, e.g. "https://bsky.social"; http:// only to this machine.
         handle: the account's handle (or its DID, or the account's email), used to log in.
         app_password: an app password for the account; never shown by `repr` or in errors.
         client: an httpx client to send through; None makes one, closed by `close`.
@@ -121,6 +122,7 @@ class BlueskyClient(Closing):
                 f"Bluesky service URL {service_url!r} must be http(s)://host, e.g. "
                 "https://bsky.social"
             )
+        refuse_plain_http(service_url, what="Bluesky PDS", carrying="app password")
         if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
             raise ValueError(
                 f"Bluesky service URL for {parts.hostname} must be only https://host, without "

@@ -34,6 +34,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from connectors.mail import Closing
+from connectors.secure_url import refuse_plain_http
 from connectors.social import (
     REACTION_CAP,
     Engagement,
@@ -61,7 +62,7 @@ class MastodonClient(Closing):
     """One Mastodon account, reached through its server's REST API.
 
     Args:
-        base_url: the server, e.g. "https://mastodon.example" (http only for local test servers).
+        base_url: the server, e.g. "https://mastodon.example"; http:// only to this machine.
         token: the account's OAuth access token; never shown by `repr` or in errors.
         client: an httpx client to send through (tests, proxies); None makes one, closed by
             `close`. Redirects are never followed either way.
@@ -84,6 +85,7 @@ class MastodonClient(Closing):
                 f"Mastodon server URL {base_url!r} must be http(s)://host, e.g. "
                 "https://mastodon.example"
             )
+        refuse_plain_http(base_url, what="Mastodon server", carrying="access token")
         if parts.query or parts.fragment or parts.username or parts.password:
             raise ValueError(
                 f"Mastodon server URL for {parts.hostname} must not have a user, ?query or "

@@ -13,6 +13,12 @@ A connection that drops before the server has the whole message is reopened once
 message retried; one that drops after the body was sent but before the server answered gives a
 `transient` receipt with `in_doubt=True`, as the message may have been delivered.
 
+TLS: a relay elsewhere is reached with STARTTLS unless the URL says otherwise, and a server that
+does not offer it is refused, never used in plain text. A relay on loopback (the office's own
+Postfix on 127.0.0.1:25) gets plain SMTP by default: the traffic never leaves the machine. A
+login is never sent unencrypted to a host that is not loopback: `tls=none` with a user and
+password is refused when the transport is made (see `connectors.secure_url`).
+
 Example:
     >>> transport = SmtpTransport.from_url("smtp://officer:s3cret@relay.example.edu:587")
     >>> transport.check()  # raises SmtpConnectError saying what to fix
@@ -35,6 +41,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from connectors.mail import Closing, Outcome, OutgoingMail, Receipt
+from connectors.secure_url import LOOPBACK_HOSTS, is_loopback
 
 Tls = Literal["starttls", "ssl", "none"]
 
@@ -62,12 +69,17 @@ class SmtpTransport(Closing):
     Args:
         host: the relay's host name or address.
         port: its port; None picks 587, 465 or 25 for starttls, ssl or none.
-        tls: "starttls" (upgrade after connecting), "ssl" (TLS from the first byte) or "none".
+        tls: "starttls" (upgrade after connecting), "ssl" (TLS from the first byte) or "none";
+            None: "none" for a loopback host (localhost, 127.0.0.0/8, ::1), else "starttls".
         username: log in as this user on every connection; None for no login.
         password: the user's password; never shown by `repr` or in errors.
         connections: how many connections (and sending threads) to use in parallel.
         timeout: seconds to wait on the server at each step before giving up on the connection.
         ssl_context: how to verify the server's certificate; None trusts the system's CAs.
+
+    Raises:
+        ValueError: a bad setting, or a login with tls="none" to a host that is not loopback
+            (the password would cross the network unencrypted).
     """
 
     name = "smtp"
@@ -77,15 +89,23 @@ class SmtpTransport(Closing):
         host: str,
         port: int | None = None,
         *,
-        tls: Tls = "starttls",
+        tls: Tls | None = None,
         username: str | None = None,
         password: str | None = None,
         connections: int = 4,
         timeout: float = 30,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        if tls is None:
+            tls = "none" if is_loopback(host) else "starttls"
         if tls not in _TLS_MODES:
             raise ValueError(f"SMTP tls mode {tls!r} is not one of starttls, ssl, none")
+        if username is not None and tls == "none" and not is_loopback(host):
+            raise ValueError(
+                f"SMTP login as {username!r} to {host} with tls=none would send the password "
+                "unencrypted: use ?tls=starttls (port 587) or smtps:// (port 465) in the SMTP URL; "
+                f"tls=none with a login is only for a relay on this machine ({LOOPBACK_HOSTS})"
+            )
         if connections < 1:
             raise ValueError(f"SMTP connections must be at least 1, not {connections}")
         if timeout <= 0:
@@ -114,12 +134,13 @@ class SmtpTransport(Closing):
     ) -> SmtpTransport:
         """Build a transport from `smtp://[user:password@]host[:port][?tls=starttls|ssl|none]`.
 
-        `smtps://` means `tls=ssl`; `smtp://` defaults to `tls=starttls`. The default port
-        follows the TLS mode (587, 465, 25). User and password are percent-decoded, so a
-        password with `@` or `:` is written `%40`, `%3A`.
+        `smtps://` means `tls=ssl`; `smtp://` defaults to `tls=starttls`, or to `tls=none` for
+        a loopback host. The default port follows the TLS mode (587, 465, 25). User and
+        password are percent-decoded, so a password with `@` or `:` is written `%40`, `%3A`.
 
         Raises:
-            ValueError: naming the part of the URL that is wrong (never echoing the password).
+            ValueError: naming the part of the URL that is wrong (never echoing the password),
+                or a login with `tls=none` to a host that is not loopback.
         """
         parts = urlsplit(url.strip())
         scheme = parts.scheme.lower()
@@ -137,7 +158,7 @@ class SmtpTransport(Closing):
             ) from None
         if port == 0:
             raise ValueError(f"SMTP URL port is not a number from 1 to 65535: {_URL_FORM}")
-        tls: Tls = "ssl" if scheme == "smtps" else "starttls"
+        tls: Tls | None = "ssl" if scheme == "smtps" else None
         seen: set[str] = set()
         for name, value in parse_qsl(parts.query, keep_blank_values=True):
             if name != "tls":
@@ -367,8 +388,10 @@ class SmtpTransport(Closing):
             if self.tls == "starttls":
                 if not conn.has_extn("starttls"):
                     raise SmtpConnectError(
-                        f"SMTP server {self.host}:{self.port} does not offer STARTTLS; use a "
-                        "relay that does, or tls=none in the SMTP URL only on a trusted network"
+                        f"SMTP server {self.host}:{self.port} does not offer STARTTLS, so "
+                        "nothing was sent: use a relay that does, smtps:// if it speaks TLS "
+                        "from the start (port 465), or tls=none only without a login on a "
+                        "trusted network"
                     )
                 conn.starttls(context=self._ssl_context)
                 conn.ehlo()

@@ -83,7 +83,7 @@ class CampaignKit:
     store: TemplateStore
     skeleton: MessageSkeleton
     shared: dict[str, Any]  # cohort, campaign, office
-    key: bytes = field(repr=False)  # signs unsubscribe (and RSVP) links
+    key: bytes = field(repr=False)  # the link-signing key: never in a repr or a log
     base_url: str
     sender: Sender
     bounce_local: str

@@ -39,7 +39,7 @@ import binascii
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from urllib.parse import quote
@@ -195,11 +195,12 @@ class DkimKey:
 
     ``private_key_pem`` is an unencrypted RSA private key in PEM (PKCS#1 or PKCS#8), 2048 bits
     recommended; :class:`MessageSkeleton` reads it once and refuses it there if unusable.
+    ``repr`` never shows it.
     """
 
     selector: str
     domain: str
-    private_key_pem: bytes
+    private_key_pem: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
         _check_injection("dkim.selector", self.selector)
@@ -487,6 +488,7 @@ class MessageSkeleton:
             )
         self.sender = sender
         self.reply_to = reply_to
+        self.list_id = bare_list_id
         self._from = _address_field("From", sender.name, sender.address)
         constant = []
         if reply_to is not None:
@@ -499,8 +501,17 @@ class MessageSkeleton:
         constant.append("MIME-Version: 1.0\r\n")
         self._constant = "".join(constant)
         self._sign: Callable[[bytes], bytes] | None = None
+        self._dkim_record: str | None = None  # where the public key is published
         if dkim is not None:
             self._sign = _dkim_signer(dkim, with_reply_to=reply_to is not None)
+            self._dkim_record = f"{dkim.selector}._domainkey.{dkim.domain}"
+
+    def __repr__(self) -> str:
+        # The DKIM key is shown by the DNS name of its public half, never by its private half.
+        return (
+            f"MessageSkeleton(sender={self.sender.address!r}, list_id={self.list_id!r}, "
+            f"dkim={self._dkim_record!r})"
+        )
 
     def build(
         self,

@@ -3,15 +3,19 @@
 The token carries the post's idempotency key (purpose ``click``) and expires after
 ``LINK_LIFETIME``; where it leads is the campaign's ``--link``, read from the database, so a
 forged or altered link cannot redirect anywhere.
+
+A post's link counts at most one click per UTC clock hour: a link replayed by a bot, a reload
+or a mail scanner adds no rows, and the count reads as "hours in which the link was followed".
 """
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import write_transaction
 from alumni.messages.signing import make_token
@@ -31,9 +35,20 @@ def tracked_link(key: bytes, base_url: str, post_key: str, *, now: datetime) -> 
     return f"{base_url.rstrip('/')}/l/{token}"
 
 
+def click_id(post_id: int, now: datetime) -> str:
+    """The ``remote_id`` of the click a post's link counts in the UTC hour of ``now`` (aware)."""
+    if now.utcoffset() is None:
+        raise ValueError(f"now {now.isoformat()} has no time zone: pass an aware datetime")
+    return f"click:{post_id}:{now.astimezone(UTC):%Y-%m-%dT%H}"
+
+
 def record_click(engine: Engine, post_key: str, *, now: datetime) -> str | None:
-    """Count one click on the post with ``post_key``; return where it leads (None: nowhere)."""
-    with write_transaction(engine) as connection:
+    """Count a click on the post with ``post_key`` unless one is counted in this UTC hour.
+
+    Returns:
+        Where the link leads; None when the post is gone or its campaign has no link.
+    """
+    with engine.connect() as connection:
         found = connection.execute(
             sa.select(_P.c.id, _P.c.campaign_id, _C.c.link)
             .join(_C, _C.c.id == _P.c.campaign_id)
@@ -41,16 +56,32 @@ def record_click(engine: Engine, post_key: str, *, now: datetime) -> str | None:
         ).first()
         if found is None or not found.link:
             return None
-        connection.execute(
-            sa.insert(_R).values(
+        remote_id = click_id(found.id, now)
+        counted = connection.execute(
+            sa.select(_R.c.id).where(_R.c.source == "web", _R.c.remote_id == remote_id)
+        ).first()
+    if counted is None:  # a replay within the hour takes no write lock
+        with write_transaction(engine) as connection:
+            _insert_unless_counted(
+                connection,
                 kind="click",
                 source="web",
-                remote_id=f"click:{uuid.uuid4().hex}",
+                remote_id=remote_id,
                 campaign_id=found.campaign_id,
                 social_post_id=found.id,
                 at=now,
                 needs_attention=False,
                 created_at=now,
             )
-        )
-        return str(found.link)
+    return str(found.link)
+
+
+def _insert_unless_counted(connection: Connection, **values: Any) -> None:
+    """Insert a response row; one with the same (source, remote_id) already there wins."""
+    # ON CONFLICT rather than a check first: two requests of the same hour may race here.
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(
+        dialect.insert(_R)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[_R.c.source, _R.c.remote_id])
+    )

@@ -1,6 +1,8 @@
-"""The small public web app behind the links in our emails (``alumni serve``).
+"""The small public web app behind the links in our emails and posts (``alumni serve``).
 
-For now it answers unsubscribe links ``/unsubscribe/<token>`` (see ``CampaignKit.unsubscribe_url``):
+It answers RSVP links ``/rsvp/<token>``, tracked links in social posts ``/l/<token>`` (counted
+at most once per link per hour, see ``alumni.social.clicks``) and unsubscribe links
+``/unsubscribe/<token>``:
 
 - ``GET`` shows a confirmation page and never changes anything, because mail scanners follow links;
 - ``POST`` is RFC 8058 one-click (``List-Unsubscribe=One-Click`` from a mail client, or the page's
@@ -8,31 +10,41 @@ For now it answers unsubscribe links ``/unsubscribe/<token>`` (see ``CampaignKit
 
 No cookies, no redirects, no caching; the token and the address never reach a page other than
 the confirmation (masked there) nor a log: uvicorn's access log is cut to the first path segment.
+
+Every answer carries ``SECURITY_HEADERS`` (and ``Strict-Transport-Security`` when
+``ALUMNI_BASE_URL`` is https), error pages included: the headers are set outside Starlette's
+outermost error handler, so even a 500 has them. Error pages (400, 404, 405, 409, 422, 500) say
+what the person can do, never an internal id, state or traceback; those go to the log.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment
 from sqlalchemy.engine import Connection, Engine
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alumni.db import engine_for, write_transaction
 from alumni.delivery.sending import UNSUBSCRIBE
 from alumni.events.mailings import ANSWERS, RSVP, plan_options
 from alumni.events.rsvp import RsvpError, apply_link, delivery_event
 from alumni.messages.signing import BadToken, TamperedToken, read_token
-from alumni.models import ContactKind, Delivery, Event, table_of, utcnow
+from alumni.models import ContactKind, Delivery, Event, EventStatus, table_of, utcnow
 from alumni.people.suppression import suppress
 from alumni.settings import Settings, get_settings
 from alumni.social.clicks import CLICK, record_click
 
-__all__ = ["SECURITY_HEADERS", "create_app", "make_server", "serve"]
+__all__ = ["HSTS", "SECURITY_HEADERS", "create_app", "make_server", "security_headers", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +58,9 @@ SECURITY_HEADERS = {
     ),
     "Referrer-Policy": "no-referrer",
 }
+# Browsers use only https for this host for two years after a visit; not includeSubDomains:
+# the office's other hosts are not ours to promise https for.
+HSTS = "max-age=63072000"
 _KINDS = {kind.value for kind in ContactKind}
 _PAGE = Environment(autoescape=True).from_string(
     """<!doctype html>
@@ -85,6 +100,51 @@ class _WithoutTokens(logging.Filter):
 
 
 _WITHOUT_TOKENS = _WithoutTokens()
+
+
+def security_headers(base_url: str) -> dict[str, str]:
+    """The headers of every answer: ``SECURITY_HEADERS``, plus HSTS when ``base_url`` is https."""
+    if urlsplit(base_url.strip()).scheme.lower() == "https":
+        return {**SECURITY_HEADERS, "Strict-Transport-Security": HSTS}
+    return dict(SECURITY_HEADERS)
+
+
+class _WithHeaders:
+    """ASGI wrapper that sets ``headers`` on every HTTP answer, replacing any of the same name."""
+
+    def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
+        self.app = app
+        self.headers = dict(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_hardened(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message).update(self.headers)
+            await send(message)
+
+        await self.app(scope, receive, send_hardened)
+
+
+class _PublicApp(FastAPI):
+    """FastAPI with ``_WithHeaders`` outside its whole middleware stack.
+
+    Middleware added with ``add_middleware`` runs inside Starlette's ServerErrorMiddleware, so
+    the 500 page that one sends would go out without the headers.
+    """
+
+    def __init__(self, *, headers: Mapping[str, str]) -> None:
+        # No API docs: this app faces the public and its pages carry a strict CSP.
+        # No redirect_slashes: a cut link gets a page saying so, not a redirect elsewhere.
+        super().__init__(docs_url=None, redoc_url=None, openapi_url=None, redirect_slashes=False)
+        self.security_headers = dict(headers)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return _WithHeaders(super().build_middleware_stack(), self.security_headers)
 
 
 def _masked(address: str) -> str:
@@ -127,18 +187,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine: Engine = engine_for(settings.database_url)
     key = settings.signing_key()
     office = settings.office_name
-    # No API docs: this app faces the public and its pages carry a strict CSP.
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app = _PublicApp(headers=security_headers(settings.base_url))
     # On the logger, not a handler, so it holds under any logging configuration.
     logging.getLogger("uvicorn.access").addFilter(_WITHOUT_TOKENS)
-
-    @app.middleware("http")
-    async def harden(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
+    _add_error_pages(app, office=office)
 
     def refused(error: BadToken) -> Response:
         return _page(
@@ -211,6 +263,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+_ERROR_WORDS = {
+    404: (
+        "Nothing here",
+        "This address does not lead to a page: if you followed a link, check that you copied "
+        "the whole link.",
+    ),
+    405: (
+        "This page cannot be used that way",
+        "Open the link from the email in your web browser.",
+    ),
+}
+_UNREADABLE = (
+    "This request could not be read",
+    "Open the link from the email in your web browser again.",
+)
+
+
+def _add_error_pages(app: FastAPI, *, office: str) -> None:
+    """Plain-words HTML pages for routing, validation and server errors (no ids, no details)."""
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        title, message = _ERROR_WORDS.get(error.status_code, _UNREADABLE)
+        response = _page(office, error.status_code, title, message)
+        response.headers.update(error.headers or {})  # e.g. Allow on a 405
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def unreadable(request: Request, error: RequestValidationError) -> Response:
+        return _page(office, 422, *_UNREADABLE)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, error: Exception) -> Response:
+        # Starlette re-raises the error after this page is sent, so uvicorn logs the traceback.
+        return _page(
+            office,
+            500,
+            "Something went wrong on our side",
+            "Please try the link again in a few minutes. If it still does not work, please "
+            f"let {office} know.",
+        )
+
+
 def _add_link_routes(app: FastAPI, *, engine: Engine, key: bytes, office: str) -> None:
     """``/l/<token>``: a tracked link in a social post. Counts the click, then redirects to the
     campaign's ``--link``. The token (purpose ``click``, payload the post's idempotency key) is
@@ -276,26 +371,34 @@ def _add_rsvp_routes(
     def refused(error: BadToken) -> Response:
         return page(400, "This link does not work", f"Sorry: {error}. Nothing was changed.")
 
-    def event_title(delivery_id: int) -> str | None:
+    def event_of(delivery_id: int) -> tuple[str, str] | None:
+        """The (title, status) of the event a delivery invited to, or None."""
         with engine.connect() as connection:
             found = delivery_event(connection, delivery_id)
             if found is None:
                 return None
             table = table_of(Event)
-            title = connection.execute(
-                sa.select(table.c.title).where(table.c.id == found[0])
-            ).scalar()
-        return None if title is None else str(title)
+            row = connection.execute(
+                sa.select(table.c.title, table.c.status).where(table.c.id == found[0])
+            ).first()
+        return None if row is None else (str(row.title), str(row.status))
+
+    def closed(title: str, status: str) -> Response:
+        if status == EventStatus.cancelled:
+            return page(409, title, "This event is cancelled, so there is nothing to answer.")
+        return page(409, title, "This event does not take answers yet; nothing was recorded.")
 
     @app.get("/rsvp/{token:path}", response_class=HTMLResponse)
     def confirm_rsvp(token: str) -> Response:
         found = read(token)
         if isinstance(found, BadToken):
             return refused(found)
-        title = event_title(found[0])
-        if title is None:
+        event = event_of(found[0])
+        if event is None:
             return page(200, "Nothing to do", "This invitation is no longer on our lists.")
-        return page(200, title, "Confirm your answer:", button=_RSVP_WORDS[found[1]])
+        if event[1] != EventStatus.scheduled:
+            return closed(*event)
+        return page(200, event[0], "Confirm your answer:", button=_RSVP_WORDS[found[1]])
 
     @app.post("/rsvp/{token:path}", response_class=HTMLResponse)
     def answer_rsvp(token: str) -> Response:
@@ -303,11 +406,23 @@ def _add_rsvp_routes(
         if isinstance(found, BadToken):
             return refused(found)
         delivery_id, answer = found
+        event = event_of(delivery_id)
+        if event is None:
+            return page(200, "Nothing to do", "This invitation is no longer on our lists.")
+        if event[1] != EventStatus.scheduled:
+            return closed(*event)
         try:
             outcome = apply_link(engine, delivery_id, answer, now=utcnow(), options=options)
         except RsvpError as error:
-            return page(409, "We could not record that", f"{error}.")
-        title = event_title(delivery_id) or "Your answer"
+            # Its words name internal ids and states: for the log, not the page.
+            log.warning("RSVP link of delivery %d not recorded: %s", delivery_id, error)
+            return page(
+                409,
+                event[0],
+                "We could not record your answer, and nothing was changed. Please reply to "
+                "the invitation email instead.",
+            )
+        title = event[0]
         if outcome.waitlisted:
             return page(
                 200,

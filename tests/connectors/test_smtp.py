@@ -408,11 +408,64 @@ def test_starttls_with_a_self_signed_certificate(
         SmtpTransport.from_url(url, timeout=5).check()
 
 
-def test_starttls_required_but_not_offered(serve: Serve) -> None:
-    controller = serve(Recorder())
-    transport = SmtpTransport.from_url(f"smtp://127.0.0.1:{controller.port}", timeout=5)
+def test_starttls_required_but_not_offered_stops_the_send_and_never_falls_back(
+    serve: Serve,
+) -> None:
+    handler = Recorder()
+    controller = serve(handler, authenticator=check_login, auth_require_tls=False)
+    url = f"smtp://officer:{ASCII_PASSWORD_IN_URL}@127.0.0.1:{controller.port}?tls=starttls"
+    transport = SmtpTransport.from_url(url, connections=2, timeout=5)
     with pytest.raises(SmtpConnectError, match="does not offer STARTTLS"):
         transport.check()
+
+    receipts = Receipts()
+    with pytest.raises(SmtpConnectError, match="does not offer STARTTLS, so nothing was sent"):
+        transport.send([make_mail(key) for key in range(1, 6)], receipts)
+    assert receipts.items == []  # no receipt: nothing waits on a retry timer
+    assert handler.peers == set()  # no MAIL FROM on any connection: no plain-text fallback
+    assert handler.received == []
+
+
+def test_a_loopback_relay_without_starttls_works_with_no_flags(serve: Serve) -> None:
+    """The office's own Postfix on 127.0.0.1 often offers no STARTTLS: `smtp://host:port` works."""
+    handler = Recorder()
+    controller = serve(handler)
+    receipts = Receipts()
+    with SmtpTransport.from_url(f"smtp://127.0.0.1:{controller.port}", timeout=5) as transport:
+        assert transport.tls == "none"
+        transport.send([make_mail(1)], receipts)
+    assert receipts.items[0].outcome is Outcome.SENT
+    assert not handler.received[0].tls
+
+
+def test_a_login_to_a_loopback_relay_may_go_without_tls(serve: Serve) -> None:
+    handler = Recorder()
+    controller = serve(handler, authenticator=check_login, auth_require_tls=False)
+    url = f"smtp://officer:{ASCII_PASSWORD_IN_URL}@localhost:{controller.port}"
+    receipts = Receipts()
+    with SmtpTransport.from_url(url, timeout=5) as transport:
+        transport.send([make_mail(1)], receipts)
+    assert receipts.items[0].outcome is Outcome.SENT
+    assert [(m.tls, m.login) for m in handler.received] == [(False, b"officer")]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "smtp://officer:hunter2@relay.example.edu?tls=none",
+        "smtp://officer:hunter2@relay.example.edu:25?tls=none",
+        "smtp://officer:hunter2@10.0.0.5:2525?tls=none",
+        "smtp://officer:hunter2@[2001:db8::25]?tls=none",
+        "smtp://officer:hunter2@127.0.0.1.example.edu?tls=none",
+    ],
+)
+def test_a_plain_text_login_to_another_host_is_refused_naming_the_fix(url: str) -> None:
+    with pytest.raises(ValueError, match="would send the password unencrypted") as refused:
+        SmtpTransport.from_url(url)
+    assert "use ?tls=starttls (port 587) or smtps:// (port 465)" in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+    with pytest.raises(ValueError, match="unencrypted"):
+        SmtpTransport("relay.example.edu", tls="none", username="officer", password="hunter2")
 
 
 def test_implicit_tls(serve: Serve, certificate: tuple[Path, Path]) -> None:
@@ -435,7 +488,12 @@ def test_implicit_tls(serve: Serve, certificate: tuple[Path, Path]) -> None:
         ("smtp://relay.example.edu?tls=none", ("relay.example.edu", 25, "none", None)),
         ("smtp://Relay.Example.EDU?tls=ssl", ("relay.example.edu", 465, "ssl", None)),
         ("smtps://u%40school:pw@relay.example.edu", ("relay.example.edu", 465, "ssl", "u@school")),
-        ("smtp://officer:x@[::1]:25", ("::1", 25, "starttls", "officer")),
+        ("smtp://officer:x@[::1]:25", ("::1", 25, "none", "officer")),
+        ("smtp://127.0.0.1", ("127.0.0.1", 25, "none", None)),
+        ("smtp://officer:x@localhost", ("localhost", 25, "none", "officer")),
+        ("smtp://localhost?tls=starttls", ("localhost", 587, "starttls", None)),
+        ("smtp://relay.example.edu:25", ("relay.example.edu", 25, "starttls", None)),
+        ("smtp://officer:x@relay.example.edu", ("relay.example.edu", 587, "starttls", "officer")),
     ],
 )
 def test_url_parsing(url: str, expected: tuple[str, int, str, str | None]) -> None:

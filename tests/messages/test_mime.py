@@ -796,3 +796,19 @@ def test_unusable_dkim_keys_are_refused_when_the_campaign_starts() -> None:
 def test_body_encoded_line_by_line_is_what_whole_text_encoding_gives(text: str) -> None:
     whole = binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
     assert _quoted_printable(text) == whole
+
+
+def test_reprs_never_show_the_dkim_private_key(
+    dkim_key: DkimKey, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    pem_body = b"".join(dkim_key.private_key_pem.splitlines()[1:-1]).decode()
+    signing = skeleton(dkim=dkim_key)
+    for shown in (repr(dkim_key), str(dkim_key), repr(signing), str(signing)):
+        assert "PRIVATE KEY" not in shown
+        assert pem_body[:24] not in shown
+        assert str(rsa_key.private_numbers().d)[:24] not in shown
+    assert repr(dkim_key) == f"DkimKey(selector='s2025', domain='{DOMAIN}')"
+    assert repr(signing) == (
+        f"MessageSkeleton(sender='alumni@example.edu', list_id='{LIST_ID}', "
+        f"dkim='s2025._domainkey.{DOMAIN}')"
+    )

@@ -148,3 +148,22 @@ def test_naive_times_are_refused() -> None:
     token = make_token(KEY, "rsvp", "1")
     with pytest.raises(ValueError, match="time zone"):
         read_token(KEY, "rsvp", token, now=datetime(2025, 5, 1))
+
+
+def test_no_error_nor_its_repr_shows_the_key() -> None:
+    short = b"0123456789-short-office-key"
+    token = make_token(KEY, "rsvp", "42", expires_at=NOW)
+    attempts = [
+        (ValueError, lambda: make_token(short, "rsvp", "42")),
+        (ValueError, lambda: read_token(short, "rsvp", token, now=NOW)),
+        (ExpiredToken, lambda: read_token(KEY, "rsvp", token, now=LATER)),
+        (TamperedToken, lambda: read_token(OTHER_KEY, "rsvp", token, now=NOW)),
+        (TamperedToken, lambda: read_token(KEY, "unsubscribe", token, now=NOW)),
+    ]
+    for expected, attempt in attempts:
+        with pytest.raises(expected) as caught:
+            attempt()
+        error = caught.value
+        for shown in (str(error), repr(error), repr(vars(error))):
+            for key in (KEY, OTHER_KEY, short):
+                assert key.decode()[:12] not in shown

@@ -6,20 +6,21 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from alumni.db import engine_for
 from alumni.messages.signing import make_token
 from alumni.models import Alumnus, Campaign, Delivery, InstanceValue, Suppression, table_of
 from alumni.people.suppression import suppressed_scopes
-from alumni.settings import Settings, get_settings
-from alumni.web.app import SECURITY_HEADERS, make_server
+from alumni.settings import Settings
+from alumni.web.app import HSTS, SECURITY_HEADERS, make_server
 
 SENT_AT = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 # Mixed case on purpose: the suppression list must match however a mail client spells it.
@@ -28,19 +29,16 @@ MASKED = "Z•••@Example.org"
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 
-@pytest.fixture
-def settings(db_url: str) -> Settings:
-    return get_settings()
+def run_server(
+    settings: Settings, *, routes: Callable[[FastAPI], None] | None = None
+) -> Iterator[httpx.Client]:
+    """Serve the app on a free loopback port and yield a client aimed at it.
 
-
-@pytest.fixture
-def sqlite_settings(sqlite_url: str) -> Settings:
-    return get_settings()
-
-
-def run_server(settings: Settings) -> Iterator[httpx.Client]:
-    """Serve the app on a free loopback port and yield a client aimed at it."""
+    ``routes`` may add test-only routes to the app before it starts.
+    """
     server = make_server("127.0.0.1", 0, settings)
+    if routes is not None:
+        routes(server.config.app)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(1000):
@@ -128,9 +126,11 @@ def scopes_of(url: str, address: str) -> set[str]:
         return suppressed_scopes(connection, [("email", address)]).get(("email", address), set())
 
 
-def assert_hardened(response: httpx.Response) -> None:
+def assert_hardened(response: httpx.Response, *, https: bool = False) -> None:
+    """The security headers, HSTS exactly when the base URL is https, no cookie, no redirect."""
     for name, value in SECURITY_HEADERS.items():
         assert response.headers.get(name) == value, name
+    assert response.headers.get("strict-transport-security") == (HSTS if https else None)
     assert "set-cookie" not in response.headers
     assert not response.is_redirect
 
