@@ -246,7 +246,7 @@ def test_a_missing_column_is_named(sqlite_url: str, tmp_path: Path) -> None:
 def test_suppressed_addresses_are_reported(sqlite_url: str, tmp_path: Path) -> None:
     engine = engine_for(sqlite_url)
     with write_transaction(engine) as connection:
-        suppress(connection, kind="email", value="JOSE@example.org", reason="erased")
+        suppress(connection, kind="email", value="JOSE@example.org", reason="hard_bounce")
     result = import_csv(engine, write_csv(tmp_path / "a.csv", ROWS), today=TODAY)
     assert result.committed
     assert any("row 3" in w and "S002" in w and "suppression list" in w for w in result.warnings)
