@@ -5,7 +5,8 @@ Text from outside is printed through ``safe_text`` (inside Rich markup) or ``ter
 (plain output): Rich markup in it is shown, not run, and control characters (ESC and the rest
 of C0 and C1, DEL, and the bidirectional overrides that reorder a line) are shown as ``\\xNN``
 or ``\\uNNNN`` escapes, so a value can neither colour, move, hide nor rewrite what the officer
-reads. The consoles leave ``:emoji:`` codes as typed.
+reads. The consoles leave ``:emoji:`` codes as typed, and leave long lines whole (soft wrap) so
+that a path or a value in a message can be copied.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from rich.text import Text
 from alumni.db import get_engine, require_current
 from alumni.settings import get_settings
 
-out = Console(emoji=False)
-err = Console(stderr=True, emoji=False)
+out = Console(emoji=False, soft_wrap=True)
+err = Console(stderr=True, emoji=False, soft_wrap=True)
 
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 # Every control character, for one-line values.

@@ -122,13 +122,15 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[RawRow]]:
         handle.close()
         raise CsvFileError(f"{path} is empty: export the spreadsheet with a header row")
     try:
-        dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|")
+        # Only the delimiter: sniffing the header row alone cannot see how quotes are escaped,
+        # and spreadsheets double them ("Robert ""Bob"" Lima"), as the excel dialect reads.
+        delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
     handle.seek(0)
     if handle.read(1) != "\ufeff":
         handle.seek(0)
-    reader = csv.reader(handle, dialect)
+    reader = csv.reader(handle, csv.excel, delimiter=delimiter)
     try:
         header = [name.strip().lower() for name in next(reader)]
     except csv.Error as exc:
