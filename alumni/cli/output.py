@@ -3,10 +3,10 @@ one way untrusted text (CSV cells, social replies, server answers) reaches the t
 
 Text from outside is printed through ``safe_text`` (inside Rich markup) or ``terminal_text``
 (plain output): Rich markup in it is shown, not run, and control characters (ESC and the rest
-of C0 and C1, DEL, and the bidirectional overrides that reorder a line) are shown as ``\\xNN``
-or ``\\uNNNN`` escapes, so a value can neither colour, move, hide nor rewrite what the officer
-reads. The consoles leave ``:emoji:`` codes as typed, and leave long lines whole (soft wrap) so
-that a path or a value in a message can be copied.
+of C0 and C1, DEL, and the bidirectional overrides that reorder a line) are shown as escapes
+(``\\n``, ``\\x1b``, ``\\u202e``), so a value can neither colour, move, hide nor rewrite what
+the officer reads. The consoles leave ``:emoji:`` codes as typed, and leave long lines whole
+(soft wrap) so that a path or a value in a message can be copied.
 """
 
 from __future__ import annotations
@@ -35,8 +35,13 @@ _CONTROL_IN_LINES = re.compile(f"[\\x00-\\x08\\x0b-\\x0c\\x0e-\\x1f\\x7f-\\x9f{_
 _JSON_UNSAFE = re.compile(f"[\\x7f-\\x9f{_BIDI}]")
 
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def _shown(match: re.Match[str]) -> str:
     code = ord(match[0])
+    if match[0] in _NAMED:
+        return _NAMED[match[0]]
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
