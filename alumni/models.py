@@ -132,7 +132,8 @@ class Ambassador(SQLModel, table=True):
     since: datetime = _when(default_factory=utcnow)
 
 
-# An address that must not be contacted, kept only as a salted hash of its normalised form.
+# An address that must not be contacted, kept only as a keyed hash of its normalised form
+# (HMAC under a key derived from the signing key: alumni/people/keyed_hash.py).
 class Suppression(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("value_hash", "scope"),)
 
@@ -142,6 +143,7 @@ class Suppression(SQLModel, table=True):
     scope: str = Field(default="all", max_length=16)  # all / news / events
     reason: str = Field(max_length=32)  # erased / unsubscribed / hard_bounce / complaint
     created_at: datetime = _when(default_factory=utcnow)
+    keyed: bool = True  # False: an old salted SHA-256, still honoured (people/suppression.py)
 
 
 # One run of `alumni import`: what file, what came of it.
@@ -158,7 +160,17 @@ class ImportRun(SQLModel, table=True):
     rows_rejected: int = 0
 
 
-# Values this installation made for itself once (the suppression salt).
+# Who was erased (GDPR art. 17): the keyed hash of each external id and address an erased alum
+# had, so that an old spreadsheet or a social reply cannot bring them back. Nothing readable.
+class ErasedIdentifier(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # external_id / email / phone / mastodon / bluesky
+    value_hash: str = Field(max_length=64, unique=True)  # HMAC: alumni/people/keyed_hash.py
+    erased_at: datetime = _when()
+
+
+# Values this installation made for itself once: the check value of the identifier-hash key,
+# and the salt of old suppression hashes while any remain.
 class InstanceValue(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=500)

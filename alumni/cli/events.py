@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from alumni.cli.output import fail, out, ready_engine
+from alumni.cli.output import fail, out, ready_engine, safe_text
 from alumni.events import schedule
 from alumni.events.mailings import cancel_pending
 from alumni.events.rsvp import RsvpError, event_report, record_attendance
@@ -194,7 +194,7 @@ def event_list(
         local = row.starts_at.astimezone(schedule.zone_of(row.timezone))
         out.print(
             f"{row.id:>5}  class of {row.class_year}  {row.status:<9}  "
-            f"{local:%Y-%m-%d %H:%M} {row.timezone}  {row.title}",
+            f"{local:%Y-%m-%d %H:%M} {row.timezone}  {safe_text(row.title)}",
             highlight=False,
         )
 
@@ -215,11 +215,11 @@ def event_report_command(
     if json_output:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    out.print(f"event {event_id}: {report.title} ({report.status})", highlight=False)
+    out.print(f"event {event_id}: {safe_text(report.title)} ({report.status})", highlight=False)
     columns = ("country", *report.COLUMNS)
     out.print("  ".join(f"{c:>9}" for c in columns), highlight=False)
     for row in rows:
-        out.print("  ".join(f"{row[c]!s:>9}" for c in columns), highlight=False)
+        out.print(safe_text("  ".join(f"{row[c]!s:>9}" for c in columns)), highlight=False)
 
 
 @event_app.command("reminders")
@@ -244,7 +244,8 @@ def reunions_plan(
     )
     for event_id, proposal in made:
         out.print(
-            f"{event_id:>5}  proposed  {proposal.title}  {proposal.starts_at:%Y-%m-%d %H:%M} UTC",
+            f"{event_id:>5}  proposed  {safe_text(proposal.title)}  "
+            f"{proposal.starts_at:%Y-%m-%d %H:%M} UTC",
             highlight=False,
         )
     out.print(

@@ -14,11 +14,13 @@ import sqlalchemy as sa
 import typer
 
 from alumni.cli.events import event_app, reunions_app
-from alumni.cli.output import err, fail, out, ready_engine
+from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
 from alumni.db import get_engine, upgrade, write_transaction
 from alumni.models import utcnow
 from alumni.people import importing, privacy
+from alumni.people.keyed_hash import WrongHashKey
+from alumni.people.suppression import rekey_known_addresses
 from alumni.people.validation import COLUMNS
 from alumni.settings import get_settings
 
@@ -53,8 +55,15 @@ def init() -> None:
     settings = get_settings()
     upgrade(settings.database_url)
     settings.signing_key()  # make the key file now, not on the first link
+    try:
+        with write_transaction(get_engine()) as connection:
+            rekeyed = rekey_known_addresses(connection)
+    except WrongHashKey as exc:
+        raise fail(str(exc)) from None
     shown = sa.make_url(settings.database_url).render_as_string(hide_password=True)
-    out.print(f"database ready: {shown}", highlight=False)
+    out.print(f"database ready: {safe_text(shown)}", highlight=False)
+    if rekeyed:
+        out.print(f"{rekeyed} suppressed address(es) moved to keyed hashes", highlight=False)
 
 
 @app.command("import")
@@ -76,25 +85,25 @@ def import_command(
             skip_invalid=skip_invalid,
             batch_size=get_settings().import_batch_size,
         )
-    except importing.CsvFileError as exc:
+    except (importing.CsvFileError, WrongHashKey) as exc:
         raise fail(str(exc)) from None
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {safe_text(warning)}", highlight=False)
     shown = result.problems[:50]
     for problem in shown:
-        err.print(f"[red]invalid:[/] {problem}", highlight=False)
-    if len(result.problems) > len(shown):
-        err.print(f"... and {len(result.problems) - len(shown)} more problems", highlight=False)
+        err.print(f"[red]invalid:[/] {safe_text(problem)}", highlight=False)
+    if result.problem_count > len(shown):
+        err.print(f"... and {result.problem_count - len(shown)} more problems", highlight=False)
     verb = "would import" if dry_run or not result.committed else "imported"
     out.print(
-        f"{file.name}: {result.rows} rows read; {verb}: {result.created} new, "
+        f"{safe_text(file.name)}: {result.rows} rows read; {verb}: {result.created} new, "
         f"{result.updated} updated, {result.unchanged} unchanged; "
         f"{result.rejected_rows} rejected",
         highlight=False,
     )
     if result.rejected_file is not None:
-        out.print(f"rejected rows with reasons: {result.rejected_file}", highlight=False)
-    if result.problems and not skip_invalid:
+        out.print(f"rejected rows with reasons: {safe_text(result.rejected_file)}", highlight=False)
+    if result.problem_count and not skip_invalid:
         raise fail(
             "nothing was written: correct the rows above and import again, "
             "or use --skip-invalid to import the valid rows"
@@ -117,7 +126,7 @@ def seed(
     rows = seeding.generate_rows(alumni, seed=seed, today=date.today())
     if csv is not None:
         written = seeding.write_csv(csv, rows)
-        out.print(f"wrote {written} rows to {csv}", highlight=False)
+        out.print(f"wrote {written} rows to {safe_text(csv)}", highlight=False)
         return
     engine = ready_engine()
     result = importing.import_rows(
@@ -177,12 +186,12 @@ def export(
         except LookupError as exc:
             raise fail(str(exc)) from None
         data = privacy.export_alumnus(connection, alumnus_id=alumnus_id)
-    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    text = terminal_json(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        out.print(f"wrote {output}", highlight=False)
+        out.print(f"wrote {safe_text(output)}", highlight=False)
 
 
 @app.command()
@@ -192,8 +201,9 @@ def erase(
 ) -> None:
     """Remove one alum's personal data from every table (GDPR art. 17).
 
-    Their addresses stay on the suppression list as salted hashes, so a later import cannot
-    bring them back into campaigns unnoticed.
+    Their addresses stay on the suppression list, and their external id and addresses on the
+    erasure list, as keyed hashes: no campaign reaches them and an import of an old file refuses
+    their row.
     """
     engine = ready_engine()
     with write_transaction(engine) as connection:
@@ -201,10 +211,13 @@ def erase(
             alumnus_id = privacy.find_alumnus_id(connection, ref)
         except LookupError as exc:
             raise fail(str(exc)) from None
-        if not yes and not typer.confirm(f"Erase all personal data of {ref}?"):
+        if not yes and not typer.confirm(f"Erase all personal data of {terminal_text(ref)}?"):
             raise typer.Exit(1)
-        report = privacy.erase_alumnus(connection, alumnus_id=alumnus_id, now=utcnow())
-    out.print(f"erased {ref}: {report}", highlight=False)
+        try:
+            report = privacy.erase_alumnus(connection, alumnus_id=alumnus_id, now=utcnow())
+        except (privacy.ErasureConflict, WrongHashKey) as exc:
+            raise fail(str(exc)) from None
+    out.print(f"erased {safe_text(ref)}: {safe_text(report)}", highlight=False)
 
 
 @app.command()
@@ -422,9 +435,12 @@ def campaign_preview(
         sys.stdout.write(preview.raw.decode("ascii"))
         return
     out.print(
-        f"To: {preview.to}\nSubject: {preview.subject}\nLocale: {preview.locale}\n", highlight=False
+        f"To: {safe_text(preview.to)}\nSubject: {safe_text(preview.subject)}\n"
+        f"Locale: {safe_text(preview.locale)}\n",
+        highlight=False,
     )
-    sys.stdout.write((preview.html if part == "html" else preview.text) + "\n")
+    body = preview.html if part == "html" else preview.text
+    sys.stdout.write(terminal_text(body, lines=True) + "\n")
 
 
 @campaign_app.command("list")
@@ -435,16 +451,16 @@ def campaign_list() -> None:
     engine = ready_engine()
     for row in campaigns.listing(engine):
         out.print(
-            f"{row.id:>5}  class of {row.class_year}  {row.status:<8}  {row.template:<12} "
-            f"{row.name}",
+            f"{row.id:>5}  class of {row.class_year}  {row.status:<8}  "
+            f"{safe_text(f'{row.template:<12}')} {safe_text(row.name)}",
             highlight=False,
         )
 
 
 def _print_campaign(report: dict[str, object]) -> None:
     out.print(
-        f"campaign {report['campaign_id']} ({report['name']}, class of {report['class_year']}): "
-        f"{report['status']}, {report['total']} alumni",
+        f"campaign {report['campaign_id']} ({safe_text(report['name'])}, "
+        f"class of {report['class_year']}): {report['status']}, {report['total']} alumni",
         highlight=False,
     )
     outcomes = report["outcomes"]

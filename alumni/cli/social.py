@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 import typer
 
-from alumni.cli.output import fail, out, ready_engine
+from alumni.cli.output import fail, out, ready_engine, safe_text
 from alumni.db import write_transaction
 from alumni.delivery.ledger import load_campaign
 from alumni.models import ClassChannel, Response, table_of, utcnow
@@ -62,8 +62,8 @@ def social_status(campaign_id: int, *, as_json: bool) -> None:
 
 def _print_posts(report: dict[str, Any]) -> None:
     out.print(
-        f"campaign {report['campaign_id']} ({report['name']}, class of {report['class_year']}): "
-        f"{report['status']}, {report['total']} post(s)",
+        f"campaign {report['campaign_id']} ({safe_text(report['name'])}, "
+        f"class of {report['class_year']}): {report['status']}, {report['total']} post(s)",
         highlight=False,
     )
     for post in report["posts"]:
@@ -72,13 +72,15 @@ def _print_posts(report: dict[str, Any]) -> None:
             f"{post['likes']} likes, {post['reposts']} reposts, {post['replies']} replies, "
             f"{post['clicks']} clicks"
         )
+        where = post["url"] or post["error"] or ""  # the network's answers
+        account = safe_text(f"{post['account']:<12}")
         out.print(
-            f"  {post['network']:<9} {post['account']:<12} {post['locale']:<6} "
-            f"{post['status']:<8} {post['url'] or post['error'] or ''}  {when}  {engagement}",
+            f"  {post['network']:<9} {account} {post['locale']:<6} "
+            f"{post['status']:<8} {safe_text(where)}  {when}  {engagement}",
             highlight=False,
         )
     for line in report["late"]:
-        out.print(f"  [bold yellow]late:[/] {line}", highlight=False)
+        out.print(f"  [bold yellow]late:[/] {safe_text(line)}", highlight=False)
 
 
 def _lookup() -> SecretLookup:
@@ -111,9 +113,12 @@ def social_check() -> None:
             who = client.verify()
         except SocialConnectError as exc:
             broken += 1
-            out.print(f"[red]✗[/] {account.name}: {exc}", highlight=False)
+            out.print(f"[red]✗[/] {account.name}: {safe_text(exc)}", highlight=False)
         else:
-            out.print(f"[green]✓[/] {account.name}: {who} on {account.where}", highlight=False)
+            out.print(
+                f"[green]✓[/] {account.name}: {safe_text(who)} on {safe_text(account.where)}",
+                highlight=False,
+            )
         finally:
             client.close()
     if broken:
@@ -159,7 +164,7 @@ def channel_list() -> None:
     with ready_engine().connect() as connection:
         for row in connection.execute(sa.select(_CH).order_by(_CH.c.class_year, _CH.c.id)):
             out.print(
-                f"{row.id:>4}  class of {row.class_year}  {channel_account(row).where}",
+                f"{row.id:>4}  class of {row.class_year}  {safe_text(channel_account(row).where)}",
                 highlight=False,
             )
 
@@ -183,7 +188,7 @@ def social_engagement_run() -> None:
         counts = social_engagement()
     except Exception as exc:  # the flow's own error, already logged by Prefect
         raise fail(f"engagement collection did not finish: {exc}") from None
-    out.print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())), highlight=False)
+    out.print(safe_text(", ".join(f"{k} {v}" for k, v in sorted(counts.items()))), highlight=False)
 
 
 @social_app.command("replies")
@@ -214,10 +219,10 @@ def social_replies(
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     for row in rows:
-        who = f"{row.author} (alum {row.alumnus_id})" if row.alumnus_id else str(row.author)
+        who = safe_text(row.author) + (f" (alum {row.alumnus_id})" if row.alumnus_id else "")
         out.print(
-            f"{row.id:>5}  {row.at:%Y-%m-%d %H:%M}  {row.source:<8} {who}: {row.text}\n"
-            f"       {row.url or ''}",
+            f"{row.id:>5}  {row.at:%Y-%m-%d %H:%M}  {row.source:<8} {who}: {safe_text(row.text)}\n"
+            f"       {safe_text(row.url or '')}",
             highlight=False,
         )
     if not rows:

@@ -1,2 +1,3 @@
-"""The people and their data: row validation, CSV import, suppression, privacy (export and
-erasure), the class report, and the sample population."""
+"""The people and their data: row validation, CSV import (and its rejected-rows file), the
+suppression and erasure lists (keyed hashes), privacy (export and erasure), the class report, and
+the sample population."""

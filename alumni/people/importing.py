@@ -7,6 +7,13 @@ a dry run, the transaction is rolled back and the database is exactly as it was.
 Re-importing the same file changes nothing. A changed email or phone does not overwrite the old
 one: the old contact point is kept with ``superseded_at`` and the import that replaced it.
 A blank cell means "not known", never "delete".
+
+A row that carries the external id or an address of an erased alum (``erasure_list``), or the
+id of an erasure's tombstone, is refused like an invalid row: nothing of it is written. A row
+the csv module cannot read (a cell over its size limit, usually a quote never closed) is a
+problem of that row, and reading goes on with the next line. Rejected rows go to
+``NAME.rejected.csv`` as they are found (``rejected_rows``); only the first
+``KEPT_PROBLEMS`` problems are kept in the result, and ``problem_count`` counts them all.
 """
 
 from __future__ import annotations
@@ -28,7 +35,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import bulk_insert, write_transaction
-from alumni.models import Alumnus, Ambassador, Consent, ContactPoint, ImportRun, table_of, utcnow
+from alumni.models import (
+    Alumnus,
+    AlumnusStatus,
+    Ambassador,
+    Consent,
+    ContactPoint,
+    ImportRun,
+    table_of,
+    utcnow,
+)
+from alumni.people.erasure_list import EXTERNAL_ID, anything_erased, erased_among
+from alumni.people.rejected_rows import RejectedFile, rejected_path
 from alumni.people.suppression import suppressed_scopes
 from alumni.people.validation import COLUMNS, REQUIRED_COLUMNS, CleanRow, Problem, check_row
 
@@ -48,6 +66,12 @@ _PERSON_FIELDS = (
     "locale",
     "status",
 )
+KEPT_PROBLEMS = 1000  # problems kept in an ImportResult; problem_count counts every one
+
+# A row's spreadsheet number, and its cells by column or why it could not be read.
+RawRow = tuple[int, dict[str, str] | Problem]
+# Called with each rejected row as it is found: number, cells (empty if unreadable), problems.
+RejectSink = Callable[[int, dict[str, str], list[Problem]], None]
 
 
 class CsvFileError(Exception):
@@ -63,22 +87,30 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the first KEPT_PROBLEMS
+    problem_count: int = 0
     warnings: list[str] = field(default_factory=list)
     rejected_rows: int = 0
-    rejected: list[tuple[int, dict[str, str], list[Problem]]] = field(default_factory=list)
     rejected_file: Path | None = None
     committed: bool = False
     import_id: int | None = None
 
+    def reject(self, problems: list[Problem]) -> None:
+        """Count one rejected row and keep its problems while fewer than KEPT_PROBLEMS are."""
+        self.rejected_rows += 1
+        self.problem_count += len(problems)
+        self.problems.extend(problems[: max(0, KEPT_PROBLEMS - len(self.problems))])
 
-def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+
+def read_rows(path: Path) -> tuple[list[str], Iterator[RawRow]]:
     """Open a CSV (UTF-8 with or without BOM; delimiter sniffed) and return its header and rows.
 
-    Rows come with their spreadsheet row number (the header is row 1).
+    Rows come with their spreadsheet row number (the header is row 1), each with its cells by
+    column, or with the ``Problem`` that kept it from being read (reading goes on after it).
 
     Raises:
-        CsvFileError: the file is not UTF-8, is empty, or lacks a required column.
+        CsvFileError: the file is not UTF-8, is empty, or its header is unreadable or lacks a
+            required column.
     """
     handle = path.open(encoding="utf-8-sig", newline="")
     try:
@@ -90,14 +122,22 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
         handle.close()
         raise CsvFileError(f"{path} is empty: export the spreadsheet with a header row")
     try:
-        dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|")
+        # Only the delimiter: sniffing the header row alone cannot see how quotes are escaped,
+        # and spreadsheets double them ("Robert ""Bob"" Lima"), as the excel dialect reads.
+        delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
     handle.seek(0)
     if handle.read(1) != "\ufeff":
         handle.seek(0)
-    reader = csv.reader(handle, dialect)
-    header = [name.strip().lower() for name in next(reader)]
+    reader = csv.reader(handle, csv.excel, delimiter=delimiter)
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except csv.Error as exc:
+        handle.close()
+        raise CsvFileError(
+            f"{path}: the header row cannot be read ({exc}); export the spreadsheet again"
+        ) from None
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         handle.close()
@@ -106,18 +146,45 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
             f"the columns are: {', '.join(COLUMNS)}"
         )
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    def rows() -> Iterator[RawRow]:
         try:
-            for number, cells in enumerate(reader, start=2):
-                if not any(cell.strip() for cell in cells):
+            number = 1
+            while True:
+                number += 1
+                first_line = reader.line_num + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield number, _unreadable(number, exc, first_line, reader.line_num)
+                    if reader.line_num < first_line:  # nothing was consumed: no way forward
+                        return
                     continue
-                yield number, dict(zip(header, cells, strict=False))
+                if any(cell.strip() for cell in cells):
+                    yield number, dict(zip(header, cells, strict=False))
         except UnicodeDecodeError as exc:
             raise CsvFileError(_not_utf8(path, exc)) from None
         finally:
             handle.close()
 
     return header, rows()
+
+
+def _unreadable(number: int, exc: csv.Error, first_line: int, last_line: int) -> Problem:
+    lines = f"line {first_line}" if last_line <= first_line else f"lines {first_line}-{last_line}"
+    hint = (
+        'a cell this long is usually a quote (") that is never closed'
+        if "field larger than field limit" in str(exc)
+        else "the row is not valid CSV"
+    )
+    return Problem(
+        number,
+        "",
+        "",
+        f"cannot be read ({exc}; {lines} of the file): {hint}; correct it in the spreadsheet "
+        "and export it again",
+    )
 
 
 def _not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
@@ -145,6 +212,7 @@ def import_csv(
     batch_size: int = 5000,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    signing_key: bytes | None = None,
 ) -> ImportResult:
     """Import alumni from the CSV at ``path``; see the module docstring for the guarantees.
 
@@ -159,40 +227,51 @@ def import_csv(
         workers: processes that check rows (default: one per core for files over 20 MB,
             else none: checking in this process is cheaper for small files).
         progress: called with the number of rows read so far, once per batch.
+        signing_key: keys the erasure and suppression lookups; None reads the settings.
 
     Raises:
         CsvFileError: the file cannot be read as an alumni CSV at all.
+        WrongHashKey: the erasure and suppression lists were made with another signing key.
     """
     header, rows = read_rows(path)
     if workers is None:
         workers = (os.cpu_count() or 1) if path.stat().st_size > 20_000_000 else 1
-    result = import_rows(
-        engine,
-        rows,
-        header=header,
-        filename=path.name,
-        sha256=file_sha256(path),
-        today=today,
-        dry_run=dry_run,
-        skip_invalid=skip_invalid,
-        batch_size=batch_size,
-        workers=workers,
-        progress=progress,
-    )
-    if skip_invalid and result.rejected and not dry_run:
-        result.rejected_file = _write_rejected(path, header, result.rejected)
+    rejected = RejectedFile(rejected_path(path), header) if skip_invalid and not dry_run else None
+    try:
+        result = import_rows(
+            engine,
+            rows,
+            header=header,
+            filename=path.name,
+            sha256=file_sha256(path),
+            today=today,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            batch_size=batch_size,
+            workers=workers,
+            progress=progress,
+            on_rejected=None if rejected is None else rejected.write,
+            signing_key=signing_key,
+        )
+    except BaseException:
+        if rejected is not None:
+            rejected.discard()
+        raise
+    if rejected is not None:
+        result.rejected_file = rejected.close()
     return result
 
 
-def _check_batch(
-    batch: list[tuple[int, dict[str, str]]], today: date
-) -> list[CleanRow | list[Problem]]:
-    return [check_row(number, values, today=today) for number, values in batch]
+def _check_batch(batch: list[RawRow], today: date) -> list[CleanRow | list[Problem]]:
+    return [
+        check_row(number, values, today=today) if isinstance(values, dict) else [values]
+        for number, values in batch
+    ]
 
 
 def _checked_batches(
-    rows: Iterable[tuple[int, dict[str, str]]], batch_size: int, today: date, workers: int
-) -> Iterator[tuple[list[tuple[int, dict[str, str]]], list[CleanRow | list[Problem]]]]:
+    rows: Iterable[RawRow], batch_size: int, today: date, workers: int
+) -> Iterator[tuple[list[RawRow], list[CleanRow | list[Problem]]]]:
     """Yield (batch, check outcome per row), in order; checked in other processes if asked.
 
     At most ``workers + 1`` batches are in flight, so memory stays flat whatever the file size.
@@ -204,7 +283,7 @@ def _checked_batches(
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        in_flight: deque[tuple[list[tuple[int, dict[str, str]]], Future[Any]]] = deque()
+        in_flight: deque[tuple[list[RawRow], Future[Any]]] = deque()
         while True:
             while len(in_flight) <= workers and (batch := list(islice(source, batch_size))):
                 in_flight.append((batch, pool.submit(_check_batch, batch, today)))
@@ -220,7 +299,7 @@ class _Rollback(Exception):
 
 def import_rows(
     engine: Engine,
-    rows: Iterable[tuple[int, dict[str, str]]],
+    rows: Iterable[RawRow],
     *,
     header: list[str],
     filename: str,
@@ -231,10 +310,13 @@ def import_rows(
     batch_size: int = 5000,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    on_rejected: RejectSink | None = None,
+    signing_key: bytes | None = None,
 ) -> ImportResult:
     """Import rows given as (row number, cells by column); ``import_csv`` without the file.
 
     With ``workers`` > 1, rows are checked in that many other processes while this one writes.
+    ``on_rejected`` is called with each rejected row as soon as it is known.
     """
     result = ImportResult(filename=filename)
     unknown = [name for name in header if name and name not in COLUMNS]
@@ -248,23 +330,38 @@ def import_rows(
                 .values(filename=filename, sha256=sha256, started_at=now)
                 .returning(_RUN.c.id)
             ).scalar_one()
-            writer = _Writer(connection, run_id=run_id, now=now, filename=filename, result=result)
+            writer = _Writer(
+                connection,
+                run_id=run_id,
+                now=now,
+                filename=filename,
+                result=result,
+                signing_key=signing_key,
+            )
+
+            def reject(
+                number: int, values: dict[str, str] | Problem, problems: list[Problem]
+            ) -> None:
+                result.reject(problems)
+                if on_rejected is not None:
+                    on_rejected(number, values if isinstance(values, dict) else {}, problems)
+
             for batch, outcomes in _checked_batches(rows, batch_size, today, workers):
                 clean: list[CleanRow] = []
                 for (number, values), checked in zip(batch, outcomes, strict=True):
                     if isinstance(checked, list):
-                        result.problems.extend(checked)
-                        result.rejected.append((number, values, checked))
+                        reject(number, values, checked)
                     else:
                         clean.append(checked)
                 result.rows += len(batch)
                 raw_values = dict(batch)
+                by_row: dict[int, list[Problem]] = {}
                 for problem in writer.write(clean):
-                    result.problems.append(problem)
-                    result.rejected.append((problem.row, raw_values[problem.row], [problem]))
+                    by_row.setdefault(problem.row, []).append(problem)
+                for number, problems in by_row.items():
+                    reject(number, raw_values[number], problems)
                 if progress is not None:
                     progress(result.rows)
-            result.rejected_rows = len(result.rejected)
             connection.execute(
                 sa.update(_RUN)
                 .where(_RUN.c.id == run_id)
@@ -277,33 +374,13 @@ def import_rows(
                     rows_rejected=result.rejected_rows,
                 )
             )
-            if dry_run or (result.problems and not skip_invalid):
+            if dry_run or (result.problem_count and not skip_invalid):
                 raise _Rollback
             result.import_id = run_id
             result.committed = True
     except _Rollback:
         pass
     return result
-
-
-def _write_rejected(
-    path: Path, header: list[str], rejected: list[tuple[int, dict[str, str], list[Problem]]]
-) -> Path:
-    target = path.with_name(f"{path.stem}.rejected.csv")
-    with target.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", *header, "problems"])
-        for number, values, problems in rejected:
-            writer.writerow(
-                [
-                    number,
-                    *(values.get(name, "") for name in header),
-                    "; ".join(
-                        f"{p.column}: {p.message}" if p.column else p.message for p in problems
-                    ),
-                ]
-            )
-    return target
 
 
 class _Writer:
@@ -317,15 +394,22 @@ class _Writer:
         now: datetime,
         filename: str,
         result: ImportResult,
+        signing_key: bytes | None,
     ) -> None:
         self.connection = connection
         self.run_id = run_id
         self.now = now
         self.source = f"import #{run_id} ({filename})"
         self.result = result
+        self.signing_key = signing_key
+        # Nobody erased yet (the usual case): no row needs hashing.
+        self.check_erased = anything_erased(connection)
 
     def write(self, rows: list[CleanRow]) -> list[Problem]:
-        """Write one batch; return the problems only visible against the database."""
+        """Write one batch; return the problems only visible against the database.
+
+        A row with a problem is left out whole: nothing of it is written.
+        """
         problems: list[Problem] = []
         unique: dict[str, CleanRow] = {}
         for row in rows:
@@ -334,6 +418,7 @@ class _Writer:
                 problems.append(_duplicate(row, first.row))
             else:
                 unique[row.external_id] = row
+        problems.extend(self._refuse_erased(unique))
         if not unique:
             return problems
         existing = {
@@ -351,13 +436,19 @@ class _Writer:
         changed_people: set[str] = set()
         new_rows: list[CleanRow] = []
         updates: list[dict[str, Any]] = []
+        refused: list[str] = []
         for external_id, row in unique.items():
             found = existing.get(external_id)
             if found is None:
                 new_rows.append(row)
                 continue
+            if found.status == AlumnusStatus.erased:
+                problems.append(_erased(row, "external_id", external_id, tombstone=True))
+                refused.append(external_id)
+                continue
             if found.last_import_id == self.run_id:
                 problems.append(_duplicate(row, None))
+                refused.append(external_id)
                 continue
             ids[external_id] = found.id
             changes = {
@@ -369,6 +460,8 @@ class _Writer:
                 changes["updated_at"] = self.now
                 changed_people.add(external_id)
             updates.append({"b_id": found.id, "last_import_id": self.run_id, **changes})
+        for external_id in refused:
+            del unique[external_id]
         if new_rows:
             bulk_insert(self.connection, _A, [self._person(row) for row in new_rows])
             ids.update(
@@ -572,13 +665,34 @@ class _Writer:
             self.connection.execute(sa.insert(_AM), inserts)
         return changed
 
+    def _refuse_erased(self, rows: dict[str, CleanRow]) -> list[Problem]:
+        """Take out of ``rows`` those that carry an erased alum's external id or address."""
+        if not self.check_erased or not rows:
+            return []
+        carried = {
+            external_id: [(EXTERNAL_ID, external_id)] + [(c.kind, c.value) for c in row.contacts]
+            for external_id, row in rows.items()
+        }
+        erased = erased_among(
+            self.connection,
+            (identifier for identifiers in carried.values() for identifier in identifiers),
+            signing_key=self.signing_key,
+        )
+        problems = []
+        for external_id, identifiers in carried.items():
+            hit = next((i for i in identifiers if i in erased), None)
+            if hit is not None:
+                problems.append(_erased(rows.pop(external_id), hit[0], hit[1], tombstone=False))
+        return problems
+
     def _warn_suppressed(self, rows: dict[str, CleanRow]) -> None:
         addresses = {
             (contact.kind, contact.value): row for row in rows.values() for contact in row.contacts
         }
         if not addresses:
             return
-        for (kind, _value), scopes in suppressed_scopes(self.connection, addresses).items():
+        found = suppressed_scopes(self.connection, addresses, signing_key=self.signing_key)
+        for (kind, _value), scopes in found.items():
             row = addresses[(kind, _value)]
             self.result.warnings.append(
                 f"row {row.row}: the {kind} of {row.external_id} is on the suppression list "
@@ -593,4 +707,15 @@ def _duplicate(row: CleanRow, first_row: int | None) -> Problem:
         "external_id",
         row.external_id,
         f"appears again (first at {earlier}); keep one row per person",
+    )
+
+
+def _erased(row: CleanRow, column: str, value: str, *, tombstone: bool) -> Problem:
+    what = "is the id kept for an alum" if tombstone else "belongs to an alum"
+    return Problem(
+        row.row,
+        column,
+        value,
+        f"{what} who was erased at their request (GDPR art. 17): they must not be imported "
+        "again; delete this row from the spreadsheet (nothing of it was written)",
     )

@@ -14,8 +14,9 @@ later is covered without touching this module. Starting from the ``alumnus`` row
 
 Erasure keeps the ``alumnus`` row as a tombstone so that ids elsewhere stay valid. Its class year
 is kept, because class sizes and coverage reports count it; every other personal column is
-blanked (see ``erase_alumnus``). Every address the alum ever had goes on the suppression list as
-a salted hash, so a later import of an old file cannot bring them back into a campaign.
+blanked (see ``erase_alumnus``). Every address the alum ever had goes on the suppression list, so
+no campaign reaches it, and the external id and those addresses go on the erasure list
+(``erasure_list``), so an import of an old file refuses them; both keep keyed hashes only.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlmodel import SQLModel
 
 from alumni.models import Alumnus, AlumnusStatus, ContactPoint, table_of, utcnow
-from alumni.people.suppression import normalise, suppress
+from alumni.people.erasure_list import ERASED_REASON, EXTERNAL_ID, record_erased
+from alumni.people.keyed_hash import normalise
+from alumni.people.suppression import suppress
 
 EXPORT_FORMAT = "alumni-outreach.export/1"
-ERASED_REASON = "erased"
 # Kept on the tombstone: not personal on its own, and the class statistics count it.
 KEPT_COLUMNS = frozenset({"class_year", "created_at"})
 _CHUNK = 500
@@ -142,30 +144,47 @@ def erase_alumnus(
     alumnus_id: int,
     now: datetime,
     metadata: sa.MetaData = SQLModel.metadata,
+    signing_key: bytes | None = None,
 ) -> ErasureReport:
     """Erase one alum's personal data and keep a tombstone; run inside ``write_transaction``.
 
-    Every address the alum has or had is suppressed (reason ``erased``, scope ``all``), the
-    alum's rows in other tables are deleted (children first), loose references to them are set
-    to NULL, and the ``alumnus`` row becomes a tombstone: status ``erased``, external id
-    ``erased-<id>``, every nullable column NULL, every other string column empty,
-    ``updated_at = now``; ``class_year`` and ``created_at`` are kept. Erasing twice is harmless.
+    Every address the alum has or had is suppressed (reason ``erased``, scope ``all``); the
+    external id and those addresses go on the erasure list; the alum's rows in other tables are
+    deleted (children first), loose references to them are set to NULL, and the ``alumnus`` row
+    becomes a tombstone: status ``erased``, external id ``erased-<id>``, every nullable column
+    NULL, every other string column empty, ``updated_at = now``; ``class_year`` and
+    ``created_at`` are kept. Erasing twice is harmless.
 
     Args:
         connection: a connection inside ``write_transaction`` (all of it commits or nothing).
         alumnus_id: the alum's database id (``find_alumnus_id`` turns an external id into one).
         now: the time of erasure, timezone-aware.
         metadata: the tables to walk; the default is the whole schema.
+        signing_key: keys the hashes of both lists; None reads ``Settings.signing_key()``.
 
     Raises:
         LookupError: no alum has that id.
         ErasureConflict: the walk reached rows of other alumni through a NOT NULL reference.
+        WrongHashKey: the lists were made with another signing key; nothing was changed.
     """
     holdings = _walk(connection, metadata, alumnus_id)
     if holdings.conflicts:
         raise ErasureConflict(_conflict_message(alumnus_id, holdings.conflicts))
     alumni = _alumnus_table(metadata)
-    suppressed = _suppress_addresses(connection, holdings.owned.get(table_of(ContactPoint).name))
+    already_erased = holdings.alumnus["status"] == AlumnusStatus.erased
+    addresses = _addresses(holdings.owned.get(table_of(ContactPoint).name))
+    for kind, value in addresses:
+        suppress(
+            connection,
+            kind=kind,
+            value=value,
+            reason=ERASED_REASON,
+            scope="all",
+            signing_key=signing_key,
+        )
+    # A tombstone's own external id (erased-<id>) is nobody's: it is not listed.
+    external = [] if already_erased else [(EXTERNAL_ID, str(holdings.alumnus["external_id"]))]
+    record_erased(connection, [*external, *addresses], now=now, signing_key=signing_key)
 
     detached: dict[str, int] = {}
     for constraint, keys in holdings.loose:
@@ -195,8 +214,8 @@ def erase_alumnus(
         alumnus_id=alumnus_id,
         deleted=deleted,
         detached=detached,
-        suppressed=suppressed,
-        already_erased=holdings.alumnus["status"] == AlumnusStatus.erased,
+        suppressed=len(addresses),
+        already_erased=already_erased,
     )
 
 
@@ -353,13 +372,11 @@ def _children_first(metadata: sa.MetaData, holdings: _Holdings) -> list[sa.Table
     ]
 
 
-def _suppress_addresses(connection: Connection, rows: Mapping[Key, RowMapping] | None) -> int:
-    addresses = {
-        (row["kind"], normalise(row["kind"], row["value"])) for row in (rows or {}).values()
-    }
-    for kind, value in sorted(addresses):
-        suppress(connection, kind=kind, value=value, reason=ERASED_REASON, scope="all")
-    return len(addresses)
+def _addresses(rows: Mapping[Key, RowMapping] | None) -> list[tuple[str, str]]:
+    """The distinct (kind, normalised value) of the alum's contact points, sorted."""
+    return sorted(
+        {(row["kind"], normalise(row["kind"], row["value"])) for row in (rows or {}).values()}
+    )
 
 
 def _tombstone(alumni: sa.Table, alumnus_id: int, now: datetime) -> dict[str, Any]:

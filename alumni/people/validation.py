@@ -60,6 +60,12 @@ _LOCALE = re.compile(
 )
 _MASTODON = re.compile(r"@?([A-Za-z0-9_]{1,30})@([A-Za-z0-9.-]+\.[A-Za-z]{2,63})")
 _BLUESKY = re.compile(r"@?((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})")
+# C0 and C1 control characters and DEL: never part of a name, an address or a note, and a
+# terminal or spreadsheet may act on them. NUL is among them (a damaged file, or not a CSV).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SHOWN_VALUE = 80  # characters of a value shown in a problem
+CONTACT_VALUE_LIMIT = 320  # ContactPoint.value
+LOCALE_LIMIT = 35  # Alumnus.locale
 _PHONE_LABELS = {
     PhoneNumberType.MOBILE: "mobile",
     PhoneNumberType.FIXED_LINE: "landline",
@@ -79,7 +85,10 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
-        shown = f" {self.value!r}" if self.value else ""
+        if len(self.value) > _SHOWN_VALUE:
+            shown = f" {self.value[:_SHOWN_VALUE]!r}... ({len(self.value)} characters)"
+        else:
+            shown = f" {self.value!r}" if self.value else ""
         return f"{where}:{shown} {self.message}"
 
 
@@ -191,18 +200,31 @@ def _when(value: str, today: date) -> datetime:
 
 
 class _Checker:
-    """Collects the problems of one row while its cells are checked."""
+    """Collects the problems of one row while its cells are checked.
+
+    A cell holding a control character is reported once and then read as blank, so that no
+    other check reports it again.
+    """
 
     def __init__(self, row: int, values: dict[str, str]) -> None:
         self.row = row
         self.values = values
         self.problems: list[Problem] = []
+        self.unreadable: set[str] = set()
+        for column in COLUMNS:
+            value = (values.get(column) or "").strip()
+            if found := _CONTROL.search(value):
+                self.problems.append(Problem(row, column, value, _control_message(found[0])))
+                self.unreadable.add(column)
 
     def get(self, column: str) -> str:
+        if column in self.unreadable:
+            return ""
         return (self.values.get(column) or "").strip()
 
     def fail(self, column: str, message: str) -> None:
-        self.problems.append(Problem(self.row, column, self.get(column), message))
+        if column not in self.unreadable:
+            self.problems.append(Problem(self.row, column, self.get(column), message))
 
     def text(self, column: str, limit: int, *, required: bool = False) -> str | None:
         value = self.get(column)
@@ -214,6 +236,15 @@ class _Checker:
             self.fail(column, f"is longer than {limit} characters; shorten it")
             return None
         return value
+
+
+def _control_message(character: str) -> str:
+    code = f"U+{ord(character):04X}"
+    name = "a NUL byte" if character == "\x00" else f"the control character {code}"
+    return (
+        f"contains {name}, which no name or address has; remove it in the spreadsheet (it came "
+        "from a damaged file or a paste from another program)"
+    )
 
 
 def check_row(row: int, values: dict[str, str], *, today: date) -> CleanRow | list[Problem]:
@@ -228,7 +259,8 @@ def check_row(row: int, values: dict[str, str], *, today: date) -> CleanRow | li
     external_id = c.text("external_id", 64, required=True)
     first_name = c.text("first_name", 200)
     last_name = c.text("last_name", 200)
-    if not first_name and not last_name and "first_name" not in {p.column for p in c.problems}:
+    reported = {p.column for p in c.problems}
+    if not first_name and not last_name and not {"first_name", "last_name"} & reported:
         c.fail("first_name", "and last_name are both blank; give at least one name")
 
     class_year = 0
@@ -256,6 +288,10 @@ def check_row(row: int, values: dict[str, str], *, today: date) -> CleanRow | li
             locale = normalise_locale(raw_locale)
         except ValueError as exc:
             c.fail("locale", str(exc))
+        else:
+            if len(locale) > LOCALE_LIMIT:
+                c.fail("locale", f"is longer than {LOCALE_LIMIT} characters; shorten it")
+                locale = None
 
     status = c.get("status").lower() or "active"
     if status not in STATUSES:
@@ -280,6 +316,9 @@ def check_row(row: int, values: dict[str, str], *, today: date) -> CleanRow | li
             ambassador = _flag(raw)
         except ValueError as exc:
             c.fail("ambassador", str(exc))
+    programme = c.text("programme", 200)
+    city = c.text("city", 200)
+    consent_evidence = c.text("consent_evidence", 500)
 
     if c.problems:
         return c.problems
@@ -290,15 +329,15 @@ def check_row(row: int, values: dict[str, str], *, today: date) -> CleanRow | li
         first_name=first_name or "",
         last_name=last_name or "",
         class_year=class_year,
-        programme=c.text("programme", 200),
+        programme=programme,
         country=country,
-        city=c.text("city", 200),
+        city=city,
         timezone=timezone,
         locale=locale,
         status=status,
         contacts=contacts,
         consents=consents,
-        consent_evidence=c.text("consent_evidence", 500),
+        consent_evidence=consent_evidence,
         ambassador=ambassador,
     )
 
@@ -341,13 +380,17 @@ def _contacts(c: _Checker, country: str | None, today: date) -> list[Contact]:
                 )
             )
     if raw := c.get("mastodon"):
-        if match := _MASTODON.fullmatch(raw):
+        if len(raw) > CONTACT_VALUE_LIMIT:
+            c.fail("mastodon", f"is longer than {CONTACT_VALUE_LIMIT} characters; shorten it")
+        elif match := _MASTODON.fullmatch(raw):
             handle = f"@{match[1]}@{match[2].lower()}"
             found.append(Contact("mastodon", handle, None, "ok", None, None))
         else:
             c.fail("mastodon", "is not a Mastodon handle; write it as @name@instance.social")
     if raw := c.get("bluesky"):
-        if match := _BLUESKY.fullmatch(raw):
+        if len(raw) > CONTACT_VALUE_LIMIT:
+            c.fail("bluesky", f"is longer than {CONTACT_VALUE_LIMIT} characters; shorten it")
+        elif match := _BLUESKY.fullmatch(raw):
             found.append(Contact("bluesky", match[1].lower(), None, "ok", None, None))
         else:
             c.fail("bluesky", "is not a Bluesky handle; write it as name.bsky.social")

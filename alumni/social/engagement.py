@@ -5,7 +5,8 @@ collecting again adds only what is new). When its author's handle is one an alum
 (``ContactPoint`` of kind mastodon or bluesky), the response is tied to that alum, and the
 handle counts as verified now: the alum was heard from there, which is what the reach and
 freshness reports read. Replies that ask for something (a question, a request) are flagged for
-officers: ``alumni social replies``.
+officers: ``alumni social replies``. Nothing by the handle of an erased alum (on the erasure
+list) is stored: the post's counts include it, no row names it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import write_transaction
 from alumni.models import ContactPoint, DeliveryStatus, Response, SocialPost, table_of
+from alumni.people.erasure_list import erased_among
 from connectors.social import Engagement
 
 _P = table_of(SocialPost)
@@ -120,6 +122,8 @@ def _insert_new(
         ).scalars()
     )
     fresh = list({f["remote_id"]: f for f in found if f["remote_id"] not in known}.values())
+    erased = erased_among(connection, {(post.network, f["author"]) for f in fresh})
+    fresh = [f for f in fresh if (post.network, f["author"]) not in erased]
     owners = _owners(connection, post.network, (f["author"] for f in fresh))
     counts: dict[str, int] = {}
     heard: dict[int, datetime] = {}  # contact point id -> when its alum was last heard from there

@@ -236,7 +236,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             channel, address = found
             kind = channel if channel in _KINDS else ContactKind.email.value
             added = [
-                suppress(connection, kind=kind, value=address, reason="unsubscribed", scope=scope)
+                suppress(
+                    connection,
+                    kind=kind,
+                    value=address,
+                    reason="unsubscribed",
+                    scope=scope,
+                    signing_key=key,
+                )
                 for scope in UNSUBSCRIBE_SCOPES
             ]
         if not any(added):

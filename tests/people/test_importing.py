@@ -1,15 +1,17 @@
 import csv
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from alumni.db import engine_for, write_transaction
 from alumni.models import Alumnus, Ambassador, Consent, ContactPoint, table_of
-from alumni.people.importing import CsvFileError, import_csv
+from alumni.people.importing import CsvFileError, import_csv, import_rows
+from alumni.people.rejected_rows import RejectedFile
 from alumni.people.suppression import suppress
 from alumni.people.validation import COLUMNS, normalise_email
 from tests.snapshot import dump_tables
@@ -224,6 +226,20 @@ def test_dry_run_writes_nothing(sqlite_url: str, tmp_path: Path) -> None:
     assert dump_tables(engine) == before
 
 
+def test_quotes_inside_a_cell_are_read_as_spreadsheets_write_them(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    rows = [dict(ROWS[0], first_name='Robert "Bob"', city="Leeds, West Yorkshire")]
+    for delimiter in (",", ";"):
+        path = write_csv(tmp_path / f"q{delimiter}.csv", rows, delimiter=delimiter)
+        assert b'"Robert ""Bob"""' in path.read_bytes()
+        result = import_csv(engine_for(sqlite_url), path, today=TODAY)
+        assert not result.problems
+    with engine_for(sqlite_url).connect() as connection:
+        row = connection.execute(sa.select(table_of(Alumnus))).one()
+    assert (row.first_name, row.city) == ('Robert "Bob"', "Leeds, West Yorkshire")
+
+
 def test_bom_and_semicolons_are_understood(sqlite_url: str, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "excel.csv", ROWS, delimiter=";", encoding="utf-8-sig")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
@@ -246,7 +262,7 @@ def test_a_missing_column_is_named(sqlite_url: str, tmp_path: Path) -> None:
 def test_suppressed_addresses_are_reported(sqlite_url: str, tmp_path: Path) -> None:
     engine = engine_for(sqlite_url)
     with write_transaction(engine) as connection:
-        suppress(connection, kind="email", value="JOSE@example.org", reason="erased")
+        suppress(connection, kind="email", value="JOSE@example.org", reason="hard_bounce")
     result = import_csv(engine, write_csv(tmp_path / "a.csv", ROWS), today=TODAY)
     assert result.committed
     assert any("row 3" in w and "S002" in w and "suppression list" in w for w in result.warnings)
@@ -308,3 +324,163 @@ def test_rows_checked_in_other_processes_import_the_same(sqlite_url: str, tmp_pa
     assert (result.created, result.rejected_rows) == (3, 1)
     assert [(p.row, p.column) for p in result.problems] == [(5, "timezone")]
     assert contacts(engine, "S002")[1][1] == "+5511912345678"
+
+
+def import_cli(*args: str) -> Result:
+    from alumni.cli.main import app
+
+    return CliRunner().invoke(app, ["import", *args])
+
+
+def test_a_cell_over_the_csv_size_limit_is_a_problem_of_its_row(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "big.csv", [ROWS[0], dict(ROWS[1], city="x" * 200_000), ROWS[2]])
+    before = dump_tables(engine_for(sqlite_url))
+
+    refused = import_cli(str(path))
+
+    assert refused.exit_code == 1 and not isinstance(refused.exception, csv.Error)
+    assert "row 3: cannot be read (field larger than field limit (131072); line 3" in (
+        refused.output
+    )
+    assert "nothing was written" in refused.output
+    assert dump_tables(engine_for(sqlite_url)) == before
+    skipped = import_cli(str(path), "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.output
+    assert "imported: 2 new, 0 updated, 0 unchanged; 1 rejected" in skipped.output
+
+
+def test_a_quote_never_closed_names_the_lines_it_swallowed(sqlite_url: str, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "quote.csv", ROWS[:1])
+    filler = "\n".join(f"S{n:04},Filler,Row,2016" for n in range(9000))
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f'S100,"Ana,Lima,2016\n{filler}\nS200,Bea,Lopes,2016\n')
+
+    result = import_csv(engine_for(sqlite_url), path, today=TODAY, skip_invalid=True)
+
+    (problem,) = result.problems
+    assert problem.row == 3 and 'a quote (") that is never closed' in problem.message
+    last = int(problem.message.split("lines 3-", 1)[1].split(" ", 1)[0])
+    # S001 before it, and the rows on the lines after those it swallowed (file: 9004 lines).
+    assert result.created == 1 + 9004 - last and 3 < last < 9004
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("first_name", "Ana\x00", "a NUL byte"),
+        ("last_name", "\x1b[31mLima", "the control character U+001B"),
+        ("first_name", "Ana\x07", "the control character U+0007"),
+        ("city", "Lon\x9bdon", "the control character U+009B"),
+        ("external_id", "S0\x0001", "a NUL byte"),
+    ],
+)
+def test_nul_and_control_characters_are_a_problem_of_their_cell(
+    sqlite_url: str, tmp_path: Path, column: str, value: str, shown: str
+) -> None:
+    path = write_csv(tmp_path / "c.csv", [dict(ROWS[0], **{column: value}), ROWS[1]])
+
+    result = import_csv(engine_for(sqlite_url), path, today=TODAY)
+
+    assert not result.committed
+    (problem,) = result.problems
+    assert (problem.row, problem.column) == (2, column)
+    assert f"contains {shown}" in problem.message
+    assert repr(value.strip()) in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("column", "limit"),
+    [("programme", 200), ("city", 200), ("consent_evidence", 500), ("locale", 35)],
+)
+def test_over_long_values_are_problems_not_dropped(
+    db_url: str, tmp_path: Path, column: str, limit: int
+) -> None:
+    value = "en-GB" + "-abcdefgh" * 4 if column == "locale" else "y" * (limit + 1)
+    path = write_csv(tmp_path / "long.csv", [dict(ROWS[0], **{column: value})])
+
+    result = import_csv(engine_for(db_url), path, today=TODAY)
+
+    assert not result.committed
+    assert [(p.row, p.column) for p in result.problems] == [(2, column)]
+    assert f"is longer than {limit} characters" in result.problems[0].message
+    assert f"({len(value)} characters)" in str(result.problems[0]) or len(value) <= 80
+
+
+def test_over_long_handles_are_problems_on_every_database(db_url: str, tmp_path: Path) -> None:
+    host = ".".join(["a" * 60] * 6) + ".social"
+    rows = [dict(ROWS[0], mastodon=f"@zoe@{host}"), dict(ROWS[1], bluesky=f"jose.{host}")]
+
+    result = import_csv(engine_for(db_url), write_csv(tmp_path / "h.csv", rows), today=TODAY)
+
+    assert [(p.row, p.column) for p in result.problems] == [(2, "mastodon"), (3, "bluesky")]
+
+
+def test_rejected_cells_that_a_spreadsheet_would_run_are_neutralised(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    hostile = {
+        "first_name": '=HYPERLINK("http://evil.example","x")',
+        "last_name": "+1+cmd|' /C calc'!A0",
+        "programme": "-2+3",
+        "city": "@SUM(A1:A2)",
+        "country": "\tGB",
+        "timezone": "Nowhere/Land",
+    }
+    path = write_csv(tmp_path / "f.csv", [dict(ROWS[0], **hostile), ROWS[1]])
+
+    result = import_csv(engine_for(sqlite_url), path, today=TODAY, skip_invalid=True)
+
+    assert result.rejected_file is not None and result.created == 1
+    with result.rejected_file.open(encoding="utf-8", newline="") as handle:
+        (rejected,) = csv.DictReader(handle)
+    for column, value in hostile.items():
+        expected = value if column == "timezone" else "'" + value
+        assert rejected[column] == expected, column
+    assert rejected["external_id"] == "S001" and rejected["phone"] == "020 7946 0958"
+
+
+def test_rejected_rows_are_on_disk_before_the_import_ends(sqlite_url: str, tmp_path: Path) -> None:
+    """The rejects of a file of any size are streamed to NAME.rejected.csv, not kept in memory."""
+    target = tmp_path / "stream.rejected.csv"
+    seen_on_disk: list[str] = []
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        yield 2, dict(ROWS[0], timezone="Nowhere/Land")
+        for number in range(3, 3 + 50):
+            if number == 52:  # many batches later, still reading the file
+                seen_on_disk.append(target.read_text(encoding="utf-8"))
+            yield number, dict(ROWS[1], external_id=f"S{number:03}")
+
+    sink = RejectedFile(target, list(COLUMNS))
+    result = import_rows(
+        engine_for(sqlite_url),
+        rows(),
+        header=list(COLUMNS),
+        filename="stream.csv",
+        sha256="",
+        today=TODAY,
+        skip_invalid=True,
+        batch_size=5,
+        on_rejected=sink.write,
+    )
+    sink.close()
+
+    assert result.committed and result.created == 50 and result.rejected_rows == 1
+    (while_reading,) = seen_on_disk
+    assert "Nowhere/Land" in while_reading
+    assert not hasattr(result, "rejected")
+
+
+def test_only_the_first_problems_are_kept_and_all_are_counted(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    bad = [dict(ROWS[0], external_id=f"B{n}", class_year="later") for n in range(1200)]
+
+    refused = import_cli(str(write_csv(tmp_path / "many.csv", bad)))
+
+    assert refused.exit_code == 1
+    assert "... and 1150 more problems" in refused.output
+    result = import_csv(engine_for(sqlite_url), tmp_path / "many.csv", today=TODAY)
+    assert (len(result.problems), result.problem_count, result.rejected_rows) == (1000, 1200, 1200)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from flows.social import social_campaign
 from tests.factories import add_alumnus
 from tests.flows.test_social import (  # noqa: F401  (fixtures)
     office,
+    office_db,
     posts,
     prefect_api,
     social,
@@ -135,6 +137,39 @@ def test_likes_boosts_and_replies_are_stored_once_and_tied_to_alumni(
     done = runner.invoke(app, ["social", "replies", "--handled", str(asking[0].id)])
     assert done.exit_code == 0, done.output
     assert "no replies waiting" in runner.invoke(app, ["social", "replies"]).output
+
+
+def test_nothing_by_an_erased_alums_handle_is_stored(
+    office_db: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    mastodon: MastodonServer,
+) -> None:
+    use_mastodon(monkeypatch, mastodon)
+    campaign_id = social(office_db)
+    social_campaign(campaign_id=campaign_id)
+    (post,) = posts(office_db, campaign_id)
+    suffix = uuid.uuid4().hex[:8]  # the mock server outlives this test's database
+    ada = mastodon.new_account(f"ada{suffix}")
+    grace = mastodon.new_account(f"grace{suffix}")
+    alum = add_alumnus(office_db, "ADA", class_year=2016)
+    add_handle(office_db, alum, "mastodon", f"@Ada{suffix}@localhost")
+    erased = runner.invoke(app, ["erase", "ADA", "--yes"])
+    assert erased.exit_code == 0, erased.output
+    act(mastodon, ada, f"/api/v1/statuses/{post.remote_id}/favourite")
+    act(mastodon, ada, f"/api/v1/statuses/{post.remote_id}/reblog")
+    act(mastodon, ada, "/api/v1/statuses", status="Please call me", in_reply_to_id=post.remote_id)
+    act(mastodon, grace, "/api/v1/statuses", status="Count me in", in_reply_to_id=post.remote_id)
+
+    counts = social_engagement()
+
+    assert counts == {"checked": 1, "reply": 1}
+    assert [(r.kind, r.author, r.text) for r in responses(office_db)] == [
+        ("reply", f"grace{suffix}@localhost", "Count me in")
+    ]
+    with engine_for(office_db).connect() as connection:
+        report = social_report(connection, campaign_id).as_dict()
+    (line,) = report["posts"]
+    assert (line["likes"], line["reposts"], line["replies"]) == (1, 1, 2)  # the network's counts
 
 
 def test_a_network_that_cannot_answer_is_counted_and_the_flow_goes_on(
