@@ -22,7 +22,7 @@ from alumni.people import importing, privacy
 from alumni.people.keyed_hash import WrongHashKey
 from alumni.people.suppression import rekey_known_addresses
 from alumni.people.validation import COLUMNS
-from alumni.settings import get_settings
+from alumni.settings import KeyFileError, get_settings
 
 # Before prefect is imported: offline, and patient with a temporary server on a busy machine.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -53,8 +53,11 @@ class Format(StrEnum):
 def init() -> None:
     """Create or upgrade the database named by ALUMNI_DATABASE_URL (safe to run again)."""
     settings = get_settings()
+    try:
+        settings.signing_key()  # make the key file now, not on the first link
+    except KeyFileError as exc:
+        raise fail(str(exc)) from None
     upgrade(settings.database_url)
-    settings.signing_key()  # make the key file now, not on the first link
     try:
         with write_transaction(get_engine()) as connection:
             rekeyed = rekey_known_addresses(connection)

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from alumni.db import get_engine, require_current
-from alumni.settings import get_settings
+from alumni.settings import KeyFileError, get_settings
 
 out = Console(emoji=False, soft_wrap=True)
 err = Console(stderr=True, emoji=False, soft_wrap=True)
@@ -75,9 +75,12 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def ready_engine() -> sa.Engine:
-    """The engine of ALUMNI_DATABASE_URL, or exit saying to run `alumni init`."""
+    """The engine of ALUMNI_DATABASE_URL, or exit saying to run `alumni init` (or how to fix
+    the signing-key file: it keys links and the suppression hashes, so no command runs without)."""
+    settings = get_settings()
     try:
-        require_current(get_settings().database_url)
-    except RuntimeError as exc:
+        require_current(settings.database_url)
+        settings.signing_key()
+    except (RuntimeError, KeyFileError) as exc:
         raise fail(str(exc)) from None
     return get_engine()

@@ -146,3 +146,19 @@ def test_an_event_invite_is_a_campaign_of_its_own(sqlite_url: str) -> None:
     )  # the same invite, not a second one
     result = runner.invoke(app, ["campaign", "create", "--name", "x"])
     assert result.exit_code == 1 and "--event ID" in result.output
+
+
+def test_a_key_file_open_to_others_stops_every_command_with_the_chmod(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "open-secret"
+    key_file.write_text("k" * 48)
+    key_file.chmod(0o644)
+    monkeypatch.setenv("ALUMNI_SECRET_KEY_FILE", str(key_file))
+    monkeypatch.delenv("ALUMNI_SECRET_KEY", raising=False)
+    get_settings.cache_clear()
+    for args in (["init"], ["report", "classes"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, result.output
+        assert f"chmod 600 {key_file}" in result.output
+        assert "Traceback" not in result.output
