@@ -9,8 +9,6 @@ recorded response shapes in tests/connectors/test_bluesky.py.
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -26,7 +24,6 @@ from alumni.models import ContactPoint, Response, table_of, utcnow
 from alumni.settings import get_settings
 from alumni.social.engagement import asks_for_something
 from alumni.social.report import social_report
-from alumni.web.app import make_server
 from flows.engagement import social_engagement
 from flows.social import social_campaign
 from tests.factories import add_alumnus
@@ -39,6 +36,7 @@ from tests.flows.test_social import (  # noqa: F401  (fixtures)
     use_bluesky,
     use_mastodon,
 )
+from tests.web_server import serving
 
 if TYPE_CHECKING:
     from tests.social_servers import BlueskyPds, MastodonServer
@@ -203,18 +201,8 @@ def test_replies_that_ask_for_something_are_flagged(text: str, asks: bool) -> No
 
 @pytest.fixture
 def web(office: str) -> Iterator[httpx.Client]:  # noqa: F811
-    server = make_server("127.0.0.1", 0, get_settings())
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started and thread.is_alive():
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(get_settings()) as client:
+        yield client
 
 
 def test_a_tracked_link_counts_the_click_and_leads_only_where_the_office_said(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +18,8 @@ from alumni.messages.signing import make_token
 from alumni.models import Alumnus, Campaign, Delivery, InstanceValue, Suppression, table_of
 from alumni.people.suppression import suppressed_scopes
 from alumni.settings import Settings
-from alumni.web.app import HSTS, SECURITY_HEADERS, make_server
+from alumni.web.app import HSTS, SECURITY_HEADERS
+from tests.web_server import serving
 
 SENT_AT = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 # Mixed case on purpose: the suppression list must match however a mail client spells it.
@@ -32,27 +31,9 @@ ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 def run_server(
     settings: Settings, *, routes: Callable[[FastAPI], None] | None = None
 ) -> Iterator[httpx.Client]:
-    """Serve the app on a free loopback port and yield a client aimed at it.
-
-    ``routes`` may add test-only routes to the app before it starts.
-    """
-    server = make_server("127.0.0.1", 0, settings)
-    if routes is not None:
-        routes(server.config.app)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(1000):
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=False) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    """Serve the app on a free loopback port and yield a client aimed at it."""
+    with serving(settings, routes=routes) as client:
+        yield client
 
 
 @pytest.fixture
