@@ -23,8 +23,9 @@ from jinja2 import Environment
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import engine_for, write_transaction
+from alumni.delivery.planning import PlanOptions
 from alumni.delivery.sending import UNSUBSCRIBE
-from alumni.events.mailings import ANSWERS, RSVP, plan_options
+from alumni.events.mailings import ANSWERS, RSVP
 from alumni.events.rsvp import RsvpError, apply_link, delivery_event
 from alumni.messages.signing import BadToken, TamperedToken, read_token
 from alumni.models import ContactKind, Delivery, Event, table_of, utcnow
@@ -255,7 +256,7 @@ def _add_rsvp_routes(
 
     The token (purpose ``rsvp``, payload ``<delivery id>:<answer>``) expires when the event ends.
     """
-    options = plan_options(settings)
+    options = PlanOptions.from_settings(settings)
 
     def page(status: int, title: str, message: str, button: str | None = None) -> Response:
         html = _PAGE.render(

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
-from alumni.delivery import ledger
+from alumni.delivery import ledger, planning
 from alumni.delivery.send_workers import SendPool
 from alumni.messages.rendering import PreflightError
 from alumni.models import Alumnus, table_of, utcnow
@@ -44,7 +44,7 @@ def planned_campaign(url: str, size: int) -> int:
             first_name=f"Ana{n}",
         )
     campaign = add_campaign(url)
-    ledger.plan(engine_for(url), campaign, now=utcnow(), options=ledger.PlanOptions())
+    planning.plan(engine_for(url), campaign, now=utcnow(), options=planning.PlanOptions())
     return campaign
 
 
