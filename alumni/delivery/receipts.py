@@ -65,6 +65,7 @@ class ReceiptBuffer:
         self._clock = clock
         self._changed = threading.Condition()
         self._pending: list[ledger.Result] = []
+        self._writing = 0  # answers the writer has taken and not yet recorded
         self._stopping = False
         self._error: BaseException | None = None
         self._writer: threading.Thread | None = None
@@ -75,6 +76,18 @@ class ReceiptBuffer:
         """A buffer for deliveries with the retry delays of ``ALUMNI_RETRY_DELAYS_SECONDS``."""
         delays = [timedelta(seconds=s) for s in settings.retry_delays_seconds]
         return cls(engine, worker=worker, retry_delays=delays)
+
+    @property
+    def unwritten(self) -> int:
+        """Answers added and not yet recorded (waiting, or being written)."""
+        with self._changed:
+            return len(self._pending) + self._writing
+
+    @property
+    def full(self) -> bool:
+        """Whether a sender's ``add`` would wait for the writer now."""
+        with self._changed:
+            return len(self._pending) >= self.max_unwritten
 
     def hand_over(self, row_ids: Sequence[int]) -> set[int]:
         """Mark rows as handed to the transport, now, in one UPDATE; return those this worker
@@ -135,6 +148,7 @@ class ReceiptBuffer:
                 if not self._pending:
                     return
                 batch, self._pending = self._pending, []
+                self._writing = len(batch)
                 self._changed.notify_all()  # room for the senders again
             try:
                 ledger.record(
@@ -150,3 +164,5 @@ class ReceiptBuffer:
                     self._error = exc
                     self._changed.notify_all()
                 return
+            with self._changed:
+                self._writing = 0

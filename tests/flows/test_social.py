@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
+from alumni.delivery import ledger
 from alumni.delivery.campaigns import SocialOptions, create
 from alumni.messages.rendering import PreflightError
 from alumni.models import Campaign, ClassChannel, SocialPost, table_of, utcnow
@@ -195,14 +196,15 @@ def test_a_post_claimed_again_after_a_crash_stays_one_post(
     )
     before = (len(mastodon.statuses()), len(bluesky_records(bluesky_pds)))
     accounts = {a.name: a for a in network_accounts(settings)}
-    lease = timedelta(seconds=60)
-    # the first worker posts, then dies before it records anything
+    lease = timedelta(seconds=settings.claim_lease_seconds)
+    # the first worker marks each post handed, posts it, then dies before it records anything
     dead = social_posts.claim_posts(engine, campaign_id, worker="dead", now=utcnow(), lease=lease)
     for post in dead:
+        ledger.mark_handed(engine, ledger.POSTS, [post.post_id], worker="dead", now=utcnow())
         client = accounts[post.account].open()
         assert social_posts.publish(client, post).outcome is Outcome.SENT
         client.close()
-    # once the lease has run out, another worker claims the same posts and posts them again
+    # once the lease has lapsed, another worker takes the same posts over and posts them again
     later = utcnow() + lease + timedelta(seconds=1)
     again = social_posts.claim_posts(engine, campaign_id, worker="next", now=later, lease=lease)
     assert len(again) == 2
@@ -211,7 +213,13 @@ def test_a_post_claimed_again_after_a_crash_stays_one_post(
         receipt = social_posts.publish(client, post)
         client.close()
         assert receipt.outcome is Outcome.SENT, receipt.reply
-        social_posts.record_post(engine, post, receipt, worker="next", now=later)
+        ledger.record(
+            engine,
+            ledger.POSTS,
+            [social_posts.result_of(post, receipt)],
+            worker="next",
+            now=later,
+        )
 
     assert (len(mastodon.statuses()), len(bluesky_records(bluesky_pds))) == (
         before[0] + 1,
@@ -219,7 +227,7 @@ def test_a_post_claimed_again_after_a_crash_stays_one_post(
     )
     rows = posts(office, campaign_id)
     assert [r.status for r in rows] == ["sent", "sent"]
-    assert all(r.maybe_duplicate for r in rows)  # flagged: claimed again after a crash
+    assert all(r.maybe_duplicate for r in rows)  # flagged: handed over, then taken over
 
 
 def test_a_429_is_waited_out_and_the_post_goes_once(
