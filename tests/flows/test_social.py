@@ -24,7 +24,7 @@ from alumni.messages.rendering import PreflightError
 from alumni.models import Campaign, ClassChannel, SocialPost, table_of, utcnow
 from alumni.settings import get_settings
 from alumni.social import posts as social_posts
-from alumni.social.accounts import network_accounts
+from alumni.social.accounts import class_channels, network_accounts
 from connectors.social import Outcome
 from flows.social import social_campaign
 from tests.factories import add_alumnus, daytime_zone
@@ -401,3 +401,35 @@ def test_a_mention_in_a_bluesky_post_becomes_a_mention_facet_with_the_did(
     assert mentions == [spare_did]  # the unknown handle stays plain text
     tags = [f for f in record["facets"] if f["features"][0]["$type"].endswith("#tag")]
     assert [t["features"][0]["tag"] for t in tags] == ["Class2016"]
+
+
+def test_a_post_whose_account_is_gone_waits_on_the_back_off_and_then_fails(
+    office: str, monkeypatch: pytest.MonkeyPatch, mastodon: MastodonServer
+) -> None:
+    use_mastodon(monkeypatch, mastodon)
+    engine = engine_for(office)
+    channels = table_of(ClassChannel)
+    with write_transaction(engine) as connection:
+        connection.execute(
+            sa.insert(channels).values(
+                class_year=2016,
+                name="class chat",
+                style="generic",
+                url="https://hooks.school.example/class-2016",
+                created_at=utcnow(),
+            )
+        )
+    campaign_id = social(office)
+    settings = get_settings()
+    with engine.connect() as connection:
+        accounts = network_accounts(settings) + class_channels(connection, 2016)
+    social_posts.plan_posts(engine, campaign_id, accounts, settings=settings, now=utcnow())
+    with write_transaction(engine) as connection:  # the officer removes the channel
+        connection.execute(sa.delete(channels))
+
+    report = social_campaign(campaign_id=campaign_id)  # waits, but not for ever
+
+    assert report["outcomes"] == {"sent": 1, "failed": 1}
+    gone = next(p for p in posts(office, campaign_id) if p.network == "webhook")
+    assert gone.attempts == ledger.MAX_ATTEMPTS
+    assert "is no longer configured" in gone.error
