@@ -27,7 +27,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 
 from alumni.db import get_engine
-from alumni.delivery import batches, ledger, planning
+from alumni.delivery import batches, ledger, planning, progress
 from alumni.delivery.campaigns import set_status
 from alumni.delivery.report import campaign_report
 from alumni.delivery.send_workers import SendPool
@@ -111,7 +111,7 @@ def class_campaign(
         set_status(engine, campaign_id, CampaignStatus.sending)
         worker = f"flow-{uuid.uuid4().hex[:12]}"
         total = max(planned["pending"], 1)
-        progress = cast(
+        bar = cast(
             UUID, create_progress_artifact(progress=0.0, description=f"campaign {campaign_id}")
         )
         sent = [0]
@@ -119,7 +119,7 @@ def class_campaign(
         def one_batch() -> dict[str, int]:
             counts = send_batch(campaign_id, worker, pool)
             sent[0] += counts.get("sent", 0)
-            update_progress_artifact(progress, progress=min(100.0, 100.0 * sent[0] / total))
+            update_progress_artifact(bar, progress=min(100.0, 100.0 * sent[0] / total))
             return counts
 
         send_until_done(
@@ -129,7 +129,7 @@ def class_campaign(
             wait=wait,
             waiter=Waiter(max_wait_hours, logger),
         )
-    ledger.finish(
+    progress.finish(
         engine,
         ledger.DELIVERIES,
         campaign_id,

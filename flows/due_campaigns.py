@@ -13,7 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from alumni.db import get_engine
-from alumni.delivery import ledger
+from alumni.delivery import ledger, progress
 from alumni.delivery.batches import lease_of
 from alumni.models import utcnow
 from alumni.settings import get_settings
@@ -30,8 +30,8 @@ def due_campaigns() -> dict[int, dict[str, Any]]:
     engine = get_engine()
     now = utcnow()
     lease = lease_of(get_settings())
-    due = ledger.due_campaigns(engine, ledger.DELIVERIES, kinds=("email",), now=now, lease=lease)
-    social = ledger.due_campaigns(engine, ledger.POSTS, kinds=("social",), now=now, lease=lease)
+    due = progress.due_campaigns(engine, ledger.DELIVERIES, kinds=("email",), now=now, lease=lease)
+    social = progress.due_campaigns(engine, ledger.POSTS, kinds=("social",), now=now, lease=lease)
     get_run_logger().info("campaigns with messages or posts due: %s", due + social or "none")
     runs = {campaign_id: class_campaign(campaign_id=campaign_id, wait=False) for campaign_id in due}
     for campaign_id in social:

@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from alumni.db import get_engine
-from alumni.delivery import batches, ledger
+from alumni.delivery import batches, ledger, progress
 from alumni.delivery.planning import PlanOptions
 from alumni.delivery.report import campaign_report
 from alumni.delivery.sending import compose_each
@@ -74,7 +74,7 @@ def _send_due(campaign_id: int) -> dict[str, int]:
         wait=False,
         waiter=Waiter(max_wait_hours=1, logger=get_run_logger()),
     )
-    ledger.finish(
+    progress.finish(
         get_engine(),
         ledger.DELIVERIES,
         campaign_id,
@@ -136,7 +136,7 @@ def event_reminders() -> dict[str, Any]:
         f"{event_id}:{key}": plan_mailing(engine, event_id, key, now=now, options=options).added
         for event_id, key in follow_ups_due(engine, now=now)
     }
-    due = ledger.due_campaigns(
+    due = progress.due_campaigns(
         engine, ledger.DELIVERIES, kinds=(CHANNEL,), now=now, lease=batches.lease_of(settings)
     )
     sent = {campaign_id: _send_due(campaign_id) for campaign_id in due}

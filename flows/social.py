@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.blocks.system import Secret
 
 from alumni.db import get_engine
-from alumni.delivery import ledger
+from alumni.delivery import ledger, progress
 from alumni.delivery.batches import lease_of
 from alumni.delivery.campaigns import set_status
 from alumni.delivery.ledger import load_campaign
@@ -109,7 +109,7 @@ def social_campaign(
         waiter=Waiter(max_wait_hours, logger),
         window_ends_at=window_ends_at,
     )
-    ledger.finish(engine, ledger.POSTS, campaign_id, now=utcnow(), lease=lease_of(get_settings()))
+    progress.finish(engine, ledger.POSTS, campaign_id, now=utcnow(), lease=lease_of(get_settings()))
     with engine.connect() as connection:
         report = social_report(connection, campaign_id)
     create_markdown_artifact(markdown=report.markdown(), key=f"campaign-{campaign_id}-posts")

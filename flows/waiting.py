@@ -1,6 +1,7 @@
 """Waiting inside a flow run, and the loop every ledger flow shares: send a batch while rows are
 due, wait when the ledger says so (a later group, or rows another run holds), stop when it says
-so. The decisions are ``alumni.delivery.ledger.next_step``'s; this module only sleeps and logs.
+so. The decisions are ``alumni.delivery.progress.next_step``'s; this module only sleeps and
+logs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from alumni.db import get_engine
-from alumni.delivery import ledger
+from alumni.delivery import ledger, progress
 from alumni.delivery.batches import lease_of
 from alumni.models import utcnow
 from alumni.settings import get_settings
@@ -28,7 +29,7 @@ class Waiter:
         self.logger = logger
         self._said = ""
 
-    def wait(self, step: ledger.Step) -> bool:
+    def wait(self, step: progress.Step) -> bool:
         """Sleep until ``step.until`` and return True, or return False at once when that is
         past the run's deadline. Says why (once for each new reason)."""
         assert step.until is not None
@@ -63,8 +64,8 @@ def send_until_done(
             continue
         now = utcnow()
         with get_engine().connect() as connection:
-            state = ledger.progress(connection, channel, campaign_id, now=now, lease=lease)
-        step = ledger.next_step(state, now=now, wait=wait, window_ends_at=window_ends_at)
+            state = progress.read_progress(connection, channel, campaign_id, now=now, lease=lease)
+        step = progress.next_step(state, now=now, wait=wait, window_ends_at=window_ends_at)
         if step.action == "send":
             continue
         if step.action == "stop":

@@ -3,8 +3,8 @@
 A channel's rows (``DELIVERIES``: email and event mailings; ``POSTS``: social posts) move
 pending → claimed → sent, pending again after a back-off, or failed; skipped rows never move.
 
-1. ``claim`` gives a worker a batch of due rows under a lease (SQLite ``BEGIN IMMEDIATE``;
-   PostgreSQL ``FOR UPDATE SKIP LOCKED``).
+1. ``claim_rows`` (``claim`` for deliveries) gives a worker a batch of due rows under a lease
+   (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``FOR UPDATE SKIP LOCKED``).
 2. ``Heartbeat`` renews the lease of a live worker's rows every third of it, however slow its
    batch. Rows whose lease lapsed (``lease_lapsed``: their worker died) are due again, and the
    next claim takes them over.
@@ -14,12 +14,9 @@ pending → claimed → sent, pending again after a back-off, or failed; skipped
 4. ``record`` writes what the peer said: sent; transient back to pending after a back-off (or
    the peer's own Retry-After) until ``MAX_ATTEMPTS``; permanent failed. ``release`` gives
    unsent rows back without counting an attempt.
-5. ``progress`` says where a campaign stands, ``next_step`` what a run does next (send, wait for
-   a later group or for rows another run holds, or stop), and ``finish`` marks the campaign done
-   by the one rule every flow shares: nothing pending and nothing claimed.
 
-Planning rows is ``alumni.delivery.planning``; the email receipts writer is
-``alumni.delivery.receipts``.
+Planning rows is ``alumni.delivery.planning``; where a campaign stands and what a run does next
+is ``alumni.delivery.progress``; the email receipts writer is ``alumni.delivery.receipts``.
 """
 
 from __future__ import annotations
@@ -29,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -38,12 +35,10 @@ from alumni.db import write_transaction
 from alumni.models import (
     Alumnus,
     Campaign,
-    CampaignStatus,
     ContactPoint,
     Delivery,
     DeliveryStatus,
     SocialPost,
-    UTCDateTime,
     table_of,
     utcnow,
 )
@@ -107,7 +102,7 @@ def renew_every(lease: timedelta) -> timedelta:
     return lease / 3
 
 
-def _due(channel: Channel, *, now: datetime, lease: timedelta) -> tuple[Any, Any]:
+def due_conditions(channel: Channel, *, now: datetime, lease: timedelta) -> tuple[Any, Any]:
     """The two ways a row is due: pending and its time has come; claimed under a lapsed lease."""
     t = channel.table
     return (
@@ -156,7 +151,7 @@ def claim_rows(
         # One query per way of being due, each read in order from the (campaign, status, due)
         # index; one query with OR sorted every row of the campaign, sent ones too.
         found: list[Any] = []
-        for condition in _due(channel, now=now, lease=lease):
+        for condition in due_conditions(channel, now=now, lease=lease):
             query = (
                 sa.select(t.c.id, t.c.status, t.c.due_at, t.c.handed_at)
                 .where(t.c.campaign_id == campaign_id, condition)
@@ -418,170 +413,6 @@ def release(engine: Engine, channel: Channel, row_ids: Iterable[int], *, worker:
             .values(status=DeliveryStatus.pending, handed_at=None, attempts=t.c.attempts - 1)
         )
     return int(result.rowcount)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a campaign's rows stand at one instant.
-
-    Attributes:
-        due: rows a claim would take now (pending and due, or held under a lapsed lease).
-        held: rows a live worker holds (its lease renewed within the lease).
-        held_until: when the soonest of those lapses unless its worker renews it.
-        later: pending rows due after now.
-        next_due: when the first of those falls due.
-    """
-
-    due: int
-    held: int
-    held_until: datetime | None
-    later: int
-    next_due: datetime | None
-
-    @property
-    def done(self) -> bool:
-        """The one rule of every flow: a campaign is done when no row is pending or claimed."""
-        return not (self.due or self.held or self.later)
-
-
-def progress(
-    connection: Connection,
-    channel: Channel,
-    campaign_id: int,
-    *,
-    now: datetime,
-    lease: timedelta,
-) -> Progress:
-    """Count the campaign's unfinished rows by what a run can do with them at ``now``."""
-    t = channel.table
-    cutoff = takeover_cutoff(now=now, lease=lease)
-    due_now, later, next_due = connection.execute(
-        sa.select(
-            sa.func.count().filter(t.c.due_at <= now),
-            sa.func.count().filter(t.c.due_at > now),
-            sa.func.min(t.c.due_at, type_=UTCDateTime()).filter(t.c.due_at > now),
-        ).where(t.c.campaign_id == campaign_id, t.c.status == DeliveryStatus.pending)
-    ).one()
-    lapsed, held, soonest = connection.execute(
-        sa.select(
-            sa.func.count().filter(t.c.claimed_at < cutoff),
-            sa.func.count().filter(t.c.claimed_at >= cutoff),
-            sa.func.min(t.c.claimed_at, type_=UTCDateTime()).filter(t.c.claimed_at >= cutoff),
-        ).where(t.c.campaign_id == campaign_id, t.c.status == DeliveryStatus.claimed)
-    ).one()
-    return Progress(
-        due=int(due_now) + int(lapsed),
-        held=int(held),
-        held_until=soonest + lease if soonest is not None else None,
-        later=int(later),
-        next_due=next_due,
-    )
-
-
-@dataclass(frozen=True)
-class Step:
-    """What a run does next: ``send`` now, ``wait`` until ``until``, or ``stop``; ``why`` is the
-    line to log."""
-
-    action: Literal["send", "wait", "stop"]
-    until: datetime | None = None
-    why: str = ""
-
-
-# While another run holds rows, look again this often: it may record them before they lapse.
-HELD_POLL = timedelta(seconds=2)
-
-
-def next_step(
-    state: Progress,
-    *,
-    now: datetime,
-    wait: bool,
-    window_ends_at: datetime | None = None,
-    poll: timedelta = HELD_POLL,
-) -> Step:
-    """Decide what a run does after a claim found nothing (pure).
-
-    Rows held by another run are waited for whatever ``wait`` says: they were due, and either
-    that run records them or their lease lapses and this run takes them over. ``wait`` is
-    about rows due later (each alum's local send time, a retry's back-off); none is waited for
-    past ``window_ends_at``.
-    """
-    if state.due:
-        return Step("send")
-    if state.held:
-        assert state.held_until is not None
-        return Step(
-            "wait",
-            min(state.held_until, now + poll),
-            f"{state.held} rows held by another run; waiting for its lease (it lapses at "
-            f"{state.held_until:%H:%M:%S} UTC unless that run renews it)",
-        )
-    if state.next_due is None:
-        return Step("stop", why="nothing left to send")
-    if window_ends_at is not None and state.next_due > window_ends_at:
-        return Step(
-            "stop",
-            why=f"the next row is due at {state.next_due:%Y-%m-%d %H:%M} UTC, after the window "
-            f"closes at {window_ends_at:%Y-%m-%d %H:%M} UTC: stopping",
-        )
-    if not wait:
-        return Step(
-            "stop",
-            why=f"{state.later} rows are due from {state.next_due:%Y-%m-%d %H:%M} UTC; a later "
-            "run sends them",
-        )
-    return Step(
-        "wait",
-        state.next_due,
-        f"the next group ({state.later} rows) is due at {state.next_due:%Y-%m-%d %H:%M:%S} UTC",
-    )
-
-
-def finish(
-    engine: Engine, channel: Channel, campaign_id: int, *, now: datetime, lease: timedelta
-) -> str:
-    """At the end of a run that stopped by itself: mark the campaign done if nothing is left
-    (``Progress.done``), else sending, and clear the note of an earlier run that stopped short.
-    A stopped campaign stays stopped. Returns the campaign's status."""
-    with write_transaction(engine) as connection:
-        campaign = load_campaign(connection, campaign_id, lock=True)
-        if campaign.status in (CampaignStatus.stopped, CampaignStatus.draft):
-            return str(campaign.status)
-        done = progress(connection, channel, campaign_id, now=now, lease=lease).done
-        status = CampaignStatus.done if done else CampaignStatus.sending
-        connection.execute(
-            sa.update(_C)
-            .where(_C.c.id == campaign_id)
-            .values(status=status, finished_at=now if done else None, note=None)
-        )
-    return str(status)
-
-
-def due_campaigns(
-    engine: Engine,
-    channel: Channel,
-    *,
-    kinds: Sequence[str],
-    now: datetime,
-    lease: timedelta,
-) -> list[int]:
-    """Planned or sending campaigns of the campaign channels ``kinds`` (email, calendar,
-    social) with a row due at ``now``: pending and due, or left under a lapsed lease."""
-    t = channel.table
-    query = (
-        sa.select(t.c.campaign_id)
-        .join(_C, _C.c.id == t.c.campaign_id)
-        .where(
-            _C.c.status.in_((CampaignStatus.planned, CampaignStatus.sending)),
-            _C.c.channel.in_(list(kinds)),
-            sa.or_(*_due(channel, now=now, lease=lease)),
-        )
-        .distinct()
-        .order_by(t.c.campaign_id)
-    )
-    with engine.connect() as connection:
-        return list(connection.execute(query).scalars())
 
 
 @dataclass(frozen=True, slots=True)

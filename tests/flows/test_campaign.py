@@ -28,7 +28,7 @@ from prefect.settings import PREFECT_API_URL
 from prefect.testing.utilities import prefect_test_harness
 
 from alumni.db import engine_for
-from alumni.delivery import ledger, receipts
+from alumni.delivery import ledger, progress, receipts
 from alumni.delivery.report import campaign_report
 from alumni.models import Campaign, table_of, utcnow
 from alumni.settings import get_settings
@@ -344,7 +344,7 @@ def test_the_scheduled_flow_sends_what_has_come_due(sqlite_url: str, smtp: Recor
     del smtp.rcpt_replies["alum1@example.org"]
 
     def retry_due() -> bool:  # ALUMNI_RETRY_DELAYS_SECONDS: after a second
-        return campaign in ledger.due_campaigns(
+        return campaign in progress.due_campaigns(
             engine_for(sqlite_url),
             ledger.DELIVERIES,
             kinds=("email",),
