@@ -186,7 +186,7 @@ class CampaignStatus(StrEnum):
 
 class DeliveryStatus(StrEnum):
     pending = "pending"  # to send at due_at
-    claimed = "claimed"  # a worker holds it; sent or not, it is in flight
+    claimed = "claimed"  # a worker holds it (its lease renewed while it lives); not yet answered
     sent = "sent"
     failed = "failed"  # refused for good (5xx) or out of attempts
     skipped = "skipped"  # never to be sent; skip_reason says why
@@ -216,7 +216,7 @@ class Campaign(SQLModel, table=True):
 
 
 # The record of one message to one alum on one channel: exactly one row per
-# (campaign, alum, channel), whatever happens. The outbox claims, sends and marks these.
+# (campaign, alum, channel), whatever happens. The ledger claims, sends and marks these.
 class Delivery(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "alumnus_id", "channel"),
@@ -237,9 +237,10 @@ class Delivery(SQLModel, table=True):
     due_at: datetime | None = _when(nullable=True, default=None)
     message_id: str | None = Field(default=None, max_length=200, unique=True)
     attempts: int = 0
-    maybe_duplicate: bool = False  # claimed again after a crash: it may have gone out twice
-    claimed_at: datetime | None = _when(nullable=True, default=None)
+    maybe_duplicate: bool = False  # taken over after a crash while handed over: may go twice
+    claimed_at: datetime | None = _when(nullable=True, default=None)  # renewed while held
     claimed_by: str | None = Field(default=None, max_length=64)
+    handed_at: datetime | None = _when(nullable=True, default=None)  # given to the transport
     sent_at: datetime | None = _when(nullable=True, default=None)
     error: str | None = Field(default=None, max_length=1000)
 
@@ -331,9 +332,10 @@ class SocialPost(SQLModel, table=True):
     status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=sa.String(16))
     due_at: datetime | None = _when(nullable=True, default=None)
     attempts: int = 0
-    claimed_at: datetime | None = _when(nullable=True, default=None)
+    claimed_at: datetime | None = _when(nullable=True, default=None)  # renewed while held
     claimed_by: str | None = Field(default=None, max_length=64)
-    maybe_duplicate: bool = False  # claimed again after a crash (networks dedupe by the key)
+    handed_at: datetime | None = _when(nullable=True, default=None)  # given to the network
+    maybe_duplicate: bool = False  # taken over after a crash while handed over (networks dedupe)
     remote_id: str | None = Field(default=None, max_length=500)
     url: str | None = Field(default=None, max_length=1000)
     posted_at: datetime | None = _when(nullable=True, default=None)

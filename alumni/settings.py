@@ -120,7 +120,10 @@ class Settings(BaseSettings):
         description="Waits before retrying a temporarily refused message (JSON list).",
     )
     claim_lease_seconds: int = Field(
-        default=300, ge=1, description="A claim older than this is taken as crashed and retried."
+        default=30,
+        ge=3,
+        description="A claim not renewed for this long is taken over: its worker died. A live "
+        "worker renews its claims every third of it, however slow its batch.",
     )
     mastodon_url: str | None = Field(default=None, description="Mastodon server of the office.")
     mastodon_token: SecretStr | None = Field(

@@ -1,6 +1,7 @@
 """The social campaign: plan (render and check every post), then post what is due until done.
 
-Thin by design: decisions are in ``alumni.social.posts``. Accounts are opened inside the task
+Thin by design: decisions are in ``alumni.social.posts`` and the ledger (``next_step``, the
+window, ``finish``). Accounts are opened inside the task
 from the environment or Prefect Secret blocks, so no token or password is ever a task
 parameter or in a log. A rate-limited post waits for as long as the network asks, but never past
 the campaign's window: what cannot go out in time is named in the report, and a later run posts
@@ -9,9 +10,7 @@ it.
 
 from __future__ import annotations
 
-import time
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -19,6 +18,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.blocks.system import Secret
 
 from alumni.db import get_engine
+from alumni.delivery import ledger, progress
+from alumni.delivery.batches import lease_of
 from alumni.delivery.campaigns import set_status
 from alumni.delivery.ledger import load_campaign
 from alumni.messages.rendering import PreflightError
@@ -27,7 +28,7 @@ from alumni.settings import get_settings
 from alumni.social import posts
 from alumni.social.accounts import Account, class_channels, network_accounts
 from alumni.social.report import social_report
-from flows.waiting import wait_until
+from flows.waiting import Waiter, send_until_done
 
 
 def prefect_secret(name: str) -> str | None:
@@ -70,36 +71,13 @@ def plan_posts(campaign_id: int) -> int:
 @task(name="post-batch")
 def post_batch(campaign_id: int, worker: str) -> dict[str, int]:
     """Claim the posts that are due and post each through its account."""
-    settings = get_settings()
-    engine = get_engine()
-    claimed = posts.claim_posts(
-        engine,
+    return posts.post_batch(
+        get_engine(),
         campaign_id,
+        lambda: campaign_accounts(campaign_id),
         worker=worker,
-        now=utcnow(),
-        lease=timedelta(seconds=settings.claim_lease_seconds),
+        settings=get_settings(),
     )
-    accounts = {a.name: a for a in campaign_accounts(campaign_id)} if claimed else {}
-    counts = {"claimed": len(claimed)}
-    for post in claimed:
-        account = accounts.get(post.account)
-        if account is None:
-            receipt_status = "pending"
-            posts.release_posts(engine, [post.post_id], worker=worker, now=utcnow())
-            get_run_logger().warning(
-                "account %s is no longer configured; post %d waits for it",
-                post.account,
-                post.post_id,
-            )
-        else:
-            client = account.open(allow_private=settings.webhook_allow_private)
-            try:
-                receipt = posts.publish(client, post)
-            finally:
-                client.close()
-            receipt_status = posts.record_post(engine, post, receipt, worker=worker, now=utcnow())
-        counts[receipt_status] = counts.get(receipt_status, 0) + 1
-    return counts
 
 
 @flow(name="social-campaign")
@@ -111,34 +89,29 @@ def social_campaign(
     Args:
         campaign_id: the campaign (``alumni campaign create --channel social`` prints it).
         wait: wait for posts due later (``--send-at``, rate limits) inside the window; when
-            False, stop after what is due now, and a later run posts the rest.
+            False, stop after what is due now, and a later run posts the rest. Posts another
+            run holds are waited for either way.
         max_wait_hours: never wait longer than this for the next post.
     """
     logger = get_run_logger()
+    engine = get_engine()
     planned = plan_posts(campaign_id)
     logger.info("planned %d new post(s)", planned)
-    set_status(get_engine(), campaign_id, CampaignStatus.sending)
+    set_status(engine, campaign_id, CampaignStatus.sending)
     worker = f"social-{uuid.uuid4().hex[:12]}"
-    deadline = time.monotonic() + max_wait_hours * 3600
-    while True:
-        counts = post_batch(campaign_id, worker)
-        if counts["claimed"] and counts.get("pending", 0) < counts["claimed"]:
-            continue
-        with get_engine().connect() as connection:
-            report = social_report(connection, campaign_id)
-        next_due = report.next_due
-        if next_due is None or not wait:
-            break
-        if report.window_ends_at is not None and next_due > report.window_ends_at:
-            logger.warning("the next post is due at %s, after the window: stopping", next_due)
-            break
-        if not wait_until(next_due, deadline=deadline, what="post", logger=logger):
-            break
-    with get_engine().connect() as connection:
+    with engine.connect() as connection:
+        window_ends_at = load_campaign(connection, campaign_id).window_ends_at
+    send_until_done(
+        lambda: post_batch(campaign_id, worker),
+        channel=ledger.POSTS,
+        campaign_id=campaign_id,
+        wait=wait,
+        waiter=Waiter(max_wait_hours, logger),
+        window_ends_at=window_ends_at,
+    )
+    progress.finish(engine, ledger.POSTS, campaign_id, now=utcnow(), lease=lease_of(get_settings()))
+    with engine.connect() as connection:
         report = social_report(connection, campaign_id)
-    if not report.outcomes.get("pending") and not report.outcomes.get("claimed"):
-        set_status(get_engine(), campaign_id, CampaignStatus.done)
-        report.status = CampaignStatus.done
     create_markdown_artifact(markdown=report.markdown(), key=f"campaign-{campaign_id}-posts")
     create_table_artifact(
         table=[

@@ -1,27 +1,75 @@
-"""Waiting inside a flow run for the next thing that falls due."""
+"""Waiting inside a flow run, and the loop every ledger flow shares: send a batch while rows are
+due, wait when the ledger says so (a later group, or rows another run holds), stop when it says
+so. The decisions are ``alumni.delivery.progress.next_step``'s; this module only sleeps and
+logs.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
+from alumni.db import get_engine
+from alumni.delivery import ledger, progress
+from alumni.delivery.batches import lease_of
 from alumni.models import utcnow
+from alumni.settings import get_settings
+
+Logger = logging.LoggerAdapter[logging.Logger] | logging.Logger
 
 
-def wait_until(
-    next_due: datetime,
+class Waiter:
+    """Sleeps for one flow run until what a ``Step`` waits for, never past ``max_wait_hours``."""
+
+    def __init__(self, max_wait_hours: float, logger: Logger) -> None:
+        self.deadline = time.monotonic() + max_wait_hours * 3600
+        self.logger = logger
+        self._said = ""
+
+    def wait(self, step: progress.Step) -> bool:
+        """Sleep until ``step.until`` and return True, or return False at once when that is
+        past the run's deadline. Says why (once for each new reason)."""
+        assert step.until is not None
+        pause = (step.until - utcnow()).total_seconds()
+        if time.monotonic() + pause > self.deadline:
+            self.logger.warning("%s; that is past max_wait_hours: stopping", step.why)
+            return False
+        if step.why != self._said:
+            self.logger.info("%s; waiting %.0f s", step.why, max(pause, 0))
+            self._said = step.why
+        time.sleep(max(pause, 0.2))
+        return True
+
+
+def send_until_done(
+    send_batch: Callable[[], dict[str, int]],
     *,
-    deadline: float,
-    what: str,
-    logger: logging.LoggerAdapter[logging.Logger] | logging.Logger,
-) -> bool:
-    """Sleep until ``next_due`` and return True, or return False at once when that is past the
-    run's ``deadline`` (a ``time.monotonic()`` value)."""
-    pause = (next_due - utcnow()).total_seconds()
-    if time.monotonic() + pause > deadline:
-        logger.warning("the next %s is due at %s, past max_wait_hours: stopping", what, next_due)
-        return False
-    logger.info("the next %s is due at %s; waiting %.0f s", what, next_due, pause)
-    time.sleep(max(pause, 0.2))
-    return True
+    channel: ledger.Channel,
+    campaign_id: int,
+    wait: bool,
+    waiter: Waiter,
+    window_ends_at: datetime | None = None,
+) -> Counter[str]:
+    """Run ``send_batch`` (one claimed batch, its counts) until the ledger says stop; return the
+    counts summed. Rows held by another run are waited for whatever ``wait`` says."""
+    totals: Counter[str] = Counter()
+    lease = lease_of(get_settings())
+    while True:
+        counts = send_batch()
+        totals.update(counts)
+        if counts["claimed"]:
+            continue
+        now = utcnow()
+        with get_engine().connect() as connection:
+            state = progress.read_progress(connection, channel, campaign_id, now=now, lease=lease)
+        step = progress.next_step(state, now=now, wait=wait, window_ends_at=window_ends_at)
+        if step.action == "send":
+            continue
+        if step.action == "stop":
+            waiter.logger.info("campaign %d: %s", campaign_id, step.why)
+            return totals
+        if not waiter.wait(step):
+            return totals

@@ -1,3 +1,6 @@
-"""Delivery: who is reached and why (audience), when (local send times), the ledger (plan, claim
-with a renewed lease, record), sending in batches and worker processes, and the campaign report.
-Every channel (email, event mailings, social posts) is a thin user of this one mechanism."""
+"""Delivery: who is reached and why (audience), when (local send times), the one planner
+(planning), the ledger every channel shares (claim under a lease a heartbeat renews, takeover
+after a crash, record, release), the rule for what a run does next and when a campaign is done
+(progress), the receipts writer and the in-flight bound (receipts), sending in batches and worker
+processes (sending, batches, send_workers), and the campaign report. Email, event mailings and
+social posts are thin users of this one mechanism."""

@@ -1,7 +1,9 @@
-"""Who a campaign reaches, and why each other alum of the class is skipped.
+"""Who a message reaches, and why each other alum is skipped: one rule for every channel.
 
 Pure: ``decide`` looks at one alum's facts, already read from the database, and returns the
-outcome. Everyone in the class year gets exactly one outcome; nobody is dropped silently.
+outcome. ``alumni.delivery.planning`` applies it to a campaign, an event invite and every
+follow-up mailing alike, so an alum is skipped with the same reason in each. Everyone planned
+gets exactly one outcome; nobody is dropped silently.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ class SkipReason(StrEnum):
     deceased = "deceased"
     do_not_contact = "do_not_contact"
     erased = "erased"
+    lost = "lost"  # no working contact known: an address on file is not trusted
     unsubscribed = "unsubscribed"  # asked to stop news/events (suppressed for that scope)
     suppressed = "suppressed"  # address on the list for good: erased, hard bounce, complaint
     no_email = "no_email"  # no current email that works
@@ -41,15 +44,21 @@ class Budget:
     days: int = 30
 
 
+_NOT_TO_CONTACT = frozenset(
+    {SkipReason.deceased, SkipReason.do_not_contact, SkipReason.erased, SkipReason.lost}
+)
+
+
 def decide(
     member: Member, *, purpose: str, budget: Budget, require_consent: bool = False
 ) -> SkipReason | None:
-    """Return why this alum is skipped, or None when the campaign should send to them.
+    """Return why this alum is skipped, or None when the message should go to them.
 
-    Service messages (about an alum's own request) are never capped by the budget and ignore
-    news/events unsubscribes; only a suppression for all mail stops them.
+    Service messages (about an alum's own request or answer: event reminders, waitlist notices)
+    are never capped by the budget, ignore news/events unsubscribes and need no recorded consent
+    even with ``require_consent``; only a suppression for all mail or a refusal stops them.
     """
-    if member.status in (SkipReason.deceased, SkipReason.do_not_contact, SkipReason.erased):
+    if member.status in _NOT_TO_CONTACT:
         return SkipReason(member.status)
     if member.email is None:
         return SkipReason.no_email
@@ -57,7 +66,9 @@ def decide(
         return SkipReason.suppressed
     if purpose != "service" and purpose in member.suppressed_scopes:
         return SkipReason.unsubscribed
-    if member.consent is False or (require_consent and member.consent is None):
+    if member.consent is False or (
+        require_consent and member.consent is None and purpose != "service"
+    ):
         return SkipReason.no_consent
     if purpose != "service" and member.recent_messages >= budget.limit:
         return SkipReason.over_budget

@@ -153,10 +153,9 @@ def create(
 def set_status(
     engine: Engine, campaign_id: int, status: CampaignStatus, note: str | None = None
 ) -> None:
-    """Move a campaign to ``status``, keeping ``note`` (why it stopped) when given."""
-    values: dict[str, Any] = {"status": status}
-    if note is not None:
-        values["note"] = note[:2000]
+    """Move a campaign to ``status`` with ``note``: why it stopped, or why its last run stopped
+    short (None: nothing to say, any earlier note is cleared)."""
+    values: dict[str, Any] = {"status": status, "note": note[:2000] if note else None}
     if status is CampaignStatus.done:
         values["finished_at"] = utcnow()
     with write_transaction(engine) as connection:

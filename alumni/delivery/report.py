@@ -27,6 +27,7 @@ class CampaignReport:
     by_timezone: dict[str, dict[str, int]] = field(default_factory=dict)
     maybe_duplicates: int = 0
     next_due: datetime | None = None
+    note: str | None = None  # why the campaign, or its last run, stopped short
 
     @property
     def total(self) -> int:
@@ -44,6 +45,7 @@ class CampaignReport:
             "by_timezone": self.by_timezone,
             "maybe_duplicates": self.maybe_duplicates,
             "next_due": self.next_due.isoformat() if self.next_due else None,
+            "note": self.note,
         }
 
     def markdown(self) -> str:
@@ -57,10 +59,13 @@ class CampaignReport:
             *(f"| {k} | {v} |" for k, v in sorted(self.outcomes.items())),
             "",
         ]
+        if self.note:
+            lines += [f"**{self.note}**", ""]
         if self.maybe_duplicates:
             lines.append(
-                f"{self.maybe_duplicates} message(s) were in flight during a crash and were "
-                "sent again: they may have reached their recipient twice (same Message-ID)."
+                f"{self.maybe_duplicates} message(s) were handed to the server and not yet "
+                "recorded when a run died, and were sent again: they may have reached their "
+                "recipient twice (same Message-ID)."
             )
         if self.next_due:
             lines.append(f"Next messages are due at {self.next_due:%Y-%m-%d %H:%M} UTC.")
@@ -90,7 +95,9 @@ def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
     campaign = connection.execute(sa.select(_C).where(_C.c.id == campaign_id)).first()
     if campaign is None:
         raise LookupError(f"no campaign with id {campaign_id}")
-    report = CampaignReport(campaign_id, campaign.name, campaign.class_year, campaign.status)
+    report = CampaignReport(
+        campaign_id, campaign.name, campaign.class_year, campaign.status, note=campaign.note
+    )
     rows = connection.execute(
         sa.select(_D.c.status, _D.c.skip_reason, _A.c.country, _D.c.timezone, sa.func.count())
         .join(_A, _A.c.id == _D.c.alumnus_id)

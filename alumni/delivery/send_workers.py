@@ -3,9 +3,11 @@
 Rendering (Jinja2), MIME assembly and smtplib are pure Python and hold the GIL, so one process
 tops out well below what the wire takes. Each worker builds the campaign's ``CampaignKit`` once
 from the database and the ``ALUMNI_*`` environment it inherited, opens its own share of the SMTP
-connections, and takes chunks of claimed rows: it composes them, sends them, and records every
-answer in the outbox itself. The in-flight bound after a crash is per worker (see
-``alumni.delivery.ledger.ReceiptBuffer``), so it grows with the number of workers.
+connections, and takes chunks of claimed rows: it composes them, marks them handed and sends
+them a group at a time, and records every answer on the ledger itself. The in-flight bound after
+a crash is per worker (see ``alumni.delivery.receipts``), so it grows with the number of
+workers. The process that claimed the rows keeps their lease (``ledger.Heartbeat``) while the
+workers send.
 
 A delivery always goes to the same worker (its id modulo the number of workers), so what the
 preflight rendered is kept in that worker's spool (an SQLite file in a temporary folder, not
@@ -29,12 +31,14 @@ from pathlib import Path
 
 from alumni.db import get_engine
 from alumni.delivery import ledger
+from alumni.delivery.receipts import ReceiptBuffer
 from alumni.delivery.sending import CampaignKit, send_claimed
 from alumni.messages.rendering import PreflightError, RenderedEmail, RenderError
 from alumni.models import utcnow
 from alumni.settings import get_settings
 from connectors.mail import MailTransport, open_mail_transport
 
+# What one worker process keeps; the process lives as long as its SendPool (one flow run).
 _kits: dict[int, CampaignKit] = {}
 _transport: list[MailTransport] = []
 _spool: list[sqlite3.Connection] = []
@@ -114,7 +118,7 @@ def _send_chunk(
         ),
         rows,
         transport=_worker_transport(connections),
-        buffer=ledger.ReceiptBuffer.for_settings(get_engine(), get_settings(), worker=worker),
+        buffer=ReceiptBuffer.for_settings(get_engine(), get_settings(), worker=worker),
     )
 
 
@@ -184,13 +188,24 @@ class SendPool:
     def send(
         self, campaign_id: int, rows: list[ledger.Claimed], *, now: datetime, worker: str
     ) -> dict[str, int]:
-        """Send claimed rows, each by the worker that preflighted it; counts by outcome."""
+        """Send claimed rows, each by the worker that preflighted it; counts by outcome.
+
+        Raises:
+            The first error of a worker (e.g. ``SmtpConnectError``), once every worker has
+            stopped, so what the others sent is recorded before the caller gives rows back.
+        """
         futures = [
             pool.submit(_send_chunk, campaign_id, share, now, worker, self.connections)
             for pool, share in zip(self._pools, self._shares(rows), strict=True)
             if share
         ]
         total: Counter[str] = Counter()
+        errors: list[BaseException] = []
         for future in futures:
-            total.update(future.result())
+            try:
+                total.update(future.result())
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
         return dict(total)

@@ -4,8 +4,9 @@ Per campaign, everything constant is prepared once (``CampaignKit``: the class's
 MIME skeleton, the templates); per recipient only the template render and the MIME assembly run.
 Every email the office sends is composed here: an event mailing is a ``CampaignKit`` subclass
 (``alumni.events.mailing_kit.EventKit``) that adds to the context and the MIME parts through
-the ``context`` and ``extra_parts`` hooks. Results go to the outbox through a ``ReceiptBuffer``
-as the server answers.
+the ``context`` and ``extra_parts`` hooks. ``send_claimed`` hands claimed rows to a mail
+transport a group at a time, each group marked handed on the ledger first, and results go to the
+ledger through a ``ReceiptBuffer`` as the server answers.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alumni.delivery import ledger
+from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
 from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
 from alumni.messages.rendering import EMAIL, RenderedEmail, TemplateStore, preflight
 from alumni.messages.signing import make_token
@@ -269,18 +271,31 @@ def compose_each(
     return composed
 
 
+# Rows composed at a time while the transport takes a group: small, so the first message of a
+# group reaches a connection soon after the group is handed over.
+COMPOSE_CHUNK = 10
+
+
 def send_claimed(
     compose: Callable[[Sequence[ledger.Claimed]], list[Composed]],
     rows: Sequence[ledger.Claimed],
     *,
     transport: MailTransport,
-    buffer: ledger.ReceiptBuffer,
+    buffer: ReceiptBuffer,
 ) -> dict[str, int]:
-    """Compose and send claimed rows; every row ends with a result in ``buffer``.
+    """Compose and send claimed rows; every row handed over ends with a result in ``buffer``.
 
-    ``compose`` turns a chunk of rows into messages; chunks are composed as the transport takes
-    them, so the SMTP connections start while the rest are still being rendered. A row that
-    cannot be composed fails for good with its reason. Returns the buffer's counts by outcome.
+    Rows go to the transport ``MAX_HANDED`` at a time, each group marked handed in one UPDATE
+    just before (the in-flight bound: ``alumni.delivery.receipts``); a row another worker has
+    taken over meanwhile is not sent. ``compose`` turns a chunk of rows into messages as the
+    transport takes them, so the connections send while the rest are still being rendered. A
+    row that cannot be composed fails for good with its reason. Returns the buffer's counts by
+    outcome.
+
+    Raises:
+        SmtpConnectError: from the transport, when no connection could be opened at all: the
+            rows of that group and after have no result (give them back with
+            ``ledger.release``).
     """
 
     def on_receipt(receipt: Receipt) -> None:
@@ -294,9 +309,9 @@ def send_claimed(
             )
         )
 
-    def mails() -> Iterator[OutgoingMail]:
-        for start in range(0, len(rows), 50):
-            for item in compose(rows[start : start + 50]):
+    def mails(group: Sequence[ledger.Claimed]) -> Iterator[OutgoingMail]:
+        for start in range(0, len(group), COMPOSE_CHUNK):
+            for item in compose(group[start : start + COMPOSE_CHUNK]):
                 if isinstance(item, Refused):
                     buffer.add(ledger.Result(item.delivery_id, "permanent", reply=item.reason))
                 else:
@@ -304,7 +319,10 @@ def send_claimed(
 
     addresses = {row.delivery_id: row.address for row in rows}
     try:
-        transport.send(mails(), on_receipt)
+        for start in range(0, len(rows), MAX_HANDED):
+            group = rows[start : start + MAX_HANDED]
+            held = buffer.hand_over([row.delivery_id for row in group])
+            transport.send(mails([row for row in group if row.delivery_id in held]), on_receipt)
     finally:
         buffer.flush()
     return dict(buffer.counts)

@@ -4,10 +4,12 @@ notice, and the email each one is.
 Every mailing is a Campaign of its own (channel ``calendar``) linked to its event by an
 EventMailing row whose ``key`` is unique per event (``invite``, ``update-3``, ``cancel``,
 ``reminder-7``, ``thanks``, ``waitlist``, ``place``), so each alum gets one Delivery per mailing
-and the outbox's claim/record machinery sends it exactly once. The invite reaches the whole
-class through ``ledger.plan`` (purpose ``events``: it counts toward the contact budget); the
-other mailings go to those the invite reached, chosen by their answers, as service messages
-that the budget never blocks.
+and the ledger's claim and record send it exactly once. The invite reaches the whole class
+(purpose ``events``: it counts toward the contact budget); the other mailings go to those the
+invite reached, chosen by their answers, as service messages that the budget never blocks. The
+one planner (``alumni.delivery.planning``) writes the rows of both, with the one skip rule.
+``mailings_due`` says which events call for a reminder or thank-you and which mailings have
+messages due.
 
 The email each mailing is (templates, context, calendar part): ``alumni.events.mailing_kit``.
 """
@@ -17,30 +19,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from alumni.db import bulk_insert, write_transaction
-from alumni.delivery import ledger
-from alumni.delivery.audience import Budget
-from alumni.delivery.send_time import due_at, zone
+from alumni.db import write_transaction
+from alumni.delivery import planning
+from alumni.delivery.planning import PlanOptions
 from alumni.events.schedule import load_event
-from alumni.messages.mime import make_message_id
 from alumni.models import (
-    Alumnus,
     Campaign,
     CampaignStatus,
     Delivery,
     DeliveryStatus,
+    Event,
     EventMailing,
     EventStatus,
     Rsvp,
     table_of,
 )
-from alumni.people.suppression import suppressed_scopes
-from alumni.settings import Settings
 
 CHANNEL = "calendar"
 KINDS = ("invite", "update", "cancel", "reminder", "thanks", "waitlist", "place")
@@ -49,21 +46,11 @@ RSVP = "rsvp"
 REMINDER_DAYS = (7, 1)  # reminders this many days before the start
 THANKS_WITHIN = timedelta(days=14)  # after this long past the end, no thank-you goes out
 
-_A = table_of(Alumnus)
 _C = table_of(Campaign)
+_E = table_of(Event)
 _D = table_of(Delivery)
 _M = table_of(EventMailing)
 _R = table_of(Rsvp)
-
-
-def plan_options(settings: Settings) -> ledger.PlanOptions:
-    """The planning rules of ``ALUMNI_*`` (budget, consent, Message-ID domain)."""
-    return ledger.PlanOptions(
-        office_timezone=settings.office_timezone,
-        budget=Budget(limit=settings.contact_budget, days=settings.contact_budget_days),
-        require_consent=settings.require_consent,
-        message_id_domain=settings.sender.rsplit("@", 1)[-1].strip("> "),
-    )
 
 
 def kind_of(key: str) -> str:
@@ -92,6 +79,25 @@ def due_mailings(
         if starts_at - timedelta(days=days) <= now:
             return [f"reminder-{days}"]
     return []
+
+
+def follow_ups_due(engine: Engine, *, now: datetime) -> list[tuple[int, str]]:
+    """The (event id, mailing key) pairs of every reminder and thank-you due at ``now``."""
+    with engine.connect() as connection:
+        events = list(
+            connection.execute(
+                sa.select(_E.c.id, _E.c.starts_at, _E.c.ends_at, _E.c.status)
+                .where(_E.c.status == EventStatus.scheduled, _E.c.ends_at > now - THANKS_WITHIN)
+                .order_by(_E.c.id)
+            )
+        )
+    return [
+        (event.id, key)
+        for event in events
+        for key in due_mailings(
+            starts_at=event.starts_at, ends_at=event.ends_at, status=event.status, now=now
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -149,10 +155,16 @@ def plan_mailing(
     key: str,
     *,
     now: datetime,
-    options: ledger.PlanOptions,
+    options: PlanOptions,
     only: Sequence[int] | None = None,
 ) -> MailingPlan:
     """Write the delivery rows of one mailing about an event. Safe to run again.
+
+    The invite goes to the whole class; a follow-up to those its kind picks among the alumni
+    the invite reached (``only`` narrows ``waitlist`` and ``place`` to the alumni to tell).
+    Planning the cancellation first skips what is still unsent of the event's other mailings.
+    Either way ``alumni.delivery.planning.plan`` writes the rows, with the skip reasons of every
+    other campaign.
 
     Args:
         key: ``invite``, ``update-<sequence>``, ``cancel``, ``reminder-<days>``, ``thanks``,
@@ -162,85 +174,29 @@ def plan_mailing(
     Returns:
         The mailing's campaign and how many deliveries were added now.
     """
-    campaign_id, _ = mailing_campaign(engine, event_id, key, now=now)
     kind = kind_of(key)
-    if kind == "invite":
-        summary = ledger.plan(engine, campaign_id, now=now, options=options)
-        return MailingPlan(campaign_id, key, summary.added)
-    with write_transaction(engine) as connection:
-        people = _followers(connection, event_id, kind, only)
-        done = set(
-            connection.execute(
-                sa.select(_D.c.alumnus_id).where(_D.c.campaign_id == campaign_id)
-            ).scalars()
-        )
-        people = [p for p in people if p.alumnus_id not in done]
-        blocked = suppressed_scopes(connection, [("email", p.address) for p in people])
-        rows = []
-        for person in people:
-            reason = None
-            if person.status != "active":
-                reason = person.status
-            elif "all" in blocked.get(("email", person.address), ()):
-                reason = "suppressed"
-            rows.append(
-                {
-                    "campaign_id": campaign_id,
-                    "alumnus_id": person.alumnus_id,
-                    "channel": CHANNEL,
-                    "address": None if reason else person.address,
-                    "locale": person.locale,
-                    "timezone": person.timezone,
-                    "counts_toward_budget": False,
-                    "status": DeliveryStatus.skipped if reason else DeliveryStatus.pending,
-                    "skip_reason": reason,
-                    # Not in the alum's night, like every other message.
-                    "due_at": None
-                    if reason
-                    else due_at(
-                        now=now,
-                        send_at=None,
-                        tz=zone(person.timezone, options.office_timezone),
-                    ),
-                    "attempts": 0,
-                    "maybe_duplicate": False,
-                    "message_id": None
-                    if reason
-                    else make_message_id(
-                        f"{campaign_id}.{person.alumnus_id}.{CHANNEL}", options.message_id_domain
-                    ),
-                }
-            )
-        bulk_insert(connection, _D, rows)
-        connection.execute(
-            sa.update(_C)
-            .where(_C.c.id == campaign_id, _C.c.status == CampaignStatus.draft)
-            .values(status=CampaignStatus.planned, planned_at=now)
-        )
-    return MailingPlan(campaign_id, key, len(rows))
+    if kind == "cancel":
+        cancel_pending(engine, event_id)
+    campaign_id, _ = mailing_campaign(engine, event_id, key, now=now)
+    audience = None
+    if kind != "invite":
+        with engine.connect() as connection:
+            audience = _followers(connection, event_id, kind, only)
+    summary = planning.plan(engine, campaign_id, now=now, options=options, only=audience)
+    return MailingPlan(campaign_id, key, summary.added)
 
 
 def _followers(
     connection: Connection, event_id: int, kind: str, only: Sequence[int] | None
-) -> list[Any]:
-    """Those the event's invite reached, with their answer, filtered for a follow-up ``kind``."""
+) -> list[int]:
+    """Those the event's invite reached, picked by their answer for a follow-up ``kind``."""
     invite = (
         sa.select(_M.c.campaign_id)
         .where(_M.c.event_id == event_id, _M.c.key == "invite")
         .scalar_subquery()
     )
     query = (
-        sa.select(
-            _D.c.alumnus_id,
-            _D.c.address,
-            _D.c.locale,
-            _D.c.timezone,
-            _A.c.status,
-            _R.c.answer,
-            _R.c.waitlisted_at,
-            _R.c.attended,
-        )
-        .join(_A, _A.c.id == _D.c.alumnus_id)
+        sa.select(_D.c.alumnus_id, _R.c.answer, _R.c.waitlisted_at, _R.c.attended)
         .outerjoin(_R, sa.and_(_R.c.alumnus_id == _D.c.alumnus_id, _R.c.event_id == event_id))
         .where(_D.c.campaign_id == invite, _D.c.status == DeliveryStatus.sent)
         .order_by(_D.c.alumnus_id)
@@ -250,12 +206,14 @@ def _followers(
     rows = list(connection.execute(query))
     confirmed = [r for r in rows if r.answer == "yes" and r.waitlisted_at is None]
     if kind in ("update", "cancel"):
-        return [r for r in rows if r.answer != "no"]
-    if kind == "reminder":
-        return [*confirmed, *(r for r in rows if r.answer is None)]
-    if kind == "thanks":
-        return [r for r in confirmed if r.attended is not False]
-    return rows  # waitlist / place: the alumni named in ``only``
+        picked = [r for r in rows if r.answer != "no"]
+    elif kind == "reminder":
+        picked = [*confirmed, *(r for r in rows if r.answer is None)]
+    elif kind == "thanks":
+        picked = [r for r in confirmed if r.attended is not False]
+    else:
+        picked = rows  # waitlist / place: the alumni named in ``only``
+    return [r.alumnus_id for r in picked]
 
 
 def cancel_pending(engine: Engine, event_id: int) -> int:

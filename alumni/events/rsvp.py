@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import write_transaction
-from alumni.delivery import ledger
+from alumni.delivery.planning import PlanOptions
 from alumni.events.calendar_codec import PartStat, Reply
 from alumni.events.mailings import ANSWERS, plan_mailing
 from alumni.events.schedule import load_event
@@ -73,7 +73,7 @@ def apply_answer(
     at: datetime,
     source: str,
     now: datetime,
-    options: ledger.PlanOptions | None = None,
+    options: PlanOptions | None = None,
 ) -> RsvpOutcome:
     """Record an alum's answer unless a later one is already there; run the waitlist.
 
@@ -124,7 +124,7 @@ def apply_answer(
         if was_confirmed and answer != "yes" and event.capacity is not None:
             promoted = _fill_places(connection, event_id, event.capacity, now=now)
     waitlisted = waitlisted_at is not None and (current is None or current.waitlisted_at is None)
-    options = options or ledger.PlanOptions()
+    options = options or PlanOptions()
     if waitlisted:
         plan_mailing(engine, event_id, "waitlist", now=now, options=options, only=[alumnus_id])
     if promoted:
@@ -199,7 +199,7 @@ def apply_link(
     answer: str,
     *,
     now: datetime,
-    options: ledger.PlanOptions | None = None,
+    options: PlanOptions | None = None,
 ) -> RsvpOutcome:
     """Apply the answer of a signed RSVP link (the token already checked), given at ``now``.
 
@@ -224,7 +224,7 @@ def apply_link(
 
 
 def apply_reply(
-    engine: Engine, reply: Reply, *, now: datetime, options: ledger.PlanOptions | None = None
+    engine: Engine, reply: Reply, *, now: datetime, options: PlanOptions | None = None
 ) -> RsvpOutcome:
     """Apply an iTIP REPLY (``alumni.events.calendar_codec.parse_reply_message``), timed by its
     DTSTAMP.

@@ -1,20 +1,21 @@
-"""The social channel's ledger: one ``SocialPost`` per (campaign, account, locale), exactly once.
+"""The social channel: one ``SocialPost`` per (campaign, account, locale), exactly once.
 
 1. ``plan_posts`` renders every post first (the preflight): a template error, or a post over its
    network's limit (Mastodon 500 characters, Bluesky 300 graphemes), stops the campaign before
    anything is written or posted. Then it writes the rows in one transaction, each with its
    text, a fixed idempotency key and a fixed ``composed_at``. Running it again adds only the
    accounts or locales that are new since.
-2. ``claim_posts`` leases due rows to one worker; a row whose lease ran out (its worker died) is
-   claimed again and flagged ``maybe_duplicate``.
-3. ``publish`` posts one claimed row; ``record_post`` writes what the network said: sent (its id
+2. ``post_batch`` claims the due posts on the ledger (``alumni.delivery.ledger``, channel
+   ``POSTS``: the same claim, lease, heartbeat, back-off and record as email), and for each one
+   marks it handed, posts it with ``publish`` and records what the network said: sent (its id
    and link), transient (pending again, due when the network's ``Retry-After`` says, or after
-   the back-off), permanent (failed, with the answer).
+   the back-off), permanent (failed, with the answer). A post whose account is no longer
+   configured waits on the back-off like a transient failure.
 
 Exactly once: Mastodon drops a second post with the same ``Idempotency-Key`` (for an hour), and
 Bluesky's record key is derived from the key and ``composed_at``, so a post retried after a lost
-answer or claimed again after a crash stays one post. A class's webhook has no such key: after a
-crash, the one message in flight to it can go twice.
+answer or taken over after a crash stays one post. A class's webhook has no such key: after a
+crash, the one message in flight to it can go twice (the ledger flags it).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import write_transaction
-from alumni.delivery.ledger import MAX_ATTEMPTS, RETRY_DELAYS, load_campaign
+from alumni.delivery import ledger
+from alumni.delivery.ledger import load_campaign
 from alumni.delivery.send_time import due_at, parse_send_at, zone
 from alumni.delivery.sending import cohort_numbers
 from alumni.events.times import describe_time
@@ -42,6 +44,7 @@ from alumni.models import (
     Event,
     SocialPost,
     table_of,
+    utcnow,
 )
 from alumni.settings import Settings
 from alumni.social import text as social_text
@@ -210,34 +213,29 @@ def plan_posts(
 
 
 def claim_posts(
-    engine: Engine, campaign_id: int, *, worker: str, now: datetime, lease: timedelta
+    engine: Engine,
+    campaign_id: int,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 1000,
 ) -> list[ClaimedPost]:
-    """Claim every due post of the campaign for ``worker``."""
-    due = sa.or_(
-        sa.and_(_P.c.status == DeliveryStatus.pending, _P.c.due_at <= now),
-        sa.and_(_P.c.status == DeliveryStatus.claimed, _P.c.claimed_at < now - lease),
+    """Claim the campaign's due posts for ``worker`` (``ledger.claim_rows`` on ``POSTS``)."""
+    return ledger.claim_rows(
+        engine,
+        ledger.POSTS,
+        campaign_id,
+        worker=worker,
+        limit=limit,
+        now=now,
+        lease=lease,
+        read=_read_posts,
     )
-    with write_transaction(engine) as connection:
-        query = sa.select(_P).where(_P.c.campaign_id == campaign_id, due).order_by(_P.c.id)
-        if engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=_P)
-        found = connection.execute(query).all()
-        if not found:
-            return []
-        ids = [r.id for r in found]
-        connection.execute(
-            sa.update(_P)
-            .where(_P.c.id.in_(ids))
-            .values(
-                status=DeliveryStatus.claimed,
-                claimed_by=worker,
-                claimed_at=now,
-                attempts=_P.c.attempts + 1,
-            )
-        )
-        stale = [r.id for r in found if r.status == DeliveryStatus.claimed]
-        if stale:
-            connection.execute(sa.update(_P).where(_P.c.id.in_(stale)).values(maybe_duplicate=True))
+
+
+def _read_posts(connection: Connection, ids: list[int]) -> list[ClaimedPost]:
+    rows = connection.execute(sa.select(_P).where(_P.c.id.in_(ids)).order_by(_P.c.id))
     return [
         ClaimedPost(
             post_id=r.id,
@@ -247,9 +245,9 @@ def claim_posts(
             text=r.text,
             key=r.idempotency_key,
             composed_at=r.composed_at,
-            attempts=r.attempts + 1,
+            attempts=r.attempts,
         )
-        for r in found
+        for r in rows
     ]
 
 
@@ -268,59 +266,75 @@ def publish(client: SocialNetwork, post: ClaimedPost) -> PostReceipt:
     )
 
 
-def record_post(
+def result_of(post: ClaimedPost, receipt: PostReceipt) -> ledger.Result:
+    """What the network's receipt for a post means for the ledger."""
+    return ledger.Result(
+        post.post_id,
+        receipt.outcome.value,
+        reply=receipt.reply or "",
+        retry_after=receipt.retry_after,
+        remote_id=receipt.remote_id,
+        url=receipt.url,
+    )
+
+
+def post_batch(
     engine: Engine,
-    post: ClaimedPost,
-    receipt: PostReceipt,
+    campaign_id: int,
+    accounts: Callable[[], Sequence[Account]],
     *,
     worker: str,
-    now: datetime,
-    retry_delays: Sequence[timedelta] = RETRY_DELAYS,
-) -> str:
-    """Write one receipt; return the post's new status (sent, pending or failed)."""
-    mine = sa.and_(
-        _P.c.id == post.post_id,
-        _P.c.status == DeliveryStatus.claimed,
-        _P.c.claimed_by == worker,
+    settings: Settings,
+) -> dict[str, int]:
+    """Claim the campaign's due posts and post each through its account, keeping the batch's
+    lease while it goes out; return ``claimed`` and the posts' new statuses (sent, pending,
+    failed).
+
+    ``accounts`` gives the campaign's accounts and class channels (read only when a post is
+    due); the connectors are opened here, so no secret is ever a parameter.
+    """
+    lease = timedelta(seconds=settings.claim_lease_seconds)
+    claimed = claim_posts(
+        engine,
+        campaign_id,
+        worker=worker,
+        now=utcnow(),
+        lease=lease,
+        limit=settings.send_batch_size,
     )
-    outcome = receipt.outcome.value
-    if outcome == "sent":
-        values: dict[str, Any] = {
-            "status": DeliveryStatus.sent,
-            "remote_id": receipt.remote_id,
-            "url": receipt.url,
-            "posted_at": now,
-            "error": None,
-        }
-    elif outcome == "transient" and (
-        receipt.retry_after is not None or post.attempts < MAX_ATTEMPTS
-    ):
-        # A rate limit is the network's schedule, not a failure: wait as long as it says.
-        wait = (
-            timedelta(seconds=receipt.retry_after)
-            if receipt.retry_after is not None
-            else retry_delays[min(post.attempts, len(retry_delays)) - 1]
-        )
-        values = {"status": DeliveryStatus.pending, "due_at": now + wait, "error": receipt.reply}
-    else:
-        values = {"status": DeliveryStatus.failed, "error": receipt.reply}
-    values["error"] = values["error"][:1000] if values["error"] else None
-    with write_transaction(engine) as connection:
-        connection.execute(sa.update(_P).where(mine).values(**values))
-    return str(values["status"])
-
-
-def release_posts(engine: Engine, post_ids: Sequence[int], *, worker: str, now: datetime) -> None:
-    """Give claimed posts back (pending, due now) when a run stops before posting them."""
-    if not post_ids:
-        return
-    with write_transaction(engine) as connection:
-        connection.execute(
-            sa.update(_P)
-            .where(
-                _P.c.id.in_(list(post_ids)),
-                _P.c.status == DeliveryStatus.claimed,
-                _P.c.claimed_by == worker,
+    if not claimed:
+        return {"claimed": 0}
+    by_name = {a.name: a for a in accounts()}
+    delays = [timedelta(seconds=s) for s in settings.retry_delays_seconds]
+    with ledger.Heartbeat(engine, ledger.POSTS, campaign_id, worker=worker, lease=lease):
+        for post in claimed:
+            account = by_name.get(post.account)
+            if account is None:
+                result = ledger.Result(
+                    post.post_id,
+                    "transient",
+                    reply=f"account {post.account} is no longer configured; the post waits "
+                    "for it to be set up again",
+                )
+            elif not ledger.mark_handed(
+                engine, ledger.POSTS, [post.post_id], worker=worker, now=utcnow()
+            ):
+                continue  # another worker took it over
+            else:
+                client = account.open(allow_private=settings.webhook_allow_private)
+                try:
+                    result = result_of(post, publish(client, post))
+                finally:
+                    client.close()
+            ledger.record(
+                engine, ledger.POSTS, [result], now=utcnow(), worker=worker, retry_delays=delays
             )
-            .values(status=DeliveryStatus.pending, due_at=now, attempts=_P.c.attempts - 1)
-        )
+    counts = {"claimed": len(claimed)}
+    with engine.connect() as connection:
+        for status, count in connection.execute(
+            sa.select(_P.c.status, sa.func.count())
+            .where(_P.c.id.in_([p.post_id for p in claimed]))
+            .group_by(_P.c.status)
+        ):
+            counts[str(status)] = int(count)
+    return counts

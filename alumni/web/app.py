@@ -35,8 +35,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alumni.db import engine_for, write_transaction
+from alumni.delivery.planning import PlanOptions
 from alumni.delivery.sending import UNSUBSCRIBE
-from alumni.events.mailings import ANSWERS, RSVP, plan_options
+from alumni.events.mailings import ANSWERS, RSVP
 from alumni.events.rsvp import RsvpError, apply_link, delivery_event
 from alumni.messages.signing import BadToken, TamperedToken, read_token
 from alumni.models import ContactKind, Delivery, Event, EventStatus, table_of, utcnow
@@ -357,7 +358,7 @@ def _add_rsvp_routes(
 
     The token (purpose ``rsvp``, payload ``<delivery id>:<answer>``) expires when the event ends.
     """
-    options = plan_options(settings)
+    options = PlanOptions.from_settings(settings)
 
     def page(status: int, title: str, message: str, button: str | None = None) -> Response:
         html = _PAGE.render(

@@ -90,6 +90,8 @@ def member(**changes: object) -> Member:
         ({"status": "deceased"}, "news", SkipReason.deceased),
         ({"status": "do_not_contact"}, "service", SkipReason.do_not_contact),
         ({"status": "erased"}, "news", SkipReason.erased),
+        ({"status": "lost"}, "news", SkipReason.lost),
+        ({"status": "lost"}, "service", SkipReason.lost),
         ({"email": None}, "news", SkipReason.no_email),
         ({"suppressed_scopes": frozenset({"all"})}, "service", SkipReason.suppressed),
         ({"suppressed_scopes": frozenset({"news"})}, "news", SkipReason.unsubscribed),
@@ -108,5 +110,13 @@ def test_audience_decisions(changes: dict, purpose: str, reason: SkipReason | No
 def test_required_consent_skips_the_never_asked() -> None:
     assert (
         decide(member(), purpose="news", budget=Budget(), require_consent=True)
+        == SkipReason.no_consent
+    )
+
+
+def test_a_service_message_needs_no_recorded_consent_but_honours_a_refusal() -> None:
+    assert decide(member(), purpose="service", budget=Budget(), require_consent=True) is None
+    assert (
+        decide(member(consent=False), purpose="service", budget=Budget(), require_consent=True)
         == SkipReason.no_consent
     )

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
-from alumni.delivery import ledger
+from alumni.delivery import ledger, planning
 from alumni.delivery.send_workers import SendPool
 from alumni.messages.rendering import PreflightError
 from alumni.models import Alumnus, table_of, utcnow
@@ -44,7 +44,7 @@ def planned_campaign(url: str, size: int) -> int:
             first_name=f"Ana{n}",
         )
     campaign = add_campaign(url)
-    ledger.plan(engine_for(url), campaign, now=utcnow(), options=ledger.PlanOptions())
+    planning.plan(engine_for(url), campaign, now=utcnow(), options=planning.PlanOptions())
     return campaign
 
 
@@ -91,3 +91,22 @@ def test_a_preflight_failure_in_a_worker_names_the_delivery(
     assert failure.value.failed == 3 and "cohort.mascot" in str(failure.value)
     assert "delivery " in str(failure.value)
     assert smtp.received == []
+
+
+def test_a_server_that_cannot_be_reached_stops_the_workers_and_every_row_goes_back(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alumni.delivery import batches
+    from connectors.smtp import SmtpConnectError
+    from tests.factories import deliveries
+    from tests.smtp_server import free_port
+
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{port}?tls=none")
+    get_settings.cache_clear()
+    campaign = planned_campaign(sqlite_url, 12)
+    engine = engine_for(sqlite_url)
+    with SendPool(2) as pool, pytest.raises(SmtpConnectError, match=f"127.0.0.1:{port}"):
+        batches.send_batch(engine, campaign, worker="w", settings=get_settings(), pool=pool)
+    rows = deliveries(sqlite_url, campaign)
+    assert [(d.status, d.attempts, d.handed_at) for d in rows] == [("pending", 0, None)] * 12

@@ -13,7 +13,7 @@ import vobject
 from dateutil import tz as dateutil_tz
 
 from alumni.db import engine_for
-from alumni.delivery import ledger
+from alumni.delivery.planning import PlanOptions
 from alumni.events.calendar_codec import parse_reply
 from alumni.events.mailings import RSVP, plan_mailing
 from alumni.events.rsvp import (
@@ -33,7 +33,7 @@ from tests.web.test_app import run_server
 _D = table_of(Delivery)
 _M = table_of(EventMailing)
 _R = table_of(Rsvp)
-OPTIONS = ledger.PlanOptions(message_id_domain="school.example")
+OPTIONS = PlanOptions(message_id_domain="school.example")
 T0 = datetime(2027, 5, 1, 9, 0, tzinfo=UTC)
 
 

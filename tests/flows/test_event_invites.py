@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from icalendar import Calendar
 
 from alumni.db import engine_for
-from alumni.delivery import ledger
+from alumni.delivery.planning import PlanOptions
 from alumni.events.mailings import plan_mailing
 from alumni.events.rsvp import apply_answer, apply_link
 from alumni.events.schedule import cancel_event, create_event, load_event, update_event
@@ -28,7 +28,7 @@ from tests.smtp_server import Recorder, Serve
 
 PLACE = "The Old Library, 1 College Road"
 ONLINE = "https://meet.example.org/class-2016"
-OPTIONS = ledger.PlanOptions(message_id_domain="school.example")
+OPTIONS = PlanOptions(message_id_domain="school.example")
 # Yesterday 09:00 UTC: daytime in every zone of these tests, so planning at it makes every
 # message due at once whatever the clock says now (mail never goes out in an alum's night).
 DAYTIME = (utcnow() - timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)

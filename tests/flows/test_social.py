@@ -18,12 +18,13 @@ import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
+from alumni.delivery import ledger
 from alumni.delivery.campaigns import SocialOptions, create
 from alumni.messages.rendering import PreflightError
 from alumni.models import Campaign, ClassChannel, SocialPost, table_of, utcnow
 from alumni.settings import get_settings
 from alumni.social import posts as social_posts
-from alumni.social.accounts import network_accounts
+from alumni.social.accounts import class_channels, network_accounts
 from connectors.social import Outcome
 from flows.social import social_campaign
 from tests.factories import add_alumnus, daytime_zone
@@ -195,14 +196,15 @@ def test_a_post_claimed_again_after_a_crash_stays_one_post(
     )
     before = (len(mastodon.statuses()), len(bluesky_records(bluesky_pds)))
     accounts = {a.name: a for a in network_accounts(settings)}
-    lease = timedelta(seconds=60)
-    # the first worker posts, then dies before it records anything
+    lease = timedelta(seconds=settings.claim_lease_seconds)
+    # the first worker marks each post handed, posts it, then dies before it records anything
     dead = social_posts.claim_posts(engine, campaign_id, worker="dead", now=utcnow(), lease=lease)
     for post in dead:
+        ledger.mark_handed(engine, ledger.POSTS, [post.post_id], worker="dead", now=utcnow())
         client = accounts[post.account].open()
         assert social_posts.publish(client, post).outcome is Outcome.SENT
         client.close()
-    # once the lease has run out, another worker claims the same posts and posts them again
+    # once the lease has lapsed, another worker takes the same posts over and posts them again
     later = utcnow() + lease + timedelta(seconds=1)
     again = social_posts.claim_posts(engine, campaign_id, worker="next", now=later, lease=lease)
     assert len(again) == 2
@@ -211,7 +213,13 @@ def test_a_post_claimed_again_after_a_crash_stays_one_post(
         receipt = social_posts.publish(client, post)
         client.close()
         assert receipt.outcome is Outcome.SENT, receipt.reply
-        social_posts.record_post(engine, post, receipt, worker="next", now=later)
+        ledger.record(
+            engine,
+            ledger.POSTS,
+            [social_posts.result_of(post, receipt)],
+            worker="next",
+            now=later,
+        )
 
     assert (len(mastodon.statuses()), len(bluesky_records(bluesky_pds))) == (
         before[0] + 1,
@@ -219,7 +227,7 @@ def test_a_post_claimed_again_after_a_crash_stays_one_post(
     )
     rows = posts(office, campaign_id)
     assert [r.status for r in rows] == ["sent", "sent"]
-    assert all(r.maybe_duplicate for r in rows)  # flagged: claimed again after a crash
+    assert all(r.maybe_duplicate for r in rows)  # flagged: handed over, then taken over
 
 
 def test_a_429_is_waited_out_and_the_post_goes_once(
@@ -393,3 +401,35 @@ def test_a_mention_in_a_bluesky_post_becomes_a_mention_facet_with_the_did(
     assert mentions == [spare_did]  # the unknown handle stays plain text
     tags = [f for f in record["facets"] if f["features"][0]["$type"].endswith("#tag")]
     assert [t["features"][0]["tag"] for t in tags] == ["Class2016"]
+
+
+def test_a_post_whose_account_is_gone_waits_on_the_back_off_and_then_fails(
+    office: str, monkeypatch: pytest.MonkeyPatch, mastodon: MastodonServer
+) -> None:
+    use_mastodon(monkeypatch, mastodon)
+    engine = engine_for(office)
+    channels = table_of(ClassChannel)
+    with write_transaction(engine) as connection:
+        connection.execute(
+            sa.insert(channels).values(
+                class_year=2016,
+                name="class chat",
+                style="generic",
+                url="https://hooks.school.example/class-2016",
+                created_at=utcnow(),
+            )
+        )
+    campaign_id = social(office)
+    settings = get_settings()
+    with engine.connect() as connection:
+        accounts = network_accounts(settings) + class_channels(connection, 2016)
+    social_posts.plan_posts(engine, campaign_id, accounts, settings=settings, now=utcnow())
+    with write_transaction(engine) as connection:  # the officer removes the channel
+        connection.execute(sa.delete(channels))
+
+    report = social_campaign(campaign_id=campaign_id)  # waits, but not for ever
+
+    assert report["outcomes"] == {"sent": 1, "failed": 1}
+    gone = next(p for p in posts(office, campaign_id) if p.network == "webhook")
+    assert gone.attempts == ledger.MAX_ATTEMPTS
+    assert "is no longer configured" in gone.error

@@ -1,0 +1,137 @@
+"""One run of an email campaign or event mailing, a batch at a time: how many send workers it
+takes, the preflight that stops a campaign before anything goes out, and ``send_batch``: claim
+due rows, keep their lease while they go out (in this process or the send workers), give back
+what had no answer.
+
+A transport that cannot work at all (``SmtpConnectError``: refused, TLS, login) stops the run
+at once: the batch's unsent rows go back pending without counting an attempt, the campaign
+keeps the error's line as its note (the report shows it), and the error is raised for the
+flow and the command line to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from alumni.delivery import ledger
+from alumni.delivery.campaigns import set_status
+from alumni.delivery.receipts import ReceiptBuffer
+from alumni.delivery.send_workers import SendPool
+from alumni.delivery.sending import Composed, send_claimed
+from alumni.models import Alumnus, CampaignStatus, table_of, utcnow
+from alumni.settings import Settings
+from connectors.mail import MailTransport, open_mail_transport
+from connectors.smtp import SmtpConnectError
+
+_A = table_of(Alumnus)
+Compose = Callable[[Sequence[ledger.Claimed]], list[Composed]]
+# Below this many alumni, starting send worker processes costs more than it saves.
+POOL_THRESHOLD = 2000
+
+
+def open_transport(settings: Settings) -> MailTransport:
+    """The SMTP server of ALUMNI_SMTP_URL, or the Maildir outbox when it is unset."""
+    url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+    return open_mail_transport(
+        url, outbox_dir=settings.outbox_dir, connections=settings.smtp_connections
+    )
+
+
+def lease_of(settings: Settings) -> timedelta:
+    """The claim lease of ``ALUMNI_CLAIM_LEASE_SECONDS``."""
+    return timedelta(seconds=settings.claim_lease_seconds)
+
+
+def send_workers_for(engine: Engine, campaign_id: int, settings: Settings) -> int:
+    """How many send worker processes a run of the campaign starts: ``ALUMNI_SEND_WORKERS``
+    for a class of ``POOL_THRESHOLD`` or more, else none (the flow's process sends)."""
+    if not settings.send_workers:
+        return 0
+    with engine.connect() as connection:
+        campaign = ledger.load_campaign(connection, campaign_id)
+        size = connection.execute(
+            sa.select(sa.func.count()).where(_A.c.class_year == campaign.class_year)
+        ).scalar_one()
+    return settings.send_workers if size >= POOL_THRESHOLD else 0
+
+
+def preflight(
+    engine: Engine, campaign_id: int, check: Callable[[Iterable[ledger.Claimed]], int]
+) -> int:
+    """Render every unsent recipient with ``check``; return how many rendered.
+
+    Raises:
+        Exception: what ``check`` raised (``PreflightError``, or ``ValueError`` naming the
+            delivery); the campaign is stopped with it as its note, and nothing is sent.
+    """
+    try:
+        return check(ledger.iter_unsent(engine, campaign_id))
+    except Exception as exc:
+        set_status(engine, campaign_id, CampaignStatus.stopped, f"preflight failed: {exc}")
+        raise
+
+
+def send_batch(
+    engine: Engine,
+    campaign_id: int,
+    *,
+    worker: str,
+    settings: Settings,
+    compose: Callable[[datetime], Compose] | None = None,
+    pool: SendPool | None = None,
+) -> dict[str, int]:
+    """Claim one batch of due deliveries and send it; return counts (``claimed``, and the
+    outcomes ``sent``, ``transient``, ``permanent``).
+
+    With ``pool`` the send workers compose and send; otherwise ``compose(now)`` gives the
+    function that turns a chunk of claimed rows into messages, sent through
+    ``open_transport(settings)``. The batch's lease is renewed while it goes out.
+
+    Raises:
+        SmtpConnectError: no connection to the SMTP server could be opened; see the module
+            docstring.
+    """
+    lease = lease_of(settings)
+    now = utcnow()
+    rows = ledger.claim(
+        engine, campaign_id, worker=worker, limit=settings.send_batch_size, now=now, lease=lease
+    )
+    if not rows:
+        return {"claimed": 0}
+    with ledger.Heartbeat(engine, ledger.DELIVERIES, campaign_id, worker=worker, lease=lease):
+        try:
+            if pool is not None:
+                counts = pool.send(campaign_id, rows, now=now, worker=worker)
+            else:
+                if compose is None:
+                    raise ValueError("send_batch needs compose or a pool of send workers")
+                counts = _send_here(engine, rows, compose(now), worker=worker, settings=settings)
+        except SmtpConnectError as exc:
+            ledger.release(engine, ledger.DELIVERIES, [r.delivery_id for r in rows], worker=worker)
+            set_status(engine, campaign_id, CampaignStatus.sending, f"the last run stopped: {exc}")
+            raise
+    return {"claimed": len(rows), **counts}
+
+
+def _send_here(
+    engine: Engine,
+    rows: Sequence[ledger.Claimed],
+    compose: Compose,
+    *,
+    worker: str,
+    settings: Settings,
+) -> dict[str, int]:
+    transport = open_transport(settings)
+    try:
+        return send_claimed(
+            compose,
+            rows,
+            transport=transport,
+            buffer=ReceiptBuffer.for_settings(engine, settings, worker=worker),
+        )
+    finally:
+        transport.close()

@@ -1,0 +1,260 @@
+"""The one planner: the delivery rows of a campaign, an event invite or a follow-up mailing.
+
+``plan`` writes one Delivery row per (campaign, alum, channel) in one transaction: pending with
+its due time, or skipped with the reason ``alumni.delivery.audience.decide`` gives, the same
+rule for every channel and mailing. Running it again writes nothing new (it only adds alumni
+who joined the class since, or who were named since). Each row gets a Message-ID fixed per
+(campaign, alum, channel), so a resend after a crash carries the same one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from alumni.db import bulk_insert, write_transaction
+from alumni.delivery.audience import Budget, Member, decide
+from alumni.delivery.ledger import load_campaign
+from alumni.delivery.send_time import due_at, parse_send_at, zone
+from alumni.messages.mime import make_message_id
+from alumni.models import (
+    Alumnus,
+    Campaign,
+    CampaignStatus,
+    Consent,
+    ContactPoint,
+    Delivery,
+    DeliveryStatus,
+    Purpose,
+    table_of,
+)
+from alumni.people.suppression import suppressed_scopes
+from alumni.settings import Settings
+
+_A = table_of(Alumnus)
+_C = table_of(Campaign)
+_CP = table_of(ContactPoint)
+_CO = table_of(Consent)
+_D = table_of(Delivery)
+
+# Alumni planned per round of queries and inserts: memory stays flat whatever the class size.
+PLAN_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Office-wide rules that shape a plan."""
+
+    office_timezone: str = "UTC"
+    budget: Budget = field(default_factory=Budget)
+    require_consent: bool = False
+    message_id_domain: str = "school.example"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PlanOptions:
+        """The rules of ``ALUMNI_*``: office zone, contact budget, consent, the From's domain."""
+        return cls(
+            office_timezone=settings.office_timezone,
+            budget=Budget(limit=settings.contact_budget, days=settings.contact_budget_days),
+            require_consent=settings.require_consent,
+            message_id_domain=settings.sender.rsplit("@", 1)[-1].strip("> "),
+        )
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    campaign_id: int
+    added: int
+    pending: int
+    skipped: int
+
+
+def plan(
+    engine: Engine,
+    campaign_id: int,
+    *,
+    now: datetime,
+    options: PlanOptions,
+    only: Sequence[int] | None = None,
+) -> PlanSummary:
+    """Write the campaign's delivery rows (see the module docstring). Safe to run again.
+
+    Args:
+        only: plan these alumni of the class only (a follow-up mailing's audience); None: the
+            whole class (and programme) of the campaign.
+
+    Raises:
+        RuntimeError: the campaign was stopped.
+    """
+    with write_transaction(engine) as connection:
+        campaign = load_campaign(connection, campaign_id, lock=True)
+        if campaign.status == CampaignStatus.stopped:
+            raise RuntimeError(f"campaign {campaign_id} was stopped: {campaign.note}")
+        send_at = parse_send_at(campaign.send_at)
+        already = set(
+            connection.execute(
+                sa.select(_D.c.alumnus_id).where(
+                    _D.c.campaign_id == campaign_id, _D.c.channel == campaign.channel
+                )
+            ).scalars()
+        )
+        wanted = None if only is None else set(only)
+        people = [
+            p
+            for p in _class_members(connection, campaign)
+            if p.id not in already and (wanted is None or p.id in wanted)
+        ]
+        # most of a class shares a few zones: resolve each zone and its due time once
+        timing: dict[str | None, tuple[str, datetime]] = {}
+        added = 0
+        for start in range(0, len(people), PLAN_CHUNK):
+            chunk = people[start : start + PLAN_CHUNK]
+            members = _members(connection, chunk, campaign, now=now, window=options.budget.days)
+            rows = []
+            for person in chunk:
+                member = members[person.id]
+                reason = decide(
+                    member,
+                    purpose=campaign.purpose,
+                    budget=options.budget,
+                    require_consent=options.require_consent,
+                )
+                zone_due = timing.get(person.timezone)
+                if zone_due is None:
+                    tz = zone(person.timezone, options.office_timezone)
+                    due = due_at(now=now, send_at=send_at, tz=tz, not_before=campaign.not_before)
+                    zone_due = timing[person.timezone] = (tz.key, due)
+                rows.append(
+                    {
+                        "campaign_id": campaign_id,
+                        "alumnus_id": person.id,
+                        "channel": campaign.channel,
+                        "address": member.email if reason is None else None,
+                        "locale": person.locale,
+                        "timezone": zone_due[0],
+                        "counts_toward_budget": campaign.purpose != Purpose.service,
+                        "status": DeliveryStatus.skipped if reason else DeliveryStatus.pending,
+                        "skip_reason": reason.value if reason else None,
+                        "due_at": None if reason else zone_due[1],
+                        "attempts": 0,
+                        "maybe_duplicate": False,
+                        "message_id": None
+                        if reason
+                        else make_message_id(
+                            f"{campaign_id}.{person.id}.{campaign.channel}",
+                            options.message_id_domain,
+                        ),
+                    }
+                )
+            bulk_insert(connection, _D, rows)
+            added += len(rows)
+        if campaign.status == CampaignStatus.draft:
+            connection.execute(
+                sa.update(_C)
+                .where(_C.c.id == campaign_id)
+                .values(status=CampaignStatus.planned, planned_at=now)
+            )
+        counts: dict[str, int] = dict(
+            connection.execute(
+                sa.select(_D.c.status, sa.func.count())
+                .where(_D.c.campaign_id == campaign_id)
+                .group_by(_D.c.status)
+            ).all()
+        )
+    return PlanSummary(
+        campaign_id=campaign_id,
+        added=added,
+        pending=sum(n for s, n in counts.items() if s != DeliveryStatus.skipped),
+        skipped=counts.get(DeliveryStatus.skipped, 0),
+    )
+
+
+def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.Select[Any]:
+    """Restrict a query joined to alumni to the campaign's class, alumni ids low to high.
+
+    An id range, not a list of ids: the statement stays the same, so it is compiled once.
+    """
+    query = query.where(_A.c.class_year == campaign.class_year, _A.c.id.between(low, high))
+    if campaign.programme:
+        query = query.where(_A.c.programme == campaign.programme)
+    return query
+
+
+def _class_members(connection: Connection, campaign: Any) -> list[Any]:
+    query = sa.select(_A.c.id, _A.c.status, _A.c.timezone, _A.c.locale).where(
+        _A.c.class_year == campaign.class_year
+    )
+    if campaign.programme:
+        query = query.where(_A.c.programme == campaign.programme)
+    return list(connection.execute(query.order_by(_A.c.id)))
+
+
+def _members(
+    connection: Connection, people: list[Any], campaign: Any, *, now: datetime, window: int
+) -> dict[int, Member]:
+    """Read each person's email, suppressions, consent and recent messages (people by id)."""
+    low, high = people[0].id, people[-1].id
+    emails: dict[int, str] = {}
+    for alumnus_id, value in connection.execute(
+        _in_class(
+            sa.select(_CP.c.alumnus_id, _CP.c.value).join(_A, _A.c.id == _CP.c.alumnus_id),
+            campaign,
+            low,
+            high,
+        )
+        .where(_CP.c.kind == "email", _CP.c.status == "ok", _CP.c.superseded_at.is_(None))
+        .order_by(_CP.c.id)
+    ):
+        emails[alumnus_id] = value  # the newest current address wins
+    consent: dict[int, bool] = {}
+    for alumnus_id, granted in connection.execute(
+        _in_class(
+            sa.select(_CO.c.alumnus_id, _CO.c.granted).join(_A, _A.c.id == _CO.c.alumnus_id),
+            campaign,
+            low,
+            high,
+        )
+        .where(_CO.c.purpose == campaign.purpose, _CO.c.channel.in_(("any", "email")))
+        .order_by(_CO.c.at, _CO.c.id)
+    ):
+        consent[alumnus_id] = granted
+    recent: dict[int, int] = dict(
+        connection.execute(
+            _in_class(
+                sa.select(_D.c.alumnus_id, sa.func.count()).join(_A, _A.c.id == _D.c.alumnus_id),
+                campaign,
+                low,
+                high,
+            )
+            .where(
+                _D.c.counts_toward_budget.is_(True),
+                sa.or_(
+                    sa.and_(
+                        _D.c.status == DeliveryStatus.sent,
+                        _D.c.sent_at >= now - timedelta(days=window),
+                    ),
+                    _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
+                ),
+            )
+            .group_by(_D.c.alumnus_id)
+        ).all()
+    )
+    wanted = [emails[p.id] for p in people if p.id in emails]
+    blocked = suppressed_scopes(connection, [("email", e) for e in wanted])
+    none: frozenset[str] = frozenset()
+    return {
+        person.id: Member(
+            alumnus_id=person.id,
+            status=person.status,
+            email=(email := emails.get(person.id)),
+            suppressed_scopes=frozenset(blocked.get(("email", email), none)) if email else none,
+            consent=consent.get(person.id),
+            recent_messages=recent.get(person.id, 0),
+        )
+        for person in people
+    }
