@@ -281,7 +281,7 @@ class Event(SQLModel, table=True):
 
 
 # One mailing about an event (invite, update-N, cancel, reminder-N, thanks, waitlist, place):
-# a campaign of its own, so its deliveries get the outbox's exactly-once guarantees.
+# a campaign of its own, so its deliveries get the ledger's exactly-once guarantees.
 class EventMailing(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("event_id", "key"),)
 

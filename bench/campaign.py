@@ -1,7 +1,7 @@
 """Campaign benchmark: one class of N alumni (default 100,000) through the real flow to a lean sink.
 
 End to end means what an officer waits for once the Prefect server is up: planning, the preflight
-render of every recipient, rendering, MIME assembly, SMTP and the outbox updates. The ceiling,
+render of every recipient, rendering, MIME assembly, SMTP and the ledger updates. The ceiling,
 measured in the same run against the same sink with the same number of connections, is
 pre-built message bytes through plain smtplib. Run:
 
@@ -174,7 +174,7 @@ def main() -> None:
         rate = sent / elapsed
         print(
             f"end to end: {sent:,} messages in {elapsed:.1f} s = {rate:,.0f} messages/s "
-            "(plan, preflight, render, MIME, SMTP, outbox)"
+            "(plan, preflight, render, MIME, SMTP, ledger)"
         )
         print(
             f"ceiling: plain smtplib, pre-built 5 KB messages, {args.connections} connections, "

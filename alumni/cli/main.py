@@ -466,6 +466,8 @@ def _print_campaign(report: dict[str, object]) -> None:
         f"class of {report['class_year']}): {report['status']}, {report['total']} alumni",
         highlight=False,
     )
+    if report.get("note"):
+        out.print(f"  {safe_text(report['note'])}", highlight=False)
     outcomes = report["outcomes"]
     assert isinstance(outcomes, dict)
     for outcome, count in sorted(outcomes.items()):

@@ -27,6 +27,7 @@ from icalendar import Calendar
 
 from alumni.db import engine_for
 from alumni.delivery import ledger
+from alumni.delivery.planning import PlanOptions
 from alumni.delivery.sending import NO_EXTRA_PARTS, CampaignKit
 from alumni.events.mailing_kit import EventKit
 from alumni.events.mailings import KINDS, plan_mailing
@@ -39,7 +40,7 @@ from tests.factories import add_alumnus
 from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
 from tests.smtp_server import Recorder, Serve
 
-OPTIONS = ledger.PlanOptions(message_id_domain="school.example")
+OPTIONS = PlanOptions(message_id_domain="school.example")
 SHIPPED = Path(__file__).resolve().parents[2] / "templates"
 # A minimal invite as an office might write it; each test adds its own line to the text part.
 INVITE = {

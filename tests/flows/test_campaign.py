@@ -331,6 +331,13 @@ def test_an_smtp_server_that_cannot_be_reached_stops_the_run_and_says_why(
     state = asyncio.run(last_state())
     assert state.is_failed() and server in (state.message or "")
 
+    from typer.testing import CliRunner
+
+    from alumni.cli.main import app
+
+    status = CliRunner().invoke(app, ["campaign", "status", str(campaign)])
+    assert status.exit_code == 0 and server in status.output
+
 
 def test_the_scheduled_flow_sends_what_has_come_due(sqlite_url: str, smtp: Recorder) -> None:
     from flows.due_campaigns import due_campaigns

@@ -333,7 +333,7 @@ def test_the_account_secret_can_come_from_a_prefect_secret_block(
         (account,) = network_accounts(get_settings(), prefect_secret)
         client = account.open()
         try:
-            assert client.verify()  # type: ignore[union-attr]
+            assert client.verify()
         finally:
             client.close()
         assert mastodon.token not in repr(account)
