@@ -131,3 +131,15 @@ def daytime_zone() -> str:
     hour = utcnow().hour
     offset = (12 - hour + 12) % 24 - 12  # local = UTC + offset, about 12:00
     return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
+
+
+def planned_class(url: str, size: int, *, now: datetime) -> int:
+    """A campaign for a class of ``size`` alumni with addresses, planned at ``now``; its id."""
+    from alumni.delivery import planning
+
+    for n in range(size):
+        add_alumnus(url, f"C{n}", email=f"c{n}@example.com")
+    campaign = add_campaign(url)
+    options = planning.PlanOptions(message_id_domain="school.example")
+    planning.plan(engine_for(url), campaign, now=now, options=options)
+    return campaign

@@ -14,7 +14,7 @@ from alumni.db import engine_for, write_transaction
 from alumni.delivery import ledger, planning
 from alumni.models import Campaign, SocialPost, table_of
 from alumni.people.suppression import suppressed_scopes
-from tests.factories import add_alumnus, add_campaign, deliveries
+from tests.factories import add_alumnus, add_campaign, deliveries, planned_class
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 OPTIONS = planning.PlanOptions(message_id_domain="school.example")
@@ -23,11 +23,7 @@ _C = table_of(Campaign)
 
 
 def planned(url: str, size: int) -> int:
-    for n in range(size):
-        add_alumnus(url, f"C{n}", email=f"c{n}@example.com")
-    campaign = add_campaign(url)
-    planning.plan(engine_for(url), campaign, now=NOW, options=OPTIONS)
-    return campaign
+    return planned_class(url, size, now=NOW)
 
 
 def test_the_lease_rule_with_a_given_now() -> None:

@@ -8,22 +8,17 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
-from alumni.delivery import ledger, planning, progress
+from alumni.delivery import ledger, progress
 from alumni.models import Campaign, table_of
-from tests.factories import add_alumnus, add_campaign
+from tests.factories import planned_class
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-OPTIONS = planning.PlanOptions(message_id_domain="school.example")
 LEASE = timedelta(seconds=30)  # the shipped ALUMNI_CLAIM_LEASE_SECONDS
 _C = table_of(Campaign)
 
 
 def planned(url: str, size: int) -> int:
-    for n in range(size):
-        add_alumnus(url, f"C{n}", email=f"c{n}@example.com")
-    campaign = add_campaign(url)
-    planning.plan(engine_for(url), campaign, now=NOW, options=OPTIONS)
-    return campaign
+    return planned_class(url, size, now=NOW)
 
 
 def state(**counts: object) -> progress.Progress:
