@@ -89,6 +89,10 @@ class Alumnus(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
     updated_at: datetime = _when(default_factory=utcnow)
     last_import_id: int | None = Field(default=None, foreign_key="importrun.id", index=True)
+    # The last time the alum answered us (a reply, a click, an RSVP, a form, a confirmed
+    # detail) and on which channel; the reach reports read it. Auto-replies and bounces do not.
+    last_two_way_at: datetime | None = _when(nullable=True, default=None)
+    last_two_way_channel: str | None = Field(default=None, max_length=16)  # email / web / ...
 
 
 # One way to reach an alum, with where it came from and when someone last saw it work.
@@ -360,15 +364,23 @@ class ClassChannel(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
 
 
-# What came back: a reply, like or repost of a social post, a click on a tracked link. Tied to
-# an alum when we know who it was (their handle matches one they gave us).
+# What came back: a reply, like or repost of a social post, a click on a tracked link, and
+# what the office's mailbox received (bounces, auto-replies, complaints, unsubscribe mail,
+# calendar answers, replies). Tied to an alum when we know who it was (their handle matches one
+# they gave us, or the mail answers one of their deliveries).
 class Response(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("source", "remote_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # reply / like / repost / click
-    source: str = Field(max_length=16)  # mastodon / bluesky / web
+    # reply / like / repost / click / bounce_hard / bounce_soft / auto_reply / complaint /
+    # unsubscribe / rsvp
+    kind: str = Field(max_length=16)
+    source: str = Field(max_length=16)  # mastodon / bluesky / web / email
     remote_id: str = Field(max_length=600)  # unique per source: a reply's id, or kind:post:author
+    delivery_id: int | None = Field(
+        default=None, foreign_key="delivery.id", index=True, ondelete="SET NULL"
+    )  # the email it answers (source email)
+    detail: str | None = Field(default=None, max_length=1000)  # e.g. a bounce's status and text
     campaign_id: int | None = Field(
         default=None, foreign_key="campaign.id", index=True, ondelete="CASCADE"
     )
@@ -384,4 +396,74 @@ class Response(SQLModel, table=True):
     at: datetime = _when()
     needs_attention: bool = False  # a reply that asks for something: an officer should answer
     handled_at: datetime | None = _when(nullable=True, default=None)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# One message read from the office's mailbox. The row is the claim: the first run to insert it
+# handles the message, so two runs at once handle each message once (``digest`` is unique too,
+# so a message seen again under a new UIDVALIDITY is not handled twice).
+class InboundMessage(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)  # SHA-256 of the raw message
+    mailbox: str = Field(max_length=200)
+    uidvalidity: int = Field(sa_type=sa.BigInteger)
+    uid: int = Field(sa_type=sa.BigInteger)
+    message_id: str | None = Field(default=None, max_length=500)
+    sender: str | None = Field(default=None, max_length=320)
+    subject: str | None = Field(default=None, max_length=500)
+    # bounce / auto_reply / complaint / unsubscribe / calendar / reply / unknown
+    kind: str | None = Field(default=None, max_length=16)
+    outcome: str = Field(
+        default="claimed", max_length=16
+    )  # claimed / handled / unmatched / unparsed
+    detail: str | None = Field(default=None, max_length=1000)
+    delivery_id: int | None = Field(default=None, foreign_key="delivery.id", ondelete="SET NULL")
+    alumnus_id: int | None = Field(default=None, foreign_key="alumnus.id", ondelete="SET NULL")
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime = _when(default_factory=utcnow)
+    processed_at: datetime | None = _when(nullable=True, default=None)
+    moved_at: datetime | None = _when(nullable=True, default=None)  # to the done folder
+
+
+# Where reading a mailbox stopped: its UIDVALIDITY and the highest UID handled. A new
+# UIDVALIDITY means the server renumbered the mailbox: reading starts again from the first UID.
+class MailboxCursor(SQLModel, table=True):
+    mailbox: str = Field(primary_key=True, max_length=200)
+    uidvalidity: int = Field(sa_type=sa.BigInteger)
+    last_uid: int = Field(default=0, sa_type=sa.BigInteger)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class Frequency(StrEnum):
+    every = "every"  # every message of the campaigns they are in
+    digest = "digest"  # news gathered into one monthly digest
+    own_requests = "own_requests"  # only about their own requests and answers (service)
+
+
+# What an alum chose on their preference page; no row means every message on every channel.
+class Preference(SQLModel, table=True):
+    alumnus_id: int = Field(primary_key=True, foreign_key="alumnus.id", ondelete="CASCADE")
+    channels: str = Field(default="email", max_length=100)  # comma list: email, mastodon, ...
+    frequency: Frequency = Field(default=Frequency.every, sa_type=sa.String(16))
+    paused_until: datetime | None = _when(nullable=True, default=None)  # nothing but service
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+# Something an alum asked of the office (a letter, a certificate, a referral, help, an idea),
+# opened from a reply, the web form or by an officer. The request desk gives it its clock.
+class Request(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=16)  # letter / certificate / referral / welfare / question / idea
+    status: str = Field(default="open", max_length=16)
+    alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    summary: str = Field(max_length=2000)
+    owner: str | None = Field(default=None, max_length=320)
+    source: str = Field(max_length=16)  # reply / web / officer
+    response_id: int | None = Field(
+        default=None, foreign_key="response.id", unique=True, ondelete="SET NULL"
+    )  # the reply it was opened from
+    opened_at: datetime = _when()
+    last_update_at: datetime = _when(default_factory=utcnow)
     created_at: datetime = _when(default_factory=utcnow)

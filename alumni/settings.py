@@ -21,6 +21,7 @@ import secrets
 import shlex
 import tempfile
 from collections.abc import Iterator
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,11 @@ class Settings(BaseSettings):
         default="Alumni Office <alumni@school.example>",
         alias="ALUMNI_FROM",
         description="The From of every email: 'Display Name <address>'.",
+    )
+    bounce_address: str | None = Field(
+        default=None,
+        description="Return-path mailbox for bounces, '+<signed token>' added per delivery; "
+        "unset: <local>-bounces@<domain> of ALUMNI_FROM.",
     )
     office_name: str = Field(default="Alumni Office", description="Shown in templates.")
     postal_address: str = Field(
@@ -159,6 +165,39 @@ class Settings(BaseSettings):
         # SecretStr fields show as '**********'; a PostgreSQL URL may carry a password too.
         for name, value in super().__repr_args__():
             yield name, (_without_password(value) if name == "database_url" else value)
+
+    def sender_address(self) -> tuple[str, str]:
+        """The address of ``ALUMNI_FROM`` as (local part, domain).
+
+        Raises:
+            ValueError: ALUMNI_FROM has no address.
+        """
+        address = parseaddr(self.sender)[1]
+        if "@" not in address:
+            raise ValueError(
+                f"ALUMNI_FROM={self.sender!r} has no address; write 'Office <a@school.edu>'"
+            )
+        local, domain = address.rsplit("@", 1)
+        return local, domain
+
+    def return_path(self) -> tuple[str, str]:
+        """The bounce mailbox as (local part, domain): ``ALUMNI_BOUNCE_ADDRESS``, or
+        ``<local>-bounces@<domain>`` of ``ALUMNI_FROM``. Each delivery adds ``+<token>``.
+
+        Raises:
+            ValueError: the address has no domain, or its local part holds '+'.
+        """
+        if self.bounce_address is None:
+            local, domain = self.sender_address()
+            return f"{local.split('+')[0]}-bounces", domain
+        address = parseaddr(self.bounce_address)[1]
+        local, at, domain = address.rpartition("@")
+        if not at or not local or "+" in local:
+            raise ValueError(
+                f"ALUMNI_BOUNCE_ADDRESS={self.bounce_address!r} must be a plain address without "
+                "'+', e.g. alumni-bounces@school.edu"
+            )
+        return local, domain
 
     def key_file(self) -> Path:
         """Where the generated signing key is kept (when ``ALUMNI_SECRET_KEY`` is unset).

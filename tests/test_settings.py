@@ -185,3 +185,19 @@ def test_repr_shows_no_secret(tmp_path: Path) -> None:
         assert "4711" not in shown
         assert "postgresql+psycopg://alumni:***@db.example.org/alumni" in shown
     assert Settings(database_url="not a url").__repr__().count("not shown") == 1
+
+
+def test_the_return_path_defaults_to_the_from_address_with_bounces_added() -> None:
+    settings = Settings(ALUMNI_FROM="Office <alumni+news@school.example.org>")
+    assert settings.return_path() == ("alumni-bounces", "school.example.org")
+
+
+def test_the_bounce_address_can_be_set() -> None:
+    settings = Settings(bounce_address="returns@mail.school.example.org")
+    assert settings.return_path() == ("returns", "mail.school.example.org")
+
+
+@pytest.mark.parametrize("address", ["returns+x@school.example.org", "no-domain", "@x.org"])
+def test_a_bounce_address_that_cannot_carry_a_token_is_refused(address: str) -> None:
+    with pytest.raises(ValueError, match="ALUMNI_BOUNCE_ADDRESS"):
+        Settings(bounce_address=address).return_path()

@@ -25,7 +25,7 @@ from alumni.delivery import ledger
 from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
 from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
 from alumni.messages.rendering import EMAIL, RenderedEmail, TemplateStore, preflight
-from alumni.messages.signing import make_token
+from alumni.messages.signing import make_return_token, make_token
 from alumni.models import Alumnus, table_of
 from alumni.settings import Settings
 from connectors.mail import MailTransport, OutgoingMail, Receipt
@@ -88,7 +88,8 @@ class CampaignKit:
     key: bytes = field(repr=False)  # the link-signing key: never in a repr or a log
     base_url: str
     sender: Sender
-    bounce_local: str
+    bounce_local: str  # the return path is bounce_local+<signed token>@bounce_domain
+    bounce_domain: str
     domain: str
     family: str = EMAIL  # the template folder: ``email``, or ``invite`` for event mailings
 
@@ -109,13 +110,10 @@ class CampaignKit:
         Raises:
             ValueError: ALUMNI_FROM has no address.
         """
-        name, address = parseaddr(settings.sender)
-        if "@" not in address:
-            raise ValueError(
-                f"ALUMNI_FROM={settings.sender!r} has no address; write 'Office <a@school.edu>'"
-            )
-        local, domain = address.rsplit("@", 1)
-        sender = Sender(address=address, name=name)
+        local, domain = settings.sender_address()
+        address = f"{local}@{domain}"
+        sender = Sender(address=address, name=parseaddr(settings.sender)[0])
+        bounce_local, bounce_domain = settings.return_path()
         dkim = None
         if settings.dkim_selector and settings.dkim_key_file:
             dkim = DkimKey(
@@ -145,7 +143,8 @@ class CampaignKit:
             key=settings.signing_key(),
             base_url=settings.base_url.rstrip("/"),
             sender=sender,
-            bounce_local=f"{local.split('+')[0]}-bounces",
+            bounce_local=bounce_local,
+            bounce_domain=bounce_domain,
             domain=domain,
             **more,
         )
@@ -203,7 +202,11 @@ class CampaignKit:
         )
         return OutgoingMail(
             key=row.delivery_id,
-            envelope_from=verp_address(self.bounce_local, self.domain, f"d{row.delivery_id}"),
+            envelope_from=verp_address(
+                self.bounce_local,
+                self.bounce_domain,
+                make_return_token(self.key, row.delivery_id),
+            ),
             recipient=row.address,
             data=data,
         )

@@ -25,7 +25,15 @@ import hmac
 import re
 from datetime import UTC, datetime
 
-__all__ = ["BadToken", "ExpiredToken", "TamperedToken", "make_token", "read_token"]
+__all__ = [
+    "BadToken",
+    "ExpiredToken",
+    "TamperedToken",
+    "make_return_token",
+    "make_token",
+    "read_return_token",
+    "read_token",
+]
 
 MIN_KEY_BYTES = 32
 _MAC_CHARS = 43  # 32 bytes of HMAC-SHA256 in unpadded base64
@@ -36,6 +44,9 @@ _TOKEN_RE = re.compile(
     rf"(?P<mac>[A-Za-z0-9_-]{{{_MAC_CHARS}}})"
 )
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+# A return-path token: lower case only, since some servers lower-case the local part of a bounce
+# address; 80 bits of HMAC, enough that nobody guesses one for a delivery they did not receive.
+_RETURN_TOKEN_RE = re.compile(r"d(?P<id>[1-9][0-9]{0,17})-(?P<mac>[a-z2-7]{16})")
 _DAMAGED = "this link is damaged or incomplete: copy the whole link from the email"
 
 
@@ -156,3 +167,43 @@ def read_token(key: bytes, purpose: str, token: str, *, now: datetime) -> str:
     if expiry and current >= int(expiry, 36):
         raise ExpiredToken(payload=payload, expires_at=datetime.fromtimestamp(int(expiry, 36), UTC))
     return payload
+
+
+def _return_mac(key: bytes, delivery_id: int) -> str:
+    message = f"alumni-return-v1|{delivery_id}".encode("ascii")
+    digest = hmac.new(key, message, hashlib.sha256).digest()[:10]
+    return base64.b32encode(digest).decode("ascii").lower()
+
+
+def make_return_token(key: bytes, delivery_id: int) -> str:
+    """Return the token a delivery's return path carries (``d<id>-<mac>``, lower case).
+
+    A bounce to ``<bounce-local>+<token>@domain`` is tied to the delivery only when the token
+    reads back with :func:`read_return_token`: nobody can forge a bounce that suppresses
+    someone else's address without having received one of their messages.
+
+    Raises:
+        ValueError: the key is short or ``delivery_id`` is not positive.
+    """
+    _check_key(key)
+    if delivery_id <= 0:
+        raise ValueError(f"delivery id {delivery_id} must be positive")
+    return f"d{delivery_id}-{_return_mac(key, delivery_id)}"
+
+
+def read_return_token(key: bytes, token: str) -> int:
+    """Return the delivery id of a token made by :func:`make_return_token`.
+
+    Case is ignored (a server may have changed it).
+
+    Raises:
+        TamperedToken: the token is not one of ours (malformed, or its MAC does not match).
+    """
+    _check_key(key)
+    match = _RETURN_TOKEN_RE.fullmatch(token.strip().lower())
+    if match is None:
+        raise TamperedToken()
+    delivery_id = int(match["id"])
+    if not hmac.compare_digest(_return_mac(key, delivery_id), match["mac"]):
+        raise TamperedToken()
+    return delivery_id

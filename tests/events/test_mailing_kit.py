@@ -34,6 +34,7 @@ from alumni.events.mailings import KINDS, plan_mailing
 from alumni.events.schedule import create_event
 from alumni.messages.rendering import PreflightError, RenderError
 from alumni.models import Campaign, Event, table_of, utcnow
+from alumni.messages.signing import make_return_token
 from alumni.settings import Settings, get_settings
 from flows.event_invites import event_mailing
 from tests.factories import add_alumnus
@@ -206,7 +207,8 @@ def test_invite_is_built_by_the_campaign_compose_with_its_calendar_added(
     campaign = CampaignKit(**{**campaign_fields(kit), "template": "reunion"}).compose(row, now=now)
 
     assert dkim.verify(mail.data, dnsfunc=dns_for(rsa_key))
-    verp = f"alumni-bounces+d{row.delivery_id}@school.example"
+    token = make_return_token(settings.signing_key(), row.delivery_id)
+    verp = f"alumni-bounces+{token}@school.example"
     assert mail.envelope_from == campaign.envelope_from == verp
     invite, reunion = parsed(mail.data), parsed(campaign.data)
     same = ("From", "To", "Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post")

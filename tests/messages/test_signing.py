@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from alumni.messages.signing import BadToken, ExpiredToken, TamperedToken, make_token, read_token
+from alumni.messages.signing import (
+    BadToken,
+    ExpiredToken,
+    TamperedToken,
+    make_return_token,
+    make_token,
+    read_return_token,
+    read_token,
+)
 
 KEY = b"0123456789abcdef0123456789abcdef-office-key"
 OTHER_KEY = b"fedcba9876543210fedcba9876543210-other-key"
@@ -167,3 +175,33 @@ def test_no_error_nor_its_repr_shows_the_key() -> None:
         for shown in (str(error), repr(error), repr(vars(error))):
             for key in (KEY, OTHER_KEY, short):
                 assert key.decode()[:12] not in shown
+
+
+def test_a_return_token_reads_back_to_its_delivery_whatever_the_case() -> None:
+    token = make_return_token(KEY, 4711)
+    assert re.fullmatch(r"d4711-[a-z2-7]{16}", token)
+    assert read_return_token(KEY, token) == 4711
+    assert read_return_token(KEY, token.upper()) == 4711  # a server lower- or upper-cased it
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "d4711",  # the bare delivery id older versions sent: anyone could write it
+        "d4712-" + make_return_token(KEY, 4711).split("-")[1],  # another delivery, same MAC
+        make_return_token(OTHER_KEY, 4711),
+        make_return_token(KEY, 4711)[:-1],
+        make_return_token(KEY, 4711) + "a",
+        "",
+    ],
+)
+def test_a_forged_return_token_is_refused(forged: str) -> None:
+    with pytest.raises(TamperedToken):
+        read_return_token(KEY, forged)
+
+
+def test_return_tokens_need_a_real_key_and_a_delivery() -> None:
+    with pytest.raises(ValueError, match="at least 32"):
+        make_return_token(b"short", 1)
+    with pytest.raises(ValueError, match="positive"):
+        make_return_token(KEY, 0)
