@@ -40,6 +40,34 @@ def legacy_hash(salt: str, kind: str, value: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+UNSUBSCRIBE_SCOPES = ("news", "events")
+
+
+def unsubscribe(
+    connection: Connection, *, kind: str, value: str, signing_key: bytes | None = None
+) -> bool:
+    """Stop news and events to one address (an unsubscribe link, its one-click POST, or mail to
+    the ``List-Unsubscribe`` mailto); service messages still go. Return False if both scopes
+    were already suppressed.
+
+    Args:
+        connection: a connection inside a write transaction.
+        kind, value, signing_key: as for :func:`suppress`.
+    """
+    added = [
+        suppress(
+            connection,
+            kind=kind,
+            value=value,
+            reason="unsubscribed",
+            scope=scope,
+            signing_key=signing_key,
+        )
+        for scope in UNSUBSCRIBE_SCOPES
+    ]
+    return any(added)
+
+
 def suppress(
     connection: Connection,
     *,

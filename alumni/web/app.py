@@ -41,7 +41,7 @@ from alumni.events.mailings import ANSWERS, RSVP
 from alumni.events.rsvp import RsvpError, apply_link, delivery_event
 from alumni.messages.signing import BadToken, TamperedToken, read_token
 from alumni.models import ContactKind, Delivery, Event, EventStatus, table_of, utcnow
-from alumni.people.suppression import suppress
+from alumni.people.suppression import unsubscribe as unsubscribe_address
 from alumni.settings import Settings, get_settings
 from alumni.social.clicks import CLICK, record_click
 
@@ -49,7 +49,6 @@ __all__ = ["HSTS", "SECURITY_HEADERS", "create_app", "make_server", "security_he
 
 log = logging.getLogger(__name__)
 
-UNSUBSCRIBE_SCOPES = ("news", "events")
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -236,18 +235,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 return nothing_to_do()
             channel, address = found
             kind = channel if channel in _KINDS else ContactKind.email.value
-            added = [
-                suppress(
-                    connection,
-                    kind=kind,
-                    value=address,
-                    reason="unsubscribed",
-                    scope=scope,
-                    signing_key=key,
-                )
-                for scope in UNSUBSCRIBE_SCOPES
-            ]
-        if not any(added):
+            added = unsubscribe_address(connection, kind=kind, value=address, signing_key=key)
+        if not added:
             return _page(office, 200, "Already unsubscribed", "We had already stopped them.")
         log.info("delivery %d: its address is unsubscribed from news and events", delivery_id)
         return _page(office, 200, "You are unsubscribed", "We will send no more news or events.")

@@ -33,8 +33,8 @@ from alumni.events.mailing_kit import EventKit
 from alumni.events.mailings import KINDS, plan_mailing
 from alumni.events.schedule import create_event
 from alumni.messages.rendering import PreflightError, RenderError
-from alumni.models import Campaign, Event, table_of, utcnow
 from alumni.messages.signing import make_return_token
+from alumni.models import Campaign, Event, table_of, utcnow
 from alumni.settings import Settings, get_settings
 from flows.event_invites import event_mailing
 from tests.factories import add_alumnus

@@ -30,8 +30,8 @@ from prefect.testing.utilities import prefect_test_harness
 from alumni.db import engine_for
 from alumni.delivery import ledger, progress, receipts
 from alumni.delivery.report import campaign_report
-from alumni.models import Campaign, table_of, utcnow
 from alumni.messages.signing import read_return_token
+from alumni.models import Campaign, table_of, utcnow
 from alumni.settings import get_settings
 from flows.campaign import class_campaign
 from tests.factories import add_alumnus, add_campaign, daytime_zone, deliveries
