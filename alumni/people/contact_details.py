@@ -7,9 +7,9 @@ as history (``superseded_at``), as the import does, and adds the new value with
 
 Errors::
 
-    DetailGone    the detail is no longer one of the alum's current details (changed since the
-                  page was opened, or never theirs)
-    ValueError    a corrected value that is not a valid address or handle (the message says why)
+    DetailGone      the detail is no longer one of the alum's current details (changed since
+                    the page was opened, or never theirs)
+    InvalidDetail   (a ValueError) a corrected value that is not a valid address or handle
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ __all__ = [
     "SOURCE",
     "Detail",
     "DetailGone",
+    "InvalidDetail",
     "confirm_detail",
     "correct_detail",
     "current_details",
@@ -56,6 +57,14 @@ class DetailGone(LookupError):
             "corrected since, or belongs to someone else"
         )
         self.detail_id = detail_id
+
+
+class InvalidDetail(ValueError):
+    """A corrected value that cannot be used for its kind; ``kind`` says which kind."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(f"the new {kind} {reason}")
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +160,13 @@ def correct_detail(
     Raises:
         DetailGone: it is not a current detail of this alum (e.g. corrected at the same time
             from another window: the first correction wins, the second changes nothing).
-        ValueError: ``value`` is not valid for the detail's kind (nothing is changed).
+        InvalidDetail: ``value`` is not valid for the detail's kind (nothing is changed).
     """
     held = _held(connection, alumnus_id, detail_id)
-    new_value, label = normalise_detail(held.kind, value, country=country)
+    try:
+        new_value, label = normalise_detail(held.kind, value, country=country)
+    except ValueError as exc:
+        raise InvalidDetail(held.kind, str(exc)) from None
     if new_value == held.value:
         return confirm_detail(connection, alumnus_id, detail_id, now=now)
     superseded = connection.execute(

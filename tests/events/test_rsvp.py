@@ -28,6 +28,7 @@ from alumni.messages.signing import make_token
 from alumni.models import Delivery, EventMailing, Rsvp, table_of, utcnow
 from alumni.settings import Settings, get_settings
 from tests.factories import add_alumnus
+from tests.web.pages import follow, submit
 from tests.web.test_app import run_server
 
 _D = table_of(Delivery)
@@ -235,11 +236,11 @@ def test_signed_links_answer_after_a_confirmation_and_bad_ones_change_nothing(
     assert page.status_code == 200
     assert "Summer party" in page.text and "Yes, I will come" in page.text
     assert answers(sqlite_url, event_id) == {}
-    done = rsvp_client.post(yes)
+    done = follow(rsvp_client, submit(rsvp_client, yes))
     assert done.status_code == 200 and "we recorded your answer" in done.text
     assert answers(sqlite_url, event_id) == {ana: ("yes", False)}
     no = link(settings, f"{delivery}:no", expires_at=ends)
-    assert rsvp_client.post(no).status_code == 200
+    assert submit(rsvp_client, no).status_code == 303
     assert answers(sqlite_url, event_id) == {ana: ("no", False)}
 
     altered = no[:-3] + ("AAA" if not no.endswith("AAA") else "BBB")

@@ -1,0 +1,613 @@
+"""The words of every page, in each language the office writes to alumni in, and dates by Babel.
+
+A page is in the alum's language (``Alumnus.locale``) when the link says who they are, chosen
+like the email templates choose theirs (``pt-BR``, then ``pt``, then ``en``: the same
+``locale_candidates``); otherwise (a damaged link, a page that does not exist) in the first
+language of the browser's ``Accept-Language`` that we have, else English.
+
+Every language has every key (``tests/web/test_i18n.py`` checks it, placeholders included).
+Strings are plain text: the page templates escape them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel.dates import format_date
+
+from alumni.messages.rendering import locale_candidates
+
+__all__ = ["DEFAULT", "LOCALES", "WORDS", "Words", "accepted_locale", "page_locale", "words_for"]
+
+DEFAULT: Final = "en"
+
+_EN = {
+    # Links that cannot be used
+    "link_broken": "This link does not work",
+    "damaged": "this link is damaged or incomplete: copy the whole link from the email",
+    "expired": "this link expired on {date}; ask for a new one",
+    "sorry": "Sorry: {reason}. Nothing was changed.",
+    "page_expired_title": "This link has expired",
+    "page_expired": (
+        "This link expired on {date}, so nothing was changed. The same link in our most recent "
+        "email works, or write to us at {email}."
+    ),
+    "nobody_title": "Nothing to do",
+    "nobody": "This link no longer leads to anyone on our lists, so there is nothing to show.",
+    # Forms
+    "form_stale_title": "Please send the form again",
+    "form_stale": (
+        "This form was open too long, or did not come from this page, so nothing was changed. "
+        "Reload the page and send it again."
+    ),
+    "fix_fields": "Please correct what is marked below. Nothing was saved.",
+    # Error pages
+    "not_found_title": "Nothing here",
+    "not_found": (
+        "This address does not lead to a page: if you followed a link, check that you copied "
+        "the whole link."
+    ),
+    "method_title": "This page cannot be used that way",
+    "method": "Open the link from the email in your web browser.",
+    "unreadable_title": "This request could not be read",
+    "unreadable": "Open the link from the email in your web browser again.",
+    "server_title": "Something went wrong on our side",
+    "server": (
+        "Please try the link again in a few minutes. If it still does not work, please let "
+        "{office} know."
+    ),
+    "link_gone": "This post's link has been taken down.",
+    # Unsubscribe
+    "unsub_title": "Stop news and event emails to {address}?",
+    "unsub_text": "You will still hear from us about requests you make yourself.",
+    "unsub_button": "Unsubscribe",
+    "unsub_rather": "Rather choose how often we write, or pause for a while?",
+    "unsub_preferences": "Open your preferences",
+    "unsub_done_title": "You are unsubscribed",
+    "unsub_done": "We will send no more news or events.",
+    "unsub_again_title": "Already unsubscribed",
+    "unsub_again": "We had already stopped them.",
+    "unsub_gone": (
+        "This link no longer leads to an address on our lists, so there is nothing to do."
+    ),
+    # RSVP
+    "rsvp_yes": "Yes, I will come",
+    "rsvp_no": "No, I cannot come",
+    "rsvp_maybe": "Maybe",
+    "rsvp_confirm": "Confirm your answer:",
+    "rsvp_when": "When",
+    "rsvp_where": "Where",
+    "rsvp_online": "Online",
+    "rsvp_current": "Your answer so far: {answer}.",
+    "rsvp_saved": "Thank you: we recorded your answer ({answer}).",
+    "rsvp_waitlisted": (
+        "The event is full: you are on the waitlist, and we will write to you if a place frees up."
+    ),
+    "rsvp_cancelled": "This event is cancelled, so there is nothing to answer.",
+    "rsvp_not_open": "This event does not take answers yet; nothing was recorded.",
+    "rsvp_failed": (
+        "We could not record your answer, and nothing was changed. Please reply to the "
+        "invitation email instead."
+    ),
+    "rsvp_gone": "This invitation is no longer on our lists.",
+    # Preferences
+    "pref_title": "Your email preferences",
+    "pref_intro": (
+        "{name}, choose how we keep in touch. Messages about your own requests always come."
+    ),
+    "pref_channels": "How we may write to you",
+    "channel_email": "Email",
+    "pref_frequency": "How often",
+    "freq_every": "Every message",
+    "freq_digest": "A monthly digest of news (event invitations still come one by one)",
+    "freq_own_requests": "Only about my own requests",
+    "pref_pause": "Pause",
+    "pref_pause_label": "Send me nothing until",
+    "pref_pause_hint": (
+        "We write again from this day on. Leave it empty for no pause. Write the date as "
+        "YYYY-MM-DD."
+    ),
+    "pref_paused_now": "Paused until {date}.",
+    "pref_save": "Save my preferences",
+    "pref_saved": "Your preferences are saved.",
+    "err_channel": "Choose among the channels listed.",
+    "err_frequency": "Choose one of the options.",
+    "err_date": "Write the date as YYYY-MM-DD, for example {example}.",
+    "err_date_past": "Choose a day after today.",
+    "err_date_far": (
+        "Choose a day within a year from today, or choose “Only about my own requests”."
+    ),
+    # Contact details
+    "det_title": "Are these still your details?",
+    "det_intro": "{name}, confirm each detail that is still right, or correct it.",
+    "det_none": "We have no contact details for you on file.",
+    "kind_email": "Email",
+    "kind_phone": "Phone",
+    "kind_mastodon": "Mastodon",
+    "kind_bluesky": "Bluesky",
+    "new_email": "New email address",
+    "new_phone": "New phone number",
+    "new_mastodon": "New Mastodon handle",
+    "new_bluesky": "New Bluesky handle",
+    "det_confirmed_on": "Last confirmed on {date}.",
+    "det_never": "Not confirmed yet.",
+    "det_confirm": "Yes, this is right",
+    "det_correct": "Save the correction",
+    "det_saved_confirmed": "Thank you: you confirmed this detail.",
+    "det_saved_corrected": "Thank you: we keep the new detail from now on.",
+    "det_changed": (
+        "This detail was changed since you opened the page, so nothing was changed. Here are "
+        "your details as they are now."
+    ),
+    "err_empty": "Write the new value, or choose “Yes, this is right” if it has not changed.",
+    "err_email": "This is not an email address we can use. Write it like name@example.org.",
+    "err_phone": (
+        "This is not a phone number we can use. Write it with its country code, like "
+        "+44 20 7946 0958."
+    ),
+    "err_mastodon": "This is not a Mastodon handle. Write it like @name@mastodon.social.",
+    "err_bluesky": "This is not a Bluesky handle. Write it like name.bsky.social.",
+}
+
+_ES = {
+    "link_broken": "Este enlace no funciona",
+    "damaged": "el enlace está dañado o incompleto: copia el enlace entero del correo",
+    "expired": "este enlace caducó el {date}; pide uno nuevo",
+    "sorry": "Lo sentimos: {reason}. No se ha cambiado nada.",
+    "page_expired_title": "Este enlace ha caducado",
+    "page_expired": (
+        "Este enlace caducó el {date}, así que no se ha cambiado nada. El mismo enlace de "
+        "nuestro correo más reciente funciona, o escríbenos a {email}."
+    ),
+    "nobody_title": "No hay nada que hacer",
+    "nobody": (
+        "Este enlace ya no lleva a nadie de nuestras listas, así que no hay nada que mostrar."
+    ),
+    "form_stale_title": "Envía el formulario de nuevo",
+    "form_stale": (
+        "El formulario estuvo abierto demasiado tiempo o no venía de esta página, así que no se "
+        "ha cambiado nada. Vuelve a cargar la página y envíalo de nuevo."
+    ),
+    "fix_fields": "Corrige lo que está marcado abajo. No se ha guardado nada.",
+    "not_found_title": "Aquí no hay nada",
+    "not_found": (
+        "Esta dirección no lleva a ninguna página: si seguiste un enlace, comprueba que lo "
+        "copiaste entero."
+    ),
+    "method_title": "Esta página no se puede usar así",
+    "method": "Abre el enlace del correo en tu navegador.",
+    "unreadable_title": "No pudimos leer esta petición",
+    "unreadable": "Vuelve a abrir el enlace del correo en tu navegador.",
+    "server_title": "Algo ha fallado por nuestra parte",
+    "server": (
+        "Vuelve a probar el enlace dentro de unos minutos. Si sigue sin funcionar, avisa a "
+        "{office}."
+    ),
+    "link_gone": "El enlace de esta publicación ya no está disponible.",
+    "unsub_title": "¿Dejar de enviar noticias y eventos a {address}?",
+    "unsub_text": "Seguirás recibiendo nuestras respuestas sobre las solicitudes que hagas tú.",
+    "unsub_button": "Darme de baja",
+    "unsub_rather": "¿Prefieres elegir cada cuánto te escribimos, o hacer una pausa?",
+    "unsub_preferences": "Abrir tus preferencias",
+    "unsub_done_title": "Te has dado de baja",
+    "unsub_done": "No te enviaremos más noticias ni eventos.",
+    "unsub_again_title": "Ya estabas dado de baja",
+    "unsub_again": "Ya habíamos dejado de enviarlos.",
+    "unsub_gone": (
+        "Este enlace ya no lleva a ninguna dirección de nuestras listas, así que no hay nada "
+        "que hacer."
+    ),
+    "rsvp_yes": "Sí, iré",
+    "rsvp_no": "No, no puedo ir",
+    "rsvp_maybe": "Quizás",
+    "rsvp_confirm": "Confirma tu respuesta:",
+    "rsvp_when": "Cuándo",
+    "rsvp_where": "Dónde",
+    "rsvp_online": "En línea",
+    "rsvp_current": "Tu respuesta hasta ahora: {answer}.",
+    "rsvp_saved": "Gracias: hemos registrado tu respuesta ({answer}).",
+    "rsvp_waitlisted": (
+        "El evento está completo: estás en la lista de espera y te escribiremos si se libera "
+        "una plaza."
+    ),
+    "rsvp_cancelled": "Este evento se ha cancelado, así que no hay nada que responder.",
+    "rsvp_not_open": "Este evento todavía no acepta respuestas; no se ha registrado nada.",
+    "rsvp_failed": (
+        "No pudimos registrar tu respuesta y no se ha cambiado nada. Responde al correo de la "
+        "invitación, por favor."
+    ),
+    "rsvp_gone": "Esta invitación ya no está en nuestras listas.",
+    "pref_title": "Tus preferencias de correo",
+    "pref_intro": (
+        "{name}, elige cómo seguimos en contacto. Los mensajes sobre tus propias solicitudes "
+        "llegan siempre."
+    ),
+    "pref_channels": "Por dónde podemos escribirte",
+    "channel_email": "Correo electrónico",
+    "pref_frequency": "Con qué frecuencia",
+    "freq_every": "Todos los mensajes",
+    "freq_digest": "Un resumen mensual de noticias (las invitaciones a eventos llegan aparte)",
+    "freq_own_requests": "Solo sobre mis propias solicitudes",
+    "pref_pause": "Pausa",
+    "pref_pause_label": "No enviarme nada hasta el",
+    "pref_pause_hint": (
+        "Volvemos a escribirte a partir de ese día. Déjalo vacío si no quieres pausa. Escribe "
+        "la fecha como AAAA-MM-DD."
+    ),
+    "pref_paused_now": "En pausa hasta el {date}.",
+    "pref_save": "Guardar mis preferencias",
+    "pref_saved": "Tus preferencias están guardadas.",
+    "err_channel": "Elige entre los canales de la lista.",
+    "err_frequency": "Elige una de las opciones.",
+    "err_date": "Escribe la fecha como AAAA-MM-DD, por ejemplo {example}.",
+    "err_date_past": "Elige un día posterior a hoy.",
+    "err_date_far": (
+        "Elige un día dentro de un año a partir de hoy, o elige «Solo sobre mis propias "
+        "solicitudes»."
+    ),
+    "det_title": "¿Siguen siendo tus datos?",
+    "det_intro": "{name}, confirma cada dato que siga siendo correcto, o corrígelo.",
+    "det_none": "No tenemos datos de contacto tuyos.",
+    "kind_email": "Correo electrónico",
+    "kind_phone": "Teléfono",
+    "kind_mastodon": "Mastodon",
+    "kind_bluesky": "Bluesky",
+    "new_email": "Nueva dirección de correo",
+    "new_phone": "Nuevo número de teléfono",
+    "new_mastodon": "Nuevo usuario de Mastodon",
+    "new_bluesky": "Nuevo usuario de Bluesky",
+    "det_confirmed_on": "Confirmado por última vez el {date}.",
+    "det_never": "Aún sin confirmar.",
+    "det_confirm": "Sí, es correcto",
+    "det_correct": "Guardar la corrección",
+    "det_saved_confirmed": "Gracias: has confirmado este dato.",
+    "det_saved_corrected": "Gracias: a partir de ahora usamos el dato nuevo.",
+    "det_changed": (
+        "Este dato cambió después de abrir la página, así que no se ha cambiado nada. Estos son "
+        "tus datos tal como están ahora."
+    ),
+    "err_empty": "Escribe el valor nuevo, o elige «Sí, es correcto» si no ha cambiado.",
+    "err_email": (
+        "Esta no es una dirección de correo que podamos usar. Escríbela como nombre@example.org."
+    ),
+    "err_phone": (
+        "Este no es un número de teléfono que podamos usar. Escríbelo con el prefijo del país, "
+        "como +34 912 345 678."
+    ),
+    "err_mastodon": "Este no es un usuario de Mastodon. Escríbelo como @nombre@mastodon.social.",
+    "err_bluesky": "Este no es un usuario de Bluesky. Escríbelo como nombre.bsky.social.",
+}
+
+_FR = {
+    "link_broken": "Ce lien ne fonctionne pas",
+    "damaged": "ce lien est abîmé ou incomplet : copiez le lien entier depuis le message",
+    "expired": "ce lien a expiré le {date} ; demandez-en un nouveau",
+    "sorry": "Désolés : {reason}. Rien n’a été modifié.",
+    "page_expired_title": "Ce lien a expiré",
+    "page_expired": (
+        "Ce lien a expiré le {date}, donc rien n’a été modifié. Le même lien dans notre "
+        "message le plus récent fonctionne, ou écrivez-nous à {email}."
+    ),
+    "nobody_title": "Rien à faire",
+    "nobody": "Ce lien ne mène plus à personne sur nos listes, il n’y a donc rien à afficher.",
+    "form_stale_title": "Merci de renvoyer le formulaire",
+    "form_stale": (
+        "Ce formulaire est resté ouvert trop longtemps, ou ne venait pas de cette page : rien "
+        "n’a été modifié. Rechargez la page et renvoyez-le."
+    ),
+    "fix_fields": "Merci de corriger ce qui est signalé ci-dessous. Rien n’a été enregistré.",
+    "not_found_title": "Rien ici",
+    "not_found": (
+        "Cette adresse ne mène à aucune page : si vous avez suivi un lien, vérifiez que vous "
+        "l’avez copié en entier."
+    ),
+    "method_title": "Cette page ne s’utilise pas ainsi",
+    "method": "Ouvrez le lien du message dans votre navigateur.",
+    "unreadable_title": "Cette demande n’a pas pu être lue",
+    "unreadable": "Ouvrez à nouveau le lien du message dans votre navigateur.",
+    "server_title": "Un problème est survenu de notre côté",
+    "server": (
+        "Réessayez le lien dans quelques minutes. S’il ne fonctionne toujours pas, prévenez "
+        "{office}."
+    ),
+    "link_gone": "Le lien de cette publication a été retiré.",
+    "unsub_title": "Ne plus envoyer d’actualités ni d’événements à {address} ?",
+    "unsub_text": "Vous recevrez toujours nos réponses aux demandes que vous faites vous-même.",
+    "unsub_button": "Me désabonner",
+    "unsub_rather": "Préférez-vous choisir la fréquence de nos messages, ou faire une pause ?",
+    "unsub_preferences": "Ouvrir vos préférences",
+    "unsub_done_title": "Vous êtes désabonné",
+    "unsub_done": "Nous ne vous enverrons plus d’actualités ni d’événements.",
+    "unsub_again_title": "Déjà désabonné",
+    "unsub_again": "Nous avions déjà arrêté ces envois.",
+    "unsub_gone": "Ce lien ne mène plus à aucune adresse de nos listes : il n’y a rien à faire.",
+    "rsvp_yes": "Oui, je viendrai",
+    "rsvp_no": "Non, je ne peux pas venir",
+    "rsvp_maybe": "Peut-être",
+    "rsvp_confirm": "Confirmez votre réponse :",
+    "rsvp_when": "Quand",
+    "rsvp_where": "Où",
+    "rsvp_online": "En ligne",
+    "rsvp_current": "Votre réponse jusqu’ici : {answer}.",
+    "rsvp_saved": "Merci : nous avons enregistré votre réponse ({answer}).",
+    "rsvp_waitlisted": (
+        "L’événement est complet : vous êtes sur la liste d’attente, et nous vous écrirons si "
+        "une place se libère."
+    ),
+    "rsvp_cancelled": "Cet événement est annulé : il n’y a rien à répondre.",
+    "rsvp_not_open": "Cet événement ne prend pas encore de réponses ; rien n’a été enregistré.",
+    "rsvp_failed": (
+        "Nous n’avons pas pu enregistrer votre réponse, et rien n’a été modifié. Répondez "
+        "plutôt au message d’invitation."
+    ),
+    "rsvp_gone": "Cette invitation n’est plus sur nos listes.",
+    "pref_title": "Vos préférences de messages",
+    "pref_intro": (
+        "{name}, choisissez comment nous restons en contact. Les messages sur vos propres "
+        "demandes arrivent toujours."
+    ),
+    "pref_channels": "Comment nous pouvons vous écrire",
+    "channel_email": "Courriel",
+    "pref_frequency": "À quelle fréquence",
+    "freq_every": "Tous les messages",
+    "freq_digest": (
+        "Un résumé mensuel des actualités (les invitations aux événements arrivent à part)"
+    ),
+    "freq_own_requests": "Seulement au sujet de mes propres demandes",
+    "pref_pause": "Pause",
+    "pref_pause_label": "Ne rien m’envoyer jusqu’au",
+    "pref_pause_hint": (
+        "Nous vous écrivons de nouveau à partir de ce jour. Laissez vide pour ne pas faire de "
+        "pause. Écrivez la date sous la forme AAAA-MM-JJ."
+    ),
+    "pref_paused_now": "En pause jusqu’au {date}.",
+    "pref_save": "Enregistrer mes préférences",
+    "pref_saved": "Vos préférences sont enregistrées.",
+    "err_channel": "Choisissez parmi les moyens proposés.",
+    "err_frequency": "Choisissez l’une des options.",
+    "err_date": "Écrivez la date sous la forme AAAA-MM-JJ, par exemple {example}.",
+    "err_date_past": "Choisissez un jour après aujourd’hui.",
+    "err_date_far": (
+        "Choisissez un jour dans l’année qui vient, ou choisissez « Seulement au sujet de mes "
+        "propres demandes »."
+    ),
+    "det_title": "Ces coordonnées sont-elles toujours les vôtres ?",
+    "det_intro": "{name}, confirmez chaque coordonnée toujours valable, ou corrigez-la.",
+    "det_none": "Nous n’avons aucune coordonnée pour vous.",
+    "kind_email": "Courriel",
+    "kind_phone": "Téléphone",
+    "kind_mastodon": "Mastodon",
+    "kind_bluesky": "Bluesky",
+    "new_email": "Nouvelle adresse de courriel",
+    "new_phone": "Nouveau numéro de téléphone",
+    "new_mastodon": "Nouvel identifiant Mastodon",
+    "new_bluesky": "Nouvel identifiant Bluesky",
+    "det_confirmed_on": "Confirmée pour la dernière fois le {date}.",
+    "det_never": "Pas encore confirmée.",
+    "det_confirm": "Oui, c’est exact",
+    "det_correct": "Enregistrer la correction",
+    "det_saved_confirmed": "Merci : vous avez confirmé cette coordonnée.",
+    "det_saved_corrected": "Merci : nous utilisons désormais la nouvelle coordonnée.",
+    "det_changed": (
+        "Cette coordonnée a changé depuis l’ouverture de la page : rien n’a été modifié. Voici "
+        "vos coordonnées telles qu’elles sont maintenant."
+    ),
+    "err_empty": (
+        "Écrivez la nouvelle valeur, ou choisissez « Oui, c’est exact » si elle n’a pas changé."
+    ),
+    "err_email": (
+        "Ce n’est pas une adresse de courriel utilisable. Écrivez-la comme nom@example.org."
+    ),
+    "err_phone": (
+        "Ce n’est pas un numéro de téléphone utilisable. Écrivez-le avec l’indicatif du pays, "
+        "comme +33 1 23 45 67 89."
+    ),
+    "err_mastodon": "Ce n’est pas un identifiant Mastodon. Écrivez-le comme @nom@mastodon.social.",
+    "err_bluesky": "Ce n’est pas un identifiant Bluesky. Écrivez-le comme nom.bsky.social.",
+}
+
+_PT_BR = {
+    "link_broken": "Este link não funciona",
+    "damaged": "este link está danificado ou incompleto: copie o link inteiro do e-mail",
+    "expired": "este link expirou em {date}; peça um novo",
+    "sorry": "Desculpe: {reason}. Nada foi alterado.",
+    "page_expired_title": "Este link expirou",
+    "page_expired": (
+        "Este link expirou em {date}, então nada foi alterado. O mesmo link no nosso e-mail "
+        "mais recente funciona, ou escreva para {email}."
+    ),
+    "nobody_title": "Nada a fazer",
+    "nobody": "Este link não leva mais a ninguém das nossas listas, então não há nada a mostrar.",
+    "form_stale_title": "Envie o formulário de novo",
+    "form_stale": (
+        "O formulário ficou aberto tempo demais, ou não veio desta página, então nada foi "
+        "alterado. Recarregue a página e envie de novo."
+    ),
+    "fix_fields": "Corrija o que está marcado abaixo. Nada foi salvo.",
+    "not_found_title": "Nada aqui",
+    "not_found": (
+        "Este endereço não leva a nenhuma página: se você seguiu um link, confira se copiou o "
+        "link inteiro."
+    ),
+    "method_title": "Esta página não pode ser usada assim",
+    "method": "Abra o link do e-mail no seu navegador.",
+    "unreadable_title": "Não conseguimos ler este pedido",
+    "unreadable": "Abra de novo o link do e-mail no seu navegador.",
+    "server_title": "Algo deu errado do nosso lado",
+    "server": (
+        "Tente o link de novo daqui a alguns minutos. Se ainda não funcionar, avise {office}."
+    ),
+    "link_gone": "O link desta publicação foi retirado.",
+    "unsub_title": "Parar de enviar notícias e eventos para {address}?",
+    "unsub_text": "Você continuará recebendo nossas respostas sobre os pedidos que fizer.",
+    "unsub_button": "Cancelar inscrição",
+    "unsub_rather": "Prefere escolher com que frequência escrevemos, ou fazer uma pausa?",
+    "unsub_preferences": "Abrir suas preferências",
+    "unsub_done_title": "Sua inscrição foi cancelada",
+    "unsub_done": "Não enviaremos mais notícias nem eventos.",
+    "unsub_again_title": "Inscrição já cancelada",
+    "unsub_again": "Já tínhamos parado de enviá-los.",
+    "unsub_gone": (
+        "Este link não leva mais a nenhum endereço das nossas listas, então não há nada a fazer."
+    ),
+    "rsvp_yes": "Sim, eu vou",
+    "rsvp_no": "Não, não posso ir",
+    "rsvp_maybe": "Talvez",
+    "rsvp_confirm": "Confirme sua resposta:",
+    "rsvp_when": "Quando",
+    "rsvp_where": "Onde",
+    "rsvp_online": "On-line",
+    "rsvp_current": "Sua resposta até agora: {answer}.",
+    "rsvp_saved": "Obrigado: registramos sua resposta ({answer}).",
+    "rsvp_waitlisted": (
+        "O evento está lotado: você está na lista de espera, e escreveremos se abrir uma vaga."
+    ),
+    "rsvp_cancelled": "Este evento foi cancelado, então não há nada a responder.",
+    "rsvp_not_open": "Este evento ainda não aceita respostas; nada foi registrado.",
+    "rsvp_failed": (
+        "Não conseguimos registrar sua resposta, e nada foi alterado. Responda ao e-mail do "
+        "convite, por favor."
+    ),
+    "rsvp_gone": "Este convite não está mais nas nossas listas.",
+    "pref_title": "Suas preferências de e-mail",
+    "pref_intro": (
+        "{name}, escolha como mantemos contato. Mensagens sobre seus próprios pedidos sempre "
+        "chegam."
+    ),
+    "pref_channels": "Por onde podemos escrever para você",
+    "channel_email": "E-mail",
+    "pref_frequency": "Com que frequência",
+    "freq_every": "Todas as mensagens",
+    "freq_digest": "Um resumo mensal de notícias (convites para eventos chegam separados)",
+    "freq_own_requests": "Só sobre meus próprios pedidos",
+    "pref_pause": "Pausa",
+    "pref_pause_label": "Não me enviar nada até",
+    "pref_pause_hint": (
+        "Voltamos a escrever a partir desse dia. Deixe vazio para não pausar. Escreva a data "
+        "como AAAA-MM-DD."
+    ),
+    "pref_paused_now": "Em pausa até {date}.",
+    "pref_save": "Salvar minhas preferências",
+    "pref_saved": "Suas preferências foram salvas.",
+    "err_channel": "Escolha entre os canais da lista.",
+    "err_frequency": "Escolha uma das opções.",
+    "err_date": "Escreva a data como AAAA-MM-DD, por exemplo {example}.",
+    "err_date_past": "Escolha um dia depois de hoje.",
+    "err_date_far": (
+        "Escolha um dia dentro de um ano a partir de hoje, ou escolha “Só sobre meus próprios "
+        "pedidos”."
+    ),
+    "det_title": "Estes ainda são seus dados?",
+    "det_intro": "{name}, confirme cada dado que ainda estiver certo, ou corrija-o.",
+    "det_none": "Não temos nenhum dado de contato seu.",
+    "kind_email": "E-mail",
+    "kind_phone": "Telefone",
+    "kind_mastodon": "Mastodon",
+    "kind_bluesky": "Bluesky",
+    "new_email": "Novo endereço de e-mail",
+    "new_phone": "Novo número de telefone",
+    "new_mastodon": "Novo usuário do Mastodon",
+    "new_bluesky": "Novo usuário do Bluesky",
+    "det_confirmed_on": "Confirmado pela última vez em {date}.",
+    "det_never": "Ainda não confirmado.",
+    "det_confirm": "Sim, está certo",
+    "det_correct": "Salvar a correção",
+    "det_saved_confirmed": "Obrigado: você confirmou este dado.",
+    "det_saved_corrected": "Obrigado: de agora em diante usamos o dado novo.",
+    "det_changed": (
+        "Este dado mudou depois que você abriu a página, então nada foi alterado. Estes são "
+        "seus dados como estão agora."
+    ),
+    "err_empty": "Escreva o valor novo, ou escolha “Sim, está certo” se ele não mudou.",
+    "err_email": (
+        "Este não é um endereço de e-mail que possamos usar. Escreva como nome@example.org."
+    ),
+    "err_phone": (
+        "Este não é um número de telefone que possamos usar. Escreva com o código do país, "
+        "como +55 11 91234 5678."
+    ),
+    "err_mastodon": "Este não é um usuário do Mastodon. Escreva como @nome@mastodon.social.",
+    "err_bluesky": "Este não é um usuário do Bluesky. Escreva como nome.bsky.social.",
+}
+
+WORDS: Final[dict[str, dict[str, str]]] = {"en": _EN, "es": _ES, "fr": _FR, "pt-BR": _PT_BR}
+LOCALES: Final = tuple(WORDS)
+_BY_LOWER = {locale.lower(): locale for locale in LOCALES}
+
+
+def _ours(tag: str, default: str | None) -> str | None:
+    """The first of our locales on ``tag``'s fallback path (ending with ``default``, if any)."""
+    for candidate in locale_candidates(tag, default or tag):
+        found = _BY_LOWER.get(candidate.lower())
+        if found is not None:
+            return found
+    return None
+
+
+def page_locale(tag: str | None) -> str:
+    """The language of a page for an alum whose locale is ``tag`` (``pt-BR``, ``pt``, ``en``)."""
+    return _ours(tag or DEFAULT, DEFAULT) or DEFAULT
+
+
+def accepted_locale(header: str | None) -> str:
+    """The language of a page for a browser that sent ``Accept-Language: header``.
+
+    The most wanted language we have wins (``q`` weights, then the order given); else English.
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for place, item in enumerate((header or "").split(",")):
+        tag, *params = (part.strip() for part in item.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if tag and tag != "*" and weight > 0:
+            ranked.append((-weight, place, tag))
+    for _, _, tag in sorted(ranked):
+        found = _ours(tag, None)
+        if found is not None:
+            return found
+    return DEFAULT
+
+
+@dataclass(frozen=True)
+class Words:
+    """The words of one language; call it with a key (and the key's placeholders)."""
+
+    locale: str
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = WORDS[self.locale][key]
+        return text.format(**values) if values else text
+
+    def day(self, moment: date | datetime, zone: str | None = None) -> str:
+        """A date written out the way this language writes it (``1 de mayo de 2025``).
+
+        A datetime is read in ``zone`` (an IANA name; None or unknown: UTC).
+        """
+        if isinstance(moment, datetime):
+            try:
+                tz = ZoneInfo(zone) if zone else UTC
+            except (ZoneInfoNotFoundError, ValueError):
+                tz = UTC
+            moment = moment.astimezone(tz).date()
+        return format_date(moment, format="long", locale=Locale.parse(self.locale, sep="-"))
+
+
+def words_for(locale: str) -> Words:
+    """The words of ``locale``, one of ``LOCALES``.
+
+    Raises:
+        KeyError: a locale we have no words for (choose it with ``page_locale`` first).
+    """
+    if locale not in WORDS:
+        raise KeyError(f"no page words for locale {locale!r}: use one of {', '.join(LOCALES)}")
+    return Words(locale)
