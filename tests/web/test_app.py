@@ -36,16 +36,6 @@ def run_server(
         yield client
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[httpx.Client]:
-    yield from run_server(settings)
-
-
-@pytest.fixture
-def sqlite_client(sqlite_settings: Settings) -> Iterator[httpx.Client]:
-    yield from run_server(sqlite_settings)
-
-
 def add_delivery(url: str, address: str | None = ADDRESS) -> int:
     """Insert one alum, one sent campaign and the delivery that took it to ``address``."""
     with engine_for(url).begin() as connection:
