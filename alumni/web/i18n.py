@@ -107,10 +107,7 @@ _EN = {
     "freq_own_requests": "Only about my own requests",
     "pref_pause": "Pause",
     "pref_pause_label": "Send me nothing until",
-    "pref_pause_hint": (
-        "We write again from this day on. Leave it empty for no pause. Write the date as "
-        "YYYY-MM-DD."
-    ),
+    "pref_pause_hint": "We write again from this day on. Leave it empty for no pause.",
     "pref_paused_now": "Paused until {date}.",
     "pref_save": "Save my preferences",
     "pref_saved": "Your preferences are saved.",
@@ -235,8 +232,7 @@ _ES = {
     "pref_pause": "Pausa",
     "pref_pause_label": "No enviarme nada hasta el",
     "pref_pause_hint": (
-        "Volvemos a escribirte a partir de ese día. Déjalo vacío si no quieres pausa. Escribe "
-        "la fecha como AAAA-MM-DD."
+        "Volvemos a escribirte a partir de ese día. Déjalo vacío si no quieres pausa."
     ),
     "pref_paused_now": "En pausa hasta el {date}.",
     "pref_save": "Guardar mis preferencias",
@@ -362,7 +358,7 @@ _FR = {
     "pref_pause_label": "Ne rien m’envoyer jusqu’au",
     "pref_pause_hint": (
         "Nous vous écrivons de nouveau à partir de ce jour. Laissez vide pour ne pas faire de "
-        "pause. Écrivez la date sous la forme AAAA-MM-JJ."
+        "pause."
     ),
     "pref_paused_now": "En pause jusqu’au {date}.",
     "pref_save": "Enregistrer mes préférences",
@@ -486,10 +482,7 @@ _PT_BR = {
     "freq_own_requests": "Só sobre meus próprios pedidos",
     "pref_pause": "Pausa",
     "pref_pause_label": "Não me enviar nada até",
-    "pref_pause_hint": (
-        "Voltamos a escrever a partir desse dia. Deixe vazio para não pausar. Escreva a data "
-        "como AAAA-MM-DD."
-    ),
+    "pref_pause_hint": "Voltamos a escrever a partir desse dia. Deixe vazio para não pausar.",
     "pref_paused_now": "Em pausa até {date}.",
     "pref_save": "Salvar minhas preferências",
     "pref_saved": "Suas preferências foram salvas.",
