@@ -1,2 +1,3 @@
 """Message making, pure: sandboxed templates with locale fallback and preflight, MIME assembly
-from a skeleton (and DKIM), signed link tokens. It knows nothing of campaigns or the ledger."""
+from a skeleton (and DKIM), signed link tokens and the links to an alum's own pages. It knows
+nothing of campaigns or the ledger."""

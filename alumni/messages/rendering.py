@@ -30,7 +30,8 @@ guarded in templates)::
               next_milestone_year (int or None), countries (int)
     campaign: name
     office:   name, email, postal_address
-    links:    unsubscribe (https URL), preferences (https URL or None)
+    links:    unsubscribe (https URL), preferences and details (https URLs of the alum's own
+              pages, ``alumni.messages.page_links``; None hides them)
 
 Event mailings get the same plus ``event`` and the RSVP links ``links.yes``/``no``/``maybe``
 (``alumni.events.mailing_kit`` describes them).

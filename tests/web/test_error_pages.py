@@ -138,3 +138,18 @@ def test_an_answer_to_a_cancelled_event_says_so_without_ids_or_states(
             assert "is cancelled;" not in response.text  # the internal message's words
             assert "<form" not in response.text  # no button that cannot work
             assert_hardened(response)
+
+
+def test_error_pages_are_in_the_browsers_language(
+    sqlite_url: str, sqlite_settings: Settings
+) -> None:
+    good = unsubscribe_path(sqlite_settings, add_delivery(sqlite_url))
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    for client in run_server(sqlite_settings, routes=probe_routes):
+        missing = client.get("/no-such-page", headers=french)
+        assert_plain_page(missing, 404, "vérifiez que vous l’avez copié en entier")
+        assert '<html lang="fr">' in missing.text
+        refused = client.put(good, headers={"Accept-Language": "pt-BR"})
+        assert_plain_page(refused, 405, "Abra o link do e-mail no seu navegador.")
+        unreadable = client.get("/probe/not-a-number", headers={"Accept-Language": "es"})
+        assert_plain_page(unreadable, 422, "Vuelve a abrir el enlace del correo en tu navegador.")
