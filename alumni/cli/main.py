@@ -400,7 +400,8 @@ def campaign_status(
     campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
     format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
 ) -> None:
-    """Outcomes so far: sent, failed, pending, skipped and why; by country and time zone."""
+    """Outcomes so far: sent, failed, pending, skipped and why; by country and time zone; and
+    what came back (bounces, replies, unsubscribes, RSVPs...), counted per alum."""
     from alumni.delivery.report import campaign_report
 
     engine = ready_engine()
@@ -480,6 +481,11 @@ def _print_campaign(report: dict[str, object]) -> None:
         )
     if report.get("next_due"):
         out.print(f"  next group due at {report['next_due']} (UTC)", highlight=False)
+    responses = report.get("responses")
+    if isinstance(responses, dict):
+        out.print("  what came back (alumni):", highlight=False)
+        for key, count in responses.items():
+            out.print(f"    {key.replace('_', ' '):<22} {count}", highlight=False)
 
 
 def main() -> None:
