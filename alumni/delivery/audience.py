@@ -21,7 +21,13 @@ class SkipReason(StrEnum):
     suppressed = "suppressed"  # address on the list for good: erased, hard bounce, complaint
     no_email = "no_email"  # no current email that works
     no_consent = "no_consent"
+    digest = "digest"  # news comes to them in the monthly digest instead
     over_budget = "over_budget"
+
+
+# The template of the monthly digest (``alumni.delivery.digest``): the news campaign that
+# gathers what a digest alum was skipped for, so it is never skipped for ``digest`` itself.
+DIGEST_TEMPLATE = "digest"
 
 
 @dataclass(frozen=True, slots=True)

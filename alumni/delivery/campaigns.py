@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from alumni.db import write_transaction
 from alumni.delivery import ledger
 from alumni.delivery.send_time import parse_send_at
-from alumni.delivery.sending import CampaignKit
+from alumni.delivery.sending import kit_for
 from alumni.messages.rendering import RenderError, TemplateStore
 from alumni.models import (
     NETWORKS,
@@ -200,7 +200,7 @@ def preview(engine: Engine, campaign_id: int, *, alumnus: str | None = None) -> 
             ).scalar()
             or "no-email@invalid.example"
         )
-        kit = CampaignKit.build(connection, campaign, settings=get_settings(), now=now)
+        kit = kit_for(connection, campaign, settings=get_settings(), now=now)
     row = ledger.Claimed(
         delivery_id=0,
         alumnus_id=person.id,

@@ -4,9 +4,11 @@ Per campaign, everything constant is prepared once (``CampaignKit``: the class's
 MIME skeleton, the templates); per recipient only the template render and the MIME assembly run.
 Every email the office sends is composed here: an event mailing is a ``CampaignKit`` subclass
 (``alumni.events.mailing_kit.EventKit``) that adds to the context and the MIME parts through
-the ``context`` and ``extra_parts`` hooks. ``send_claimed`` hands claimed rows to a mail
-transport a group at a time, each group marked handed on the ledger first, and results go to the
-ledger through a ``ReceiptBuffer`` as the server answers.
+the ``context`` and ``extra_parts`` hooks, and so is a monthly digest
+(``alumni.delivery.digest_kit.DigestKit``); ``kit_for`` picks a campaign's kit.
+``send_claimed`` hands claimed rows to a mail transport a group at a time, each group marked
+handed on the ledger first, and results go to the ledger through a ``ReceiptBuffer`` as the
+server answers.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alumni.delivery import ledger
+from alumni.delivery.audience import DIGEST_TEMPLATE
 from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
 from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
 from alumni.messages.rendering import EMAIL, RenderedEmail, TemplateStore, preflight
@@ -248,6 +251,23 @@ class CampaignKit:
         return compose_each(
             lambda row: self.compose(row, now=now, rendered=known.get(row.delivery_id)), rows
         )
+
+
+def kit_for(
+    connection: Connection, campaign: Any, *, settings: Settings, now: datetime
+) -> CampaignKit:
+    """The kit that composes ``campaign``'s emails: a ``DigestKit`` for a monthly digest, else
+    a ``CampaignKit``. Every place that sends or previews a campaign builds its kit here.
+
+    Raises:
+        ValueError: ALUMNI_FROM has no address, or a digest campaign has no month.
+    """
+    if campaign.template == DIGEST_TEMPLATE:
+        # imported here: DigestKit is a CampaignKit, defined on top of this module
+        from alumni.delivery.digest_kit import DigestKit
+
+        return DigestKit.for_campaign(connection, campaign, settings=settings, now=now)
+    return CampaignKit.build(connection, campaign, settings=settings, now=now)
 
 
 @dataclass(frozen=True, slots=True)
