@@ -27,6 +27,7 @@ from alumni.delivery import ledger
 from alumni.delivery.audience import DIGEST_TEMPLATE
 from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
 from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
+from alumni.messages.page_links import DETAILS, PREFERENCES, page_link
 from alumni.messages.rendering import EMAIL, RenderedEmail, TemplateStore, preflight
 from alumni.messages.signing import make_return_token, make_token
 from alumni.models import Alumnus, table_of
@@ -94,6 +95,7 @@ class CampaignKit:
     bounce_local: str  # the return path is bounce_local+<signed token>@bounce_domain
     bounce_domain: str
     domain: str
+    links_from: datetime  # the page links of this kit's messages work for 90 days from here
     family: str = EMAIL  # the template folder: ``email``, or ``invite`` for event mailings
 
     @classmethod
@@ -149,13 +151,22 @@ class CampaignKit:
             bounce_local=bounce_local,
             bounce_domain=bounce_domain,
             domain=domain,
+            links_from=now,
             **more,
         )
 
     def context(self, row: ledger.Claimed, token: str | None = None) -> dict[str, Any]:
         """The template context of one recipient (see ``alumni.messages.rendering``), a new
-        dict each call; a subclass adds to it."""
+        dict each call; a subclass adds to it.
+
+        ``links`` holds the unsubscribe link and the signed links to the alum's own pages
+        (``preferences``, ``details``: ``alumni.messages.page_links``).
+        """
         token = token or make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
+        pages = {
+            page: page_link(self.key, self.base_url, page, row.alumnus_id, now=self.links_from)
+            for page in (PREFERENCES, DETAILS)
+        }
         return {
             **self.shared,
             "alum": {
@@ -166,7 +177,7 @@ class CampaignKit:
                 "city": row.city,
                 "country": row.country,
             },
-            "links": {"unsubscribe": f"{self.base_url}/unsubscribe/{token}", "preferences": None},
+            "links": {"unsubscribe": f"{self.base_url}/unsubscribe/{token}", **pages},
         }
 
     def extra_parts(self, row: ledger.Claimed, *, now: datetime) -> ExtraParts:

@@ -61,6 +61,7 @@ def sample_context(**sections: dict[str, Any]) -> dict[str, Any]:
         "links": {
             "unsubscribe": "https://alumni.school.example/u/abc123?c=7&s=x",
             "preferences": "https://alumni.school.example/p/abc123",
+            "details": "https://alumni.school.example/d/abc123",
         },
     }
     for key, values in sections.items():
