@@ -7,6 +7,9 @@ was skipped for that month (``alumni.delivery.digest`` says which).
               language), items: a list, in the order the campaigns were planned, of
               name (the campaign's), subject and text (its email rendered for this alum)
 
+``digest`` is an object, not a dict, so that ``digest.items`` in a template is the list (on a
+dict, Jinja would find the ``items`` method first).
+
 Each item is the item campaign's own template rendered for this alum in their locale, with the
 same context the campaign gave everyone else (``campaign.name`` its own); its text stops at
 the signature line (``--``), so the footer is not repeated per item. An item whose template
@@ -33,6 +36,24 @@ from alumni.messages.rendering import RenderError
 from alumni.settings import Settings
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedItem:
+    """One item of a digest as its template shows it."""
+
+    name: str  # the item campaign's name
+    subject: str
+    text: str  # up to the item email's signature line
+
+
+@dataclass(frozen=True, slots=True)
+class DigestContext:
+    """The ``digest`` of a recipient's template context."""
+
+    month: str  # YYYY-MM
+    month_name: str  # as the email's language writes it
+    items: tuple[RenderedItem, ...]
 
 
 @dataclass(kw_only=True)
@@ -74,16 +95,18 @@ class DigestKit(CampaignKit):
             RenderError: none of the alum's items could be rendered (the first problem named).
         """
         context = super().context(row, token)
-        context["digest"] = {
-            "month": str(self.month),
-            "month_name": self._month_name(row.locale),
-            "items": self.rendered_items(row, context),
-        }
+        context["digest"] = DigestContext(
+            month=str(self.month),
+            month_name=self._month_name(row.locale),
+            items=self.rendered_items(row, context),
+        )
         return context
 
-    def rendered_items(self, row: ledger.Claimed, context: dict[str, Any]) -> list[dict[str, str]]:
+    def rendered_items(
+        self, row: ledger.Claimed, context: dict[str, Any]
+    ) -> tuple[RenderedItem, ...]:
         """The alum's items, each rendered from its own template with ``context``."""
-        rendered: list[dict[str, str]] = []
+        rendered: list[RenderedItem] = []
         failures: list[RenderError] = []
         items = self.items.get(row.alumnus_id, [])
         for item in items:
@@ -101,8 +124,7 @@ class DigestKit(CampaignKit):
                 )
                 failures.append(exc)
                 continue
-            text = _body(email.text)
-            rendered.append({"name": item.name, "subject": email.subject, "text": text})
+            rendered.append(RenderedItem(item.name, email.subject, _body(email.text)))
         if not rendered:
             problem = f": {failures[0]}" if failures else ""
             raise RenderError(
@@ -114,7 +136,7 @@ class DigestKit(CampaignKit):
                     "correct that template (the item campaign's own)"
                 ),
             )
-        return rendered
+        return tuple(rendered)
 
     def _month_name(self, locale: str | None) -> str:
         """The month as the email's language writes it: "November 2026", "novembre 2026"."""
