@@ -328,3 +328,15 @@ def test_an_item_whose_template_fails_is_left_out_and_logged(
     assert "none of this alum's 1 item(s)" in str(failure.value)
     assert "alum.nickname" in str(failure.value)
     assert f"delivery {rows[ana].delivery_id}" not in str(failure.value)
+
+
+def test_the_send_workers_build_a_digest_kit_too(db_url: str) -> None:
+    from alumni.delivery import send_workers
+
+    digest, _ = _sent_class(db_url)
+    plain = add_campaign(db_url, name="plain")
+    try:
+        assert isinstance(send_workers._kit(digest), DigestKit)
+        assert type(send_workers._kit(plain)) is CampaignKit
+    finally:
+        send_workers._kits.clear()  # the worker's per-process cache
