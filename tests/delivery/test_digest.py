@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import logging
+import re
 import shutil
 import threading
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from alumni.db import engine_for, write_transaction
 from alumni.delivery import ledger, planning
@@ -29,13 +31,14 @@ from alumni.delivery.digest import (
     month_to_send,
     plan_digest,
 )
-from alumni.delivery.digest_kit import DigestKit
+from alumni.delivery.digest_kit import DigestContext, DigestKit, RenderedItem
 from alumni.delivery.sending import CampaignKit, kit_for
-from alumni.messages.rendering import PreflightError
+from alumni.messages.rendering import PreflightError, TemplateStore
 from alumni.models import Campaign, Frequency, table_of
 from alumni.people.preferences import EVERY_MESSAGE, Choice, save_choice
 from alumni.settings import get_settings
 from tests.factories import add_alumnus, add_campaign, add_sent_delivery, deliveries
+from tests.messages.test_rendering import SPARSE, sample_context
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = planning.PlanOptions(message_id_domain="school.example")
@@ -340,3 +343,31 @@ def test_the_send_workers_build_a_digest_kit_too(db_url: str) -> None:
         assert type(send_workers._kit(plain)) is CampaignKit
     finally:
         send_workers._kits.clear()  # the worker's per-process cache
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["full", "sparse"])
+@pytest.mark.parametrize("locale", ["en", "es", "fr", "pt-BR"])
+def test_the_shipped_digest_templates_render_in_every_language(locale: str, sparse: bool) -> None:
+    store = TemplateStore(ROOT / "templates")
+    context = sample_context(**(SPARSE if sparse else {}))
+    items = (
+        RenderedItem("News", "News from school", "Dear Ana,\n\n* A new year of students"),
+        RenderedItem("Reunion", "Your reunion <2026>", "Will you come?"),
+    )
+    context["digest"] = DigestContext(month="2026-11", month_name="MONTH", items=items)
+    rendered = store.render_email("digest", locale, context)
+    english = store.render_email("digest", "en", context)
+    assert rendered.locale == locale
+    assert "2001" in rendered.subject and "MONTH" in rendered.subject
+    assert locale == "en" or rendered.subject != english.subject
+    for n, item in enumerate(items, start=1):
+        assert f"{n}. {item.subject}\n\n{item.text}" in rendered.text
+    assert "Your reunion &lt;2026&gt;" in rendered.html and "<2026>" not in rendered.html
+    assert rendered.html.startswith(f'<!DOCTYPE html>\n<html lang="{locale}">')
+    assert not re.search(r"<script|<link|<style|\ssrc=|url\(", rendered.html, re.IGNORECASE)
+    links = context["links"]
+    for part, shown in ((rendered.text, str), (rendered.html, lambda url: str(escape(url)))):
+        assert shown(links["unsubscribe"]) in part and shown(links["details"]) in part
+        assert (shown(links["preferences"]) in part) is (links["preferences"] is not None)
+    assert "None" not in rendered.text
+    assert "1 College Road<br>Springfield 12345<br>United States" in rendered.html
