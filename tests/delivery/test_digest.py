@@ -23,6 +23,7 @@ from markupsafe import escape
 from alumni.db import engine_for, write_transaction
 from alumni.delivery import ledger, planning
 from alumni.delivery.audience import Budget, Member, SkipReason, decide
+from alumni.delivery.campaigns import create
 from alumni.delivery.digest import (
     DigestItem,
     Month,
@@ -371,3 +372,16 @@ def test_the_shipped_digest_templates_render_in_every_language(locale: str, spar
         assert (shown(links["preferences"]) in part) is (links["preferences"] is not None)
     assert "None" not in rendered.text
     assert "1 College Road<br>Springfield 12345<br>United States" in rendered.html
+
+
+def test_an_officer_cannot_create_a_digest_by_hand(sqlite_url: str) -> None:
+    add_alumnus(sqlite_url, "ANA", email="ana@example.org")
+    with pytest.raises(ValueError, match=r"--template 'digest' is the monthly digest's"):
+        create(
+            engine_for(sqlite_url),
+            name="x",
+            class_years=[2016],
+            template="digest",
+            templates=ROOT / "templates",
+        )
+    assert digests(sqlite_url) == []
