@@ -13,6 +13,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
+from alumni.cli.digest import digest_app
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
@@ -41,6 +42,7 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(event_app, name="event")
 app.add_typer(reunions_app, name="reunions")
 app.add_typer(social_app, name="social")
+app.add_typer(digest_app, name="digest")
 
 
 class Format(StrEnum):
