@@ -34,6 +34,11 @@ class SkipReason(StrEnum):
     over_budget = "over_budget"
 
 
+# The template of the monthly digest (``alumni.delivery.digest``): the news campaign that
+# gathers what a digest alum was skipped for, so it is never skipped for ``digest`` itself.
+DIGEST_TEMPLATE = "digest"
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     """What the audience decision needs to know about one alum."""
@@ -78,7 +83,12 @@ _NOT_TO_CONTACT = frozenset(
 
 
 def decide(
-    member: Member, *, purpose: str, budget: Budget, require_consent: bool = False
+    member: Member,
+    *,
+    purpose: str,
+    budget: Budget,
+    require_consent: bool = False,
+    digest_campaign: bool = False,
 ) -> SkipReason | None:
     """Return why this alum is skipped, or None when the message should go to them.
 
@@ -87,7 +97,8 @@ def decide(
     the purpose; then what they chose on their preference page: a pause running (``paused``),
     the campaign's channel turned off (``channel_off``), only their own requests
     (``own_requests_only``), or news in the monthly digest (``digest``: news only, events still
-    come one by one); then consent refused (or never given, with ``require_consent``); then
+    come one by one, and never the digest itself: ``digest_campaign``, a campaign with the
+    ``DIGEST_TEMPLATE``); then consent refused (or never given, with ``require_consent``); then
     the contact budget.
 
     Service messages (about an alum's own request or answer: event reminders, waitlist notices)
@@ -103,7 +114,7 @@ def decide(
         return SkipReason.suppressed
     if purpose != "service" and purpose in member.suppressed_scopes:
         return SkipReason.unsubscribed
-    if purpose != "service" and (chosen := _chosen_skip(member, purpose)) is not None:
+    if purpose != "service" and (chosen := _chosen_skip(member, purpose, digest_campaign)):
         return chosen
     if member.consent is False or (
         require_consent and member.consent is None and purpose != "service"
@@ -114,7 +125,7 @@ def decide(
     return None
 
 
-def _chosen_skip(member: Member, purpose: str) -> SkipReason | None:
+def _chosen_skip(member: Member, purpose: str, digest_campaign: bool) -> SkipReason | None:
     """Why the alum's own choices hold back a news or events message, if they do."""
     if member.paused:
         return SkipReason.paused
@@ -122,6 +133,6 @@ def _chosen_skip(member: Member, purpose: str) -> SkipReason | None:
         return SkipReason.channel_off
     if member.frequency == Frequency.own_requests:
         return SkipReason.own_requests_only
-    if member.frequency == Frequency.digest and purpose == "news":
+    if member.frequency == Frequency.digest and purpose == "news" and not digest_campaign:
         return SkipReason.digest
     return None

@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import bulk_insert, write_transaction
-from alumni.delivery.audience import Budget, Member, channel_chosen, decide, pause_runs
+from alumni.delivery.audience import (
+    DIGEST_TEMPLATE,
+    Budget,
+    Member,
+    channel_chosen,
+    decide,
+    pause_runs,
+)
 from alumni.delivery.ledger import load_campaign
 from alumni.delivery.send_time import due_at, parse_send_at, zone
 from alumni.messages.mime import make_message_id
@@ -89,7 +96,8 @@ def plan(
 
     Args:
         only: plan these alumni of the class only (a follow-up mailing's audience); None: the
-            whole class (and programme) of the campaign.
+            whole class (and programme) of the campaign, or nobody new for a monthly digest
+            (its audience is only ever given by ``alumni.delivery.digest.plan_digest``).
 
     Raises:
         RuntimeError: the campaign was stopped.
@@ -107,6 +115,8 @@ def plan(
             ).scalars()
         )
         wanted = None if only is None else set(only)
+        if wanted is None and campaign.template == DIGEST_TEMPLATE:
+            wanted = set()  # a digest's audience is the one alumni.delivery.digest names
         people = [
             p
             for p in _class_members(connection, campaign)
@@ -126,6 +136,7 @@ def plan(
                     purpose=campaign.purpose,
                     budget=options.budget,
                     require_consent=options.require_consent,
+                    digest_campaign=campaign.template == DIGEST_TEMPLATE,
                 )
                 zone_due = timing.get(person.timezone)
                 if zone_due is None:
