@@ -20,6 +20,7 @@ second run finds the Response and changes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -248,6 +249,7 @@ def _bounce(step: _Step) -> Tracked:
         return _tracked(step.found, "unmatched", detail=f"bounce for {failed}: {why}")
     failure = report.failure_for(match.address)
     said = " ".join(x for x in (failure.status, failure.diagnostic) if x) or "no reason given"
+    said = _without_tokens(said, step.context)
     hard = failure.hard
     if hard:
         what = "hard bounce: address suppressed, contact point invalid"
@@ -263,6 +265,12 @@ def _bounce(step: _Step) -> Tracked:
     detail = f"{what} ({said})"
     step.record(kind, match, match.alumnus_id, detail=detail)
     return _tracked(step.found, "handled", match=match, detail=detail)
+
+
+def _without_tokens(text: str, context: TrackingContext) -> str:
+    """The server's words without our return path's token (some servers quote MAIL FROM)."""
+    pattern = rf"{re.escape(context.return_local)}\+[A-Za-z0-9-]+@"
+    return re.sub(pattern, f"{context.return_local}+(token)@", text, flags=re.IGNORECASE)
 
 
 def _soft_bounces(step: _Step, address: str) -> list[datetime]:

@@ -114,6 +114,22 @@ def test_a_hard_bounce_invalidates_and_suppresses_the_address_once(db_url: str) 
     assert len(responses(db_url)) == 1 and suppression_rows(db_url) == rows
 
 
+def test_a_diagnostic_that_quotes_our_return_path_does_not_show_its_token(db_url: str) -> None:
+    _, (ana,) = invited_class(db_url, 1, now=NOW)
+    token = ana.fill().return_path.split("+")[1].split("@")[0]
+    raw = bounce_of(ana).replace(
+        b"Recipient address rejected:\r\n    User unknown",
+        f"Sender <alumni-bounces+{token}@school.example> refused:\r\n    User unknown".encode(),
+    )
+    assert raw.count(token.encode()) > 2
+
+    tracked = track(db_url, raw, now=NOW)
+
+    assert tracked.outcome == "handled" and "alumni-bounces+(token)@" in (tracked.detail or "")
+    assert token not in (tracked.detail or "")
+    assert token not in (responses(db_url)[0].detail or "")
+
+
 def test_a_soft_bounce_marks_the_contact_bouncing_and_suppresses_nothing(db_url: str) -> None:
     _, (ana,) = invited_class(db_url, 1, now=NOW)
 
