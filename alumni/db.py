@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -106,6 +107,22 @@ def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, An
     else:
         values = [tuple(row[name] for name in columns) for row in rows]
     connection.exec_driver_sql(sql, values)
+
+
+def insert_unless_present(
+    connection: Connection, table: sa.Table, unique: list[str], **values: Any
+) -> bool:
+    """Insert one row unless a row with the same ``unique`` columns exists; True if inserted.
+
+    ON CONFLICT rather than a check first: two writers of the same row may race here.
+    """
+    dialect: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
+    result = connection.execute(
+        dialect.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[table.c[name] for name in unique])
+    )
+    return bool(result.rowcount)
 
 
 def _sqlite_value(value: Any) -> Any:

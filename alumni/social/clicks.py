@@ -11,13 +11,11 @@ or a mail scanner adds no rows, and the count reads as "hours in which the link 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from alumni.db import write_transaction
+from alumni.db import insert_unless_present, write_transaction
 from alumni.messages.signing import make_token
 from alumni.models import Campaign, Response, SocialPost, table_of
 
@@ -62,8 +60,10 @@ def record_click(engine: Engine, post_key: str, *, now: datetime) -> str | None:
         ).first()
     if counted is None:  # a replay within the hour takes no write lock
         with write_transaction(engine) as connection:
-            _insert_unless_counted(
+            insert_unless_present(
                 connection,
+                _R,
+                ["source", "remote_id"],
                 kind="click",
                 source="web",
                 remote_id=remote_id,
@@ -74,14 +74,3 @@ def record_click(engine: Engine, post_key: str, *, now: datetime) -> str | None:
                 created_at=now,
             )
     return str(found.link)
-
-
-def _insert_unless_counted(connection: Connection, **values: Any) -> None:
-    """Insert a response row; one with the same (source, remote_id) already there wins."""
-    # ON CONFLICT rather than a check first: two requests of the same hour may race here.
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    connection.execute(
-        dialect.insert(_R)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[_R.c.source, _R.c.remote_id])
-    )

@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from alumni.db import insert_unless_present
 from alumni.delivery.planning import PlanOptions
 from alumni.delivery.sending import UNSUBSCRIBE
 from alumni.events.rsvp import PARTSTAT_ANSWERS, RsvpError, apply_reply_on, invitation_of
@@ -166,24 +166,22 @@ class _Step:
         needs_attention: bool = False,
     ) -> None:
         """Write the message's Response; one already there (same digest) wins."""
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
-        self.connection.execute(
-            dialect.insert(_R)
-            .values(
-                kind=kind,
-                source=SOURCE,
-                remote_id=self.digest,
-                delivery_id=match.delivery_id if match else None,
-                campaign_id=match.campaign_id if match else None,
-                alumnus_id=alumnus_id,
-                author=(self.found.sender or "")[:320] or None,
-                detail=detail[:1000],
-                text=text[:TEXT_LIMIT] if text else None,
-                needs_attention=needs_attention,
-                at=self.now,
-                created_at=self.now,
-            )
-            .on_conflict_do_nothing(index_elements=[_R.c.source, _R.c.remote_id])
+        insert_unless_present(
+            self.connection,
+            _R,
+            ["source", "remote_id"],
+            kind=kind,
+            source=SOURCE,
+            remote_id=self.digest,
+            delivery_id=match.delivery_id if match else None,
+            campaign_id=match.campaign_id if match else None,
+            alumnus_id=alumnus_id,
+            author=(self.found.sender or "")[:320] or None,
+            detail=detail[:1000],
+            text=text[:TEXT_LIMIT] if text else None,
+            needs_attention=needs_attention,
+            at=self.now,
+            created_at=self.now,
         )
 
     def answered_at(self) -> datetime:

@@ -29,6 +29,7 @@ from alumni.events.times import describe_time
 from alumni.messages.signing import BadToken, TamperedToken, read_token
 from alumni.models import Alumnus, Delivery, Event, EventStatus, Rsvp, table_of, utcnow
 from alumni.people.two_way import note_two_way
+from alumni.tracking.web_answers import record_web_answer
 from alumni.web.csrf import FIELD, form_token, form_token_ok
 from alumni.web.forms import Submitted, saved, submitted
 from alumni.web.i18n import Words
@@ -181,4 +182,5 @@ def add_routes(app: FastAPI, site: Site) -> None:
             return site.message(words, 409, invitation.event.title, words("rsvp_failed"))
         with write_transaction(site.engine) as connection:
             note_two_way(connection, outcome.alumnus_id, at=now, channel="web")
+            record_web_answer(connection, kind="click", delivery_id=delivery_id, now=now)
         return saved(token, _SAVED)

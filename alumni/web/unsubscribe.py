@@ -29,6 +29,7 @@ from alumni.messages.signing import BadToken, TamperedToken, read_token
 from alumni.models import Alumnus, ContactKind, Delivery, table_of, utcnow
 from alumni.people.suppression import unsubscribe as unsubscribe_address
 from alumni.people.two_way import note_two_way
+from alumni.tracking.web_answers import record_web_answer
 from alumni.web.site import Site, request_words, words_of_alum
 
 __all__ = ["add_routes", "masked"]
@@ -121,6 +122,7 @@ def add_routes(app: FastAPI, site: Site) -> None:
                 connection, kind=kind, value=found.address, signing_key=site.key
             )
             note_two_way(connection, found.alumnus_id, at=now, channel="web")
+            record_web_answer(connection, kind="unsubscribe", delivery_id=delivery_id, now=now)
         words = words_of_alum(found.locale)
         if not added:
             return site.message(words, 200, words("unsub_again_title"), words("unsub_again"))

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
 from alumni.delivery.planning import PlanOptions
+from alumni.delivery.report import campaign_report
 from alumni.events.mailings import RSVP, plan_mailing
 from alumni.events.schedule import create_event
 from alumni.messages.signing import make_token
@@ -147,6 +148,11 @@ def test_an_answer_is_recorded_by_the_form_then_the_page_says_so(
             .where(_D.c.id == ana)
         ).one()
     assert noted.last_two_way_channel == "web" and noted.last_two_way_at >= started
+    with engine_for(db_url).connect() as connection:
+        campaign = connection.execute(sa.select(_D.c.campaign_id).where(_D.c.id == ana)).scalar()
+        assert campaign is not None
+        responses = campaign_report(connection, campaign).responses
+    assert (responses["clicked"], responses["rsvp_yes"]) == (1, 1)
 
     # The event is full (capacity 1): Bea's yes puts her on the waitlist, and her page says so.
     waiting = follow(client, submit(client, rsvp_path(settings, bea, "yes")))

@@ -9,7 +9,8 @@ import httpx
 import sqlalchemy as sa
 
 from alumni.db import engine_for
-from alumni.models import Alumnus, table_of, utcnow
+from alumni.delivery.report import campaign_report
+from alumni.models import Alumnus, Campaign, table_of, utcnow
 from alumni.settings import Settings
 from tests.web.pages import assert_accessible, stored
 from tests.web.test_app import ADDRESS, MASKED, ONE_CLICK, add_delivery, unsubscribe_path
@@ -40,6 +41,15 @@ def test_one_click_counts_as_two_way_contact_and_a_get_does_not(
 
     at, channel = last_two_way(db_url)
     assert channel == "web" and at is not None and at >= started  # type: ignore[operator]
+    assert client.post(path, data=ONE_CLICK).status_code == 200  # again: counted once
+    assert web_responses(db_url) == {"unsubscribed": 1, "clicked": 0}
+
+
+def web_responses(url: str) -> dict[str, int]:
+    with engine_for(url).connect() as connection:
+        (campaign,) = connection.execute(sa.select(table_of(Campaign).c.id)).scalars()
+        responses = campaign_report(connection, campaign).responses
+    return {key: responses[key] for key in ("unsubscribed", "clicked")}
 
 
 def test_the_pages_are_in_the_alums_language_and_offer_the_preference_page(
