@@ -35,18 +35,16 @@ from alumni.db import write_transaction
 from alumni.models import (
     Alumnus,
     Campaign,
-    ContactPoint,
     Delivery,
     DeliveryStatus,
     SocialPost,
     table_of,
     utcnow,
 )
-from alumni.people.suppression import suppress
+from alumni.people.bounced import mark_hard_bounce
 
 _A = table_of(Alumnus)
 _C = table_of(Campaign)
-_CP = table_of(ContactPoint)
 _D = table_of(Delivery)
 
 MAX_ATTEMPTS = 5
@@ -383,20 +381,11 @@ def record(
                 .values(status=DeliveryStatus.failed, error=r.reply[:1000] or None)
             )
             if channel.hard_bounces and r.enhanced_status == "5.1.1" and r.address:
-                _hard_bounce(connection, r.address)
+                mark_hard_bounce(connection, r.address)
 
 
 def _remote(result: Result) -> bool:
     return result.remote_id is not None or result.url is not None
-
-
-def _hard_bounce(connection: Connection, address: str) -> None:
-    suppress(connection, kind="email", value=address, reason="hard_bounce")
-    connection.execute(
-        sa.update(_CP)
-        .where(_CP.c.kind == "email", _CP.c.value == address, _CP.c.superseded_at.is_(None))
-        .values(status="invalid")
-    )
 
 
 def release(engine: Engine, channel: Channel, row_ids: Iterable[int], *, worker: str) -> int:

@@ -4,7 +4,9 @@
 its due time, or skipped with the reason ``alumni.delivery.audience.decide`` gives, the same
 rule for every channel and mailing. Running it again writes nothing new (it only adds alumni
 who joined the class since, or who were named since). Each row gets a Message-ID fixed per
-(campaign, alum, channel), so a resend after a crash carries the same one.
+(campaign, alum, channel), so a resend after a crash carries the same one. ``plan_on`` does the
+same inside a transaction the caller holds (an RSVP read from the mailbox plans its notice in
+the transaction that records it).
 """
 
 from __future__ import annotations
@@ -92,80 +94,96 @@ def plan(
         RuntimeError: the campaign was stopped.
     """
     with write_transaction(engine) as connection:
-        campaign = load_campaign(connection, campaign_id, lock=True)
-        if campaign.status == CampaignStatus.stopped:
-            raise RuntimeError(f"campaign {campaign_id} was stopped: {campaign.note}")
-        send_at = parse_send_at(campaign.send_at)
-        already = set(
-            connection.execute(
-                sa.select(_D.c.alumnus_id).where(
-                    _D.c.campaign_id == campaign_id, _D.c.channel == campaign.channel
-                )
-            ).scalars()
-        )
-        wanted = None if only is None else set(only)
-        people = [
-            p
-            for p in _class_members(connection, campaign)
-            if p.id not in already and (wanted is None or p.id in wanted)
-        ]
-        # most of a class shares a few zones: resolve each zone and its due time once
-        timing: dict[str | None, tuple[str, datetime]] = {}
-        added = 0
-        for start in range(0, len(people), PLAN_CHUNK):
-            chunk = people[start : start + PLAN_CHUNK]
-            members = _members(connection, chunk, campaign, now=now, window=options.budget.days)
-            rows = []
-            for person in chunk:
-                member = members[person.id]
-                reason = decide(
-                    member,
-                    purpose=campaign.purpose,
-                    budget=options.budget,
-                    require_consent=options.require_consent,
-                )
-                zone_due = timing.get(person.timezone)
-                if zone_due is None:
-                    tz = zone(person.timezone, options.office_timezone)
-                    due = due_at(now=now, send_at=send_at, tz=tz, not_before=campaign.not_before)
-                    zone_due = timing[person.timezone] = (tz.key, due)
-                rows.append(
-                    {
-                        "campaign_id": campaign_id,
-                        "alumnus_id": person.id,
-                        "channel": campaign.channel,
-                        "address": member.email if reason is None else None,
-                        "locale": person.locale,
-                        "timezone": zone_due[0],
-                        "counts_toward_budget": campaign.purpose != Purpose.service,
-                        "status": DeliveryStatus.skipped if reason else DeliveryStatus.pending,
-                        "skip_reason": reason.value if reason else None,
-                        "due_at": None if reason else zone_due[1],
-                        "attempts": 0,
-                        "maybe_duplicate": False,
-                        "message_id": None
-                        if reason
-                        else make_message_id(
-                            f"{campaign_id}.{person.id}.{campaign.channel}",
-                            options.message_id_domain,
-                        ),
-                    }
-                )
-            bulk_insert(connection, _D, rows)
-            added += len(rows)
-        if campaign.status == CampaignStatus.draft:
-            connection.execute(
-                sa.update(_C)
-                .where(_C.c.id == campaign_id)
-                .values(status=CampaignStatus.planned, planned_at=now)
+        return plan_on(connection, campaign_id, now=now, options=options, only=only)
+
+
+def plan_on(
+    connection: Connection,
+    campaign_id: int,
+    *,
+    now: datetime,
+    options: PlanOptions,
+    only: Sequence[int] | None = None,
+) -> PlanSummary:
+    """``plan`` on a connection inside the caller's write transaction (see ``plan``).
+
+    Raises:
+        RuntimeError: the campaign was stopped.
+    """
+    campaign = load_campaign(connection, campaign_id, lock=True)
+    if campaign.status == CampaignStatus.stopped:
+        raise RuntimeError(f"campaign {campaign_id} was stopped: {campaign.note}")
+    send_at = parse_send_at(campaign.send_at)
+    already = set(
+        connection.execute(
+            sa.select(_D.c.alumnus_id).where(
+                _D.c.campaign_id == campaign_id, _D.c.channel == campaign.channel
             )
-        counts: dict[str, int] = dict(
-            connection.execute(
-                sa.select(_D.c.status, sa.func.count())
-                .where(_D.c.campaign_id == campaign_id)
-                .group_by(_D.c.status)
-            ).all()
+        ).scalars()
+    )
+    wanted = None if only is None else set(only)
+    people = [
+        p
+        for p in _class_members(connection, campaign)
+        if p.id not in already and (wanted is None or p.id in wanted)
+    ]
+    # most of a class shares a few zones: resolve each zone and its due time once
+    timing: dict[str | None, tuple[str, datetime]] = {}
+    added = 0
+    for start in range(0, len(people), PLAN_CHUNK):
+        chunk = people[start : start + PLAN_CHUNK]
+        members = _members(connection, chunk, campaign, now=now, window=options.budget.days)
+        rows = []
+        for person in chunk:
+            member = members[person.id]
+            reason = decide(
+                member,
+                purpose=campaign.purpose,
+                budget=options.budget,
+                require_consent=options.require_consent,
+            )
+            zone_due = timing.get(person.timezone)
+            if zone_due is None:
+                tz = zone(person.timezone, options.office_timezone)
+                due = due_at(now=now, send_at=send_at, tz=tz, not_before=campaign.not_before)
+                zone_due = timing[person.timezone] = (tz.key, due)
+            rows.append(
+                {
+                    "campaign_id": campaign_id,
+                    "alumnus_id": person.id,
+                    "channel": campaign.channel,
+                    "address": member.email if reason is None else None,
+                    "locale": person.locale,
+                    "timezone": zone_due[0],
+                    "counts_toward_budget": campaign.purpose != Purpose.service,
+                    "status": DeliveryStatus.skipped if reason else DeliveryStatus.pending,
+                    "skip_reason": reason.value if reason else None,
+                    "due_at": None if reason else zone_due[1],
+                    "attempts": 0,
+                    "maybe_duplicate": False,
+                    "message_id": None
+                    if reason
+                    else make_message_id(
+                        f"{campaign_id}.{person.id}.{campaign.channel}",
+                        options.message_id_domain,
+                    ),
+                }
+            )
+        bulk_insert(connection, _D, rows)
+        added += len(rows)
+    if campaign.status == CampaignStatus.draft:
+        connection.execute(
+            sa.update(_C)
+            .where(_C.c.id == campaign_id)
+            .values(status=CampaignStatus.planned, planned_at=now)
         )
+    counts: dict[str, int] = dict(
+        connection.execute(
+            sa.select(_D.c.status, sa.func.count())
+            .where(_D.c.campaign_id == campaign_id)
+            .group_by(_D.c.status)
+        ).all()
+    )
     return PlanSummary(
         campaign_id=campaign_id,
         added=added,

@@ -9,7 +9,8 @@ and the ledger's claim and record send it exactly once. The invite reaches the w
 invite reached, chosen by their answers, as service messages that the budget never blocks. The
 one planner (``alumni.delivery.planning``) writes the rows of both, with the one skip rule.
 ``mailings_due`` says which events call for a reminder or thank-you and which mailings have
-messages due.
+messages due. Each engine-level function has an ``_on`` twin that works inside a transaction the
+caller holds.
 
 The email each mailing is (templates, context, calendar part): ``alumni.events.mailing_kit``.
 """
@@ -120,32 +121,39 @@ def mailing_of(engine: Engine, campaign_id: int) -> tuple[int, str] | None:
 
 def mailing_campaign(engine: Engine, event_id: int, key: str, *, now: datetime) -> tuple[int, bool]:
     """Return the campaign of the event's mailing ``key``, creating it; and whether it is new."""
-    kind = kind_of(key)
     with write_transaction(engine) as connection:
-        found = connection.execute(
-            sa.select(_M.c.campaign_id).where(_M.c.event_id == event_id, _M.c.key == key)
-        ).scalar()
-        if found is not None:
-            return int(found), False
-        event = load_event(connection, event_id)
-        campaign_id: int = connection.execute(
-            sa.insert(_C)
-            .values(
-                name=f"event {event_id} {key}: {event.title}"[:200],
-                class_year=event.class_year,
-                channel=CHANNEL,
-                template=kind,
-                purpose="events" if kind == "invite" else "service",
-                status=CampaignStatus.draft,
-                created_at=now,
-            )
-            .returning(_C.c.id)
-        ).scalar_one()
-        connection.execute(
-            sa.insert(_M).values(
-                event_id=event_id, campaign_id=campaign_id, kind=kind, key=key, created_at=now
-            )
+        return mailing_campaign_on(connection, event_id, key, now=now)
+
+
+def mailing_campaign_on(
+    connection: Connection, event_id: int, key: str, *, now: datetime
+) -> tuple[int, bool]:
+    """``mailing_campaign`` inside the caller's write transaction."""
+    kind = kind_of(key)
+    found = connection.execute(
+        sa.select(_M.c.campaign_id).where(_M.c.event_id == event_id, _M.c.key == key)
+    ).scalar()
+    if found is not None:
+        return int(found), False
+    event = load_event(connection, event_id)
+    campaign_id: int = connection.execute(
+        sa.insert(_C)
+        .values(
+            name=f"event {event_id} {key}: {event.title}"[:200],
+            class_year=event.class_year,
+            channel=CHANNEL,
+            template=kind,
+            purpose="events" if kind == "invite" else "service",
+            status=CampaignStatus.draft,
+            created_at=now,
         )
+        .returning(_C.c.id)
+    ).scalar_one()
+    connection.execute(
+        sa.insert(_M).values(
+            event_id=event_id, campaign_id=campaign_id, kind=kind, key=key, created_at=now
+        )
+    )
     return campaign_id, True
 
 
@@ -174,15 +182,27 @@ def plan_mailing(
     Returns:
         The mailing's campaign and how many deliveries were added now.
     """
+    with write_transaction(engine) as connection:
+        return plan_mailing_on(connection, event_id, key, now=now, options=options, only=only)
+
+
+def plan_mailing_on(
+    connection: Connection,
+    event_id: int,
+    key: str,
+    *,
+    now: datetime,
+    options: PlanOptions,
+    only: Sequence[int] | None = None,
+) -> MailingPlan:
+    """``plan_mailing`` inside the caller's write transaction (an RSVP's notice is planned in
+    the transaction that records the answer)."""
     kind = kind_of(key)
     if kind == "cancel":
-        cancel_pending(engine, event_id)
-    campaign_id, _ = mailing_campaign(engine, event_id, key, now=now)
-    audience = None
-    if kind != "invite":
-        with engine.connect() as connection:
-            audience = _followers(connection, event_id, kind, only)
-    summary = planning.plan(engine, campaign_id, now=now, options=options, only=audience)
+        cancel_pending_on(connection, event_id)
+    campaign_id, _ = mailing_campaign_on(connection, event_id, key, now=now)
+    audience = None if kind == "invite" else _followers(connection, event_id, kind, only)
+    summary = planning.plan_on(connection, campaign_id, now=now, options=options, only=audience)
     return MailingPlan(campaign_id, key, summary.added)
 
 
@@ -219,12 +239,15 @@ def _followers(
 def cancel_pending(engine: Engine, event_id: int) -> int:
     """Skip the unsent deliveries of the event's mailings other than the cancellation."""
     with write_transaction(engine) as connection:
-        campaigns = sa.select(_M.c.campaign_id).where(
-            _M.c.event_id == event_id, _M.c.key != "cancel"
-        )
-        result = connection.execute(
-            sa.update(_D)
-            .where(_D.c.campaign_id.in_(campaigns), _D.c.status == DeliveryStatus.pending)
-            .values(status=DeliveryStatus.skipped, skip_reason="event_cancelled", due_at=None)
-        )
+        return cancel_pending_on(connection, event_id)
+
+
+def cancel_pending_on(connection: Connection, event_id: int) -> int:
+    """``cancel_pending`` inside the caller's write transaction."""
+    campaigns = sa.select(_M.c.campaign_id).where(_M.c.event_id == event_id, _M.c.key != "cancel")
+    result = connection.execute(
+        sa.update(_D)
+        .where(_D.c.campaign_id.in_(campaigns), _D.c.status == DeliveryStatus.pending)
+        .values(status=DeliveryStatus.skipped, skip_reason="event_cancelled", due_at=None)
+    )
     return int(result.rowcount)

@@ -5,7 +5,9 @@ The latest answer wins by when it was given (the click, or the REPLY's DTSTAMP),
 that a calendar sends late cannot overwrite a newer click. With a capacity, a yes beyond it goes
 to the waitlist (the alum is told); a confirmed alum who then declines frees a place, and the
 first on the waitlist gets it (and is told). The notices are queued as event mailings
-(``waitlist``, ``place``) that the event-mail flow sends.
+(``waitlist``, ``place``) that the event-mail flow sends, planned in the transaction that
+records the answer. ``apply_answer_on`` and ``apply_reply_on`` work inside a transaction the
+caller holds (a REPLY read from the office's mailbox is recorded with the message).
 
 Errors::
 
@@ -26,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from alumni.db import write_transaction
 from alumni.delivery.planning import PlanOptions
 from alumni.events.calendar_codec import PartStat, Reply
-from alumni.events.mailings import ANSWERS, plan_mailing
+from alumni.events.mailings import ANSWERS, plan_mailing_on
 from alumni.events.schedule import load_event
 from alumni.models import (
     Alumnus,
@@ -86,49 +88,72 @@ def apply_answer(
     Raises:
         RsvpError: the answer is not yes/no/maybe, or the event is cancelled.
     """
+    with write_transaction(engine) as connection:
+        return apply_answer_on(
+            connection,
+            event_id=event_id,
+            alumnus_id=alumnus_id,
+            answer=answer,
+            at=at,
+            source=source,
+            now=now,
+            options=options,
+        )
+
+
+def apply_answer_on(
+    connection: Connection,
+    *,
+    event_id: int,
+    alumnus_id: int,
+    answer: str,
+    at: datetime,
+    source: str,
+    now: datetime,
+    options: PlanOptions | None = None,
+) -> RsvpOutcome:
+    """``apply_answer`` inside the caller's write transaction; the waitlist and place notices
+    are planned in it too. An RsvpError is raised before anything is written."""
     if answer not in ANSWERS:
         raise RsvpError(f"answer {answer!r} must be one of {', '.join(ANSWERS)}")
-    with write_transaction(engine) as connection:
-        event = _locked_event(connection, event_id)
-        if event.status != EventStatus.scheduled:
-            raise RsvpError(
-                f"event {event_id} ({event.title}) is {event.status}; nothing to answer"
-            )
-        current = connection.execute(
-            sa.select(_R).where(_R.c.event_id == event_id, _R.c.alumnus_id == alumnus_id)
-        ).first()
-        if current is not None and current.answered_at >= at:
-            return RsvpOutcome(event_id, alumnus_id, current.answer, applied=False)
-        was_confirmed = (
-            current is not None and current.answer == "yes" and current.waitlisted_at is None
-        )
-        waitlisted_at = None
-        full = event.capacity is not None and _confirmed(connection, event_id) >= event.capacity
-        if answer == "yes" and not was_confirmed and full:
-            keep = current.waitlisted_at if current is not None else None
-            waitlisted_at = keep or at
-        values = {
-            "answer": answer,
-            "answered_at": at,
-            "source": source,
-            "waitlisted_at": waitlisted_at,
-            "updated_at": now,
-        }
-        if current is None:
-            connection.execute(
-                sa.insert(_R).values(event_id=event_id, alumnus_id=alumnus_id, **values)
-            )
-        else:
-            connection.execute(sa.update(_R).where(_R.c.id == current.id).values(**values))
-        promoted: list[int] = []
-        if was_confirmed and answer != "yes" and event.capacity is not None:
-            promoted = _fill_places(connection, event_id, event.capacity, now=now)
+    event = _locked_event(connection, event_id)
+    if event.status != EventStatus.scheduled:
+        raise RsvpError(f"event {event_id} ({event.title}) is {event.status}; nothing to answer")
+    current = connection.execute(
+        sa.select(_R).where(_R.c.event_id == event_id, _R.c.alumnus_id == alumnus_id)
+    ).first()
+    if current is not None and current.answered_at >= at:
+        return RsvpOutcome(event_id, alumnus_id, current.answer, applied=False)
+    was_confirmed = (
+        current is not None and current.answer == "yes" and current.waitlisted_at is None
+    )
+    waitlisted_at = None
+    full = event.capacity is not None and _confirmed(connection, event_id) >= event.capacity
+    if answer == "yes" and not was_confirmed and full:
+        keep = current.waitlisted_at if current is not None else None
+        waitlisted_at = keep or at
+    values = {
+        "answer": answer,
+        "answered_at": at,
+        "source": source,
+        "waitlisted_at": waitlisted_at,
+        "updated_at": now,
+    }
+    if current is None:
+        connection.execute(sa.insert(_R).values(event_id=event_id, alumnus_id=alumnus_id, **values))
+    else:
+        connection.execute(sa.update(_R).where(_R.c.id == current.id).values(**values))
+    promoted: list[int] = []
+    if was_confirmed and answer != "yes" and event.capacity is not None:
+        promoted = _fill_places(connection, event_id, event.capacity, now=now)
     waitlisted = waitlisted_at is not None and (current is None or current.waitlisted_at is None)
     options = options or PlanOptions()
     if waitlisted:
-        plan_mailing(engine, event_id, "waitlist", now=now, options=options, only=[alumnus_id])
+        plan_mailing_on(
+            connection, event_id, "waitlist", now=now, options=options, only=[alumnus_id]
+        )
     if promoted:
-        plan_mailing(engine, event_id, "place", now=now, options=options, only=promoted)
+        plan_mailing_on(connection, event_id, "place", now=now, options=options, only=promoted)
     return RsvpOutcome(
         event_id,
         alumnus_id,
@@ -234,35 +259,63 @@ def apply_reply(
     Raises:
         RsvpError: no event has the UID, or nobody was invited at the attendee's address.
     """
-    with engine.connect() as connection:
-        event_id = connection.execute(sa.select(_E.c.id).where(_E.c.uid == reply.uid)).scalar()
-        if event_id is None:
-            raise RsvpError(f"REPLY for UID {reply.uid!r}: no event has that UID")
-        alumnus_id = connection.execute(
-            sa.select(_D.c.alumnus_id)
-            .join(_M, _M.c.campaign_id == _D.c.campaign_id)
-            .where(
-                _M.c.event_id == event_id,
-                sa.func.lower(_D.c.address) == reply.attendee_email.lower(),
-                _D.c.status == DeliveryStatus.sent,
-            )
-            .limit(1)
-        ).scalar()
-    if alumnus_id is None:
-        raise RsvpError(
-            f"REPLY for event {event_id} from {reply.attendee_email}: nobody was invited at that "
-            "address; check whether the alum answered from another one"
-        )
-    return apply_answer(
-        engine,
-        event_id=event_id,
-        alumnus_id=alumnus_id,
+    with write_transaction(engine) as connection:
+        return apply_reply_on(connection, reply, now=now, options=options)
+
+
+def apply_reply_on(
+    connection: Connection, reply: Reply, *, now: datetime, options: PlanOptions | None = None
+) -> RsvpOutcome:
+    """``apply_reply`` inside the caller's write transaction; RsvpError comes before any write."""
+    invitation = invitation_of(connection, reply)
+    return apply_answer_on(
+        connection,
+        event_id=invitation.event_id,
+        alumnus_id=invitation.alumnus_id,
         answer=PARTSTAT_ANSWERS[reply.partstat],
         at=reply.dtstamp,
         source="itip",
         now=now,
         options=options,
     )
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """The event a REPLY answers and the sent delivery that invited its attendee."""
+
+    event_id: int
+    alumnus_id: int
+    delivery_id: int
+
+
+def invitation_of(connection: Connection, reply: Reply) -> Invitation:
+    """Find the event of a REPLY's UID and the mail of it sent to the attendee's address
+    (case-insensitively).
+
+    Raises:
+        RsvpError: no event has the UID, or nobody was invited at the attendee's address.
+    """
+    event_id = connection.execute(sa.select(_E.c.id).where(_E.c.uid == reply.uid)).scalar()
+    if event_id is None:
+        raise RsvpError(f"REPLY for UID {reply.uid!r}: no event has that UID")
+    found = connection.execute(
+        sa.select(_D.c.id, _D.c.alumnus_id)
+        .join(_M, _M.c.campaign_id == _D.c.campaign_id)
+        .where(
+            _M.c.event_id == event_id,
+            sa.func.lower(_D.c.address) == reply.attendee_email.lower(),
+            _D.c.status == DeliveryStatus.sent,
+        )
+        .order_by(_D.c.id)
+        .limit(1)
+    ).first()
+    if found is None:
+        raise RsvpError(
+            f"REPLY for event {event_id} from {reply.attendee_email}: nobody was invited at that "
+            "address; check whether the alum answered from another one"
+        )
+    return Invitation(event_id, found.alumnus_id, found.id)
 
 
 def record_attendance(
