@@ -37,6 +37,7 @@ import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal, Self
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -131,6 +132,19 @@ class ImapAddress:
         query = f"?tls={self.tls}" if self.tls in ("starttls", "none") else ""
         user = quote(self.username, safe="")
         return f"{self.scheme}://{user}@{self.host}:{self.port}/{quote(self.mailbox)}{query}"
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One message as the server stores it.
+
+    Attributes:
+        raw: the whole message, byte for byte.
+        received_at: when the server received it (IMAP INTERNALDATE), aware, in UTC.
+    """
+
+    raw: bytes
+    received_at: datetime
 
 
 class ImapMailbox:
@@ -237,6 +251,7 @@ class ImapMailbox:
                 f"{where}: cannot start a session ({_text(exc)}): check the host, port and TLS "
                 "mode in the IMAP URL"
             ) from None
+        client.normalise_times = False  # INTERNALDATE with its offset, not naive local time
         return cls(client, address, encrypted=encrypted)
 
     def __repr__(self) -> str:
@@ -276,15 +291,15 @@ class ImapMailbox:
         found = self._client.search(["UID", f"{uid + 1}:*"])
         return sorted(int(u) for u in found if int(u) > uid)
 
-    def fetch(self, uid: int) -> bytes | None:
-        """The whole message with ``uid`` as stored (BODY.PEEK[]: it stays unread); None when
-        it is no longer there."""
-        data = self._client.fetch([uid], ["BODY.PEEK[]"])
+    def fetch(self, uid: int) -> FetchedMessage | None:
+        """The message with ``uid`` as stored (BODY.PEEK[]: it stays unread) and when the
+        server received it; None when it is no longer there."""
+        data = self._client.fetch([uid], ["BODY.PEEK[]", "INTERNALDATE"])
         entry = data.get(uid)
         if entry is None:
             return None
-        raw = entry[b"BODY[]"]
-        return bytes(raw)
+        received: datetime = entry[b"INTERNALDATE"]
+        return FetchedMessage(bytes(entry[b"BODY[]"]), received.astimezone(UTC))
 
     def move(self, uid: int, folder: str) -> bool:
         """Move the message with ``uid`` to ``folder``, creating the folder if missing.

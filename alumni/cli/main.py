@@ -16,6 +16,7 @@ import typer
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
+from alumni.cli.tracking import replies_app, track
 from alumni.db import get_engine, upgrade, write_transaction
 from alumni.models import utcnow
 from alumni.people import importing, privacy
@@ -41,6 +42,8 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(event_app, name="event")
 app.add_typer(reunions_app, name="reunions")
 app.add_typer(social_app, name="social")
+app.add_typer(replies_app, name="replies")
+app.command()(track)
 
 
 class Format(StrEnum):
