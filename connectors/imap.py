@@ -296,7 +296,8 @@ class ImapMailbox:
         server received it; None when it is no longer there."""
         data = self._client.fetch([uid], ["BODY.PEEK[]", "INTERNALDATE"])
         entry = data.get(uid)
-        if entry is None:
+        # Expunged by another session (moved) since this one last looked: no entry, or NIL.
+        if entry is None or entry.get(b"BODY[]") is None:
             return None
         received: datetime = entry[b"INTERNALDATE"]
         return FetchedMessage(bytes(entry[b"BODY[]"]), received.astimezone(UTC))

@@ -26,6 +26,7 @@ import email
 import grp
 import os
 import pwd
+import re
 import shutil
 import signal
 import smtplib
@@ -50,7 +51,7 @@ OFFICE_DOMAIN = "school.example.org"
 ALUMNI_DOMAIN = "alumni.example.org"
 OFFICE = f"alumni@{OFFICE_DOMAIN}"
 OFFICE_BOUNCES = f"alumni-bounces@{OFFICE_DOMAIN}"
-ALUMNI = ("ada", "ben", "cleo", "dara", "away")
+ALUMNI = ("ada", "ben", "cleo", "dara", "eli", "away")
 AUTO_REPLIER = f"away@{ALUMNI_DOMAIN}"
 STARTUP_SECONDS = 60
 POSTFIX = Path("/usr/sbin/postfix")
@@ -365,9 +366,10 @@ class MailSystem:
 
     def send(self, message: EmailMessage | bytes, *, sender: str, to: list[str]) -> None:
         """Submit one message to Postfix as a mail client would (``sender`` "" for <>)."""
-        data = (
-            message.as_bytes(policy=policy.SMTP) if isinstance(message, EmailMessage) else message
-        )
+        if isinstance(message, EmailMessage):
+            data = message.as_bytes(policy=policy.SMTP)
+        else:  # as a mail client sends it: CRLF line ends (a Maildir copy has LF)
+            data = re.sub(rb"\r?\n", b"\r\n", message)
         with smtplib.SMTP("127.0.0.1", self.postfix.port, timeout=30) as client:
             client.sendmail(sender, to, data)
 
