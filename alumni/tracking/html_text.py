@@ -69,7 +69,7 @@ def html_to_text(markup: str) -> str:
     collector.finish()
     out: list[str] = []
     for depth, text in collector.lines:
-        line = ("> " * depth + text).rstrip()
+        line = ("> " * depth + text) if text else ""
         if line or (out and out[-1]):
             out.append(line)
     result = "\n".join(out).strip()

@@ -13,7 +13,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -38,6 +38,7 @@ _ID_RE = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 # A returned message's headers quoted in a plain-text bounce (qmail, Exim, Yahoo): the copy
 # starts with lines like these.
 _INLINE_ID_RE = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+@[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what broken encodings leave
 _MAX_TEXT = 200_000  # characters of body read; more is never needed to classify a message
 
 
@@ -105,7 +106,7 @@ def message_ids(text: str | None) -> list[str]:
 
 
 def message_date(message: Message) -> datetime | None:
-    """The Date header as an aware datetime, or None when missing, unreadable or naive."""
+    """The Date header as an aware datetime, or None when missing or unreadable."""
     raw = next((v for k, v in message.raw_items() if k.lower() == "date"), None)
     if raw is None:
         return None
@@ -113,7 +114,8 @@ def message_date(message: Message) -> datetime | None:
         when = parsedate_to_datetime(str(raw).strip())
     except (TypeError, ValueError, IndexError):
         return None
-    return when if when.utcoffset() is not None else None
+    # "-0000" is UTC with the sender's zone unknown (RFC 5322 3.3): parsed naive
+    return when if when.utcoffset() is not None else when.replace(tzinfo=UTC)
 
 
 def _leaves(message: Message) -> Iterator[Message]:
@@ -138,9 +140,10 @@ def part_text(part: Message) -> str:
         return raw if isinstance(raw, str) else ""
     charset = part.get_content_charset() or "utf-8"
     try:
-        return payload.decode(charset, errors="replace")
+        text = payload.decode(charset, errors="replace")
     except LookupError:  # a charset Python does not know
-        return payload.decode("utf-8", errors="replace")
+        text = payload.decode("utf-8", errors="replace")
+    return _CONTROL_RE.sub("", text)
 
 
 def body_text(message: Message) -> str:

@@ -197,11 +197,18 @@ def _tracked(
         outcome=outcome,
         message_id=found.message_id[:500] if found.message_id else None,
         sender=found.sender[:320] if found.sender else None,
-        subject=found.subject[:500] if found.subject else None,
+        subject=_shown_subject(found),
         delivery_id=match.delivery_id if match else delivery_id,
         alumnus_id=match.alumnus_id if match else alumnus_id,
         detail=detail[:1000] if detail else None,
     )
+
+
+def _shown_subject(found: Classified) -> str | None:
+    """The subject as officers see it; an unsubscribe token is withheld (it is a key)."""
+    if found.kind == "unsubscribe" and found.unsubscribe_token:
+        return "unsubscribe (token withheld)"
+    return found.subject[:500] if found.subject else None
 
 
 def _verified_match(step: _Step, named: tuple[str, ...]) -> tuple[Matched | None, str | None]:
