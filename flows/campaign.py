@@ -31,7 +31,7 @@ from alumni.delivery import batches, ledger, planning, progress
 from alumni.delivery.campaigns import set_status
 from alumni.delivery.report import campaign_report
 from alumni.delivery.send_workers import SendPool
-from alumni.delivery.sending import CampaignKit
+from alumni.delivery.sending import CampaignKit, kit_for
 from alumni.models import CampaignStatus, utcnow
 from alumni.settings import get_settings
 from flows.waiting import Waiter, send_until_done
@@ -47,7 +47,7 @@ def plan_deliveries(campaign_id: int) -> dict[str, int]:
 def _kit(campaign_id: int) -> CampaignKit:
     with get_engine().connect() as connection:
         campaign = ledger.load_campaign(connection, campaign_id)
-        return CampaignKit.build(connection, campaign, settings=get_settings(), now=utcnow())
+        return kit_for(connection, campaign, settings=get_settings(), now=utcnow())
 
 
 # The send pool is a live object of this run: never hashed for a cache key.

@@ -13,6 +13,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
+from alumni.cli.digest import digest_app
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
@@ -42,6 +43,7 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(event_app, name="event")
 app.add_typer(reunions_app, name="reunions")
 app.add_typer(social_app, name="social")
+app.add_typer(digest_app, name="digest")
 app.add_typer(replies_app, name="replies")
 app.command()(track)
 
@@ -403,7 +405,8 @@ def campaign_status(
     campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
     format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
 ) -> None:
-    """Outcomes so far: sent, failed, pending, skipped and why; by country and time zone."""
+    """Outcomes so far: sent, failed, pending, skipped and why; by country and time zone; and
+    what came back (bounces, replies, unsubscribes, RSVPs...), counted per alum."""
     from alumni.delivery.report import campaign_report
 
     engine = ready_engine()
@@ -483,6 +486,11 @@ def _print_campaign(report: dict[str, object]) -> None:
         )
     if report.get("next_due"):
         out.print(f"  next group due at {report['next_due']} (UTC)", highlight=False)
+    responses = report.get("responses")
+    if isinstance(responses, dict):
+        out.print("  what came back (alumni):", highlight=False)
+        for key, count in responses.items():
+            out.print(f"    {key.replace('_', ' '):<22} {count}", highlight=False)
 
 
 def main() -> None:

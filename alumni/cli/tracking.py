@@ -18,6 +18,7 @@ from alumni.db import write_transaction
 from alumni.models import Alumnus, Campaign, Response, table_of, utcnow
 from alumni.settings import get_settings
 from alumni.tracking.inbox import UNPARSED_FLAGS, office_mailbox
+from alumni.tracking.reply_requests import REQUEST_TYPES, open_request_from_reply
 from connectors.imap import ImapConfigError
 
 replies_app = typer.Typer(
@@ -184,21 +185,17 @@ def _record(row: Any) -> dict[str, Any]:
 @replies_app.command("request")
 def reply_request(
     reply_id: Annotated[int, typer.Argument(help="The reply's id (alumni replies lists it).")],
-    type: Annotated[
-        str, typer.Option("--type", help="letter, certificate, referral, welfare, question, idea.")
-    ],
+    type: Annotated[str, typer.Option("--type", help=", ".join(REQUEST_TYPES) + ".")],
     owner: Annotated[str | None, typer.Option(help="Email of the officer who takes it on.")] = None,
 ) -> None:
     """Turn a reply into a request of the request desk; the request's id is the last line."""
-    from alumni.tracking.replies import open_request_from_reply
-
     engine = ready_engine()
     try:
         with write_transaction(engine) as connection:
             request_id = open_request_from_reply(
                 connection, reply_id, type=type, now=utcnow(), owner=owner
             )
-    except (LookupError, ValueError) as exc:
+    except ValueError as exc:  # ReplyRequestError: says which reply and why
         raise fail(str(exc)) from None
     out.print(f"reply {reply_id} is now request:", highlight=False)
     print(request_id)

@@ -1,15 +1,20 @@
 """Who a message reaches, and why each other alum is skipped: one rule for every channel.
 
-Pure: ``decide`` looks at one alum's facts, already read from the database, and returns the
-outcome. ``alumni.delivery.planning`` applies it to a campaign, an event invite and every
-follow-up mailing alike, so an alum is skipped with the same reason in each. Everyone planned
-gets exactly one outcome; nobody is dropped silently.
+Pure: ``decide`` looks at one alum's facts, already read from the database as they stand at
+the plan's time (``pause_runs`` and ``channel_chosen`` turn a preference into such facts), and
+returns the outcome. ``alumni.delivery.planning`` applies it to a campaign, an event invite and
+every follow-up mailing alike, so an alum is skipped with the same reason in each. Everyone
+planned gets exactly one outcome; nobody is dropped silently.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+
+from alumni.models import Frequency
 
 
 class SkipReason(StrEnum):
@@ -21,7 +26,17 @@ class SkipReason(StrEnum):
     suppressed = "suppressed"  # address on the list for good: erased, hard bounce, complaint
     no_email = "no_email"  # no current email that works
     no_consent = "no_consent"
+    # What the alum chose on their preference page (``alumni.people.preferences``):
+    paused = "paused"  # a pause runs at the plan's time
+    channel_off = "channel_off"  # they turned off the channel the campaign uses
+    own_requests_only = "own_requests_only"  # only about their own requests and answers
+    digest = "digest"  # news comes to them in the monthly digest instead
     over_budget = "over_budget"
+
+
+# The template of the monthly digest (``alumni.delivery.digest``): the news campaign that
+# gathers what a digest alum was skipped for, so it is never skipped for ``digest`` itself.
+DIGEST_TEMPLATE = "digest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +49,10 @@ class Member:
     suppressed_scopes: frozenset[str]  # scopes the email is suppressed for: all/news/events
     consent: bool | None  # latest consent for the campaign's purpose; None: never asked
     recent_messages: int  # budget-counted messages in the budget window
+    # From the preference page (no choice recorded: every message on every channel).
+    paused: bool = False  # a pause runs at the plan's time (``pause_runs``)
+    channel_off: bool = False  # the campaign's channel is not among theirs (``channel_chosen``)
+    frequency: Frequency = Frequency.every
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +63,48 @@ class Budget:
     days: int = 30
 
 
+# The preference channel that carries each campaign channel: an event mailing is an email.
+PREFERENCE_CHANNEL = {"email": "email", "calendar": "email"}
+
+
+def pause_runs(paused_until: datetime | None, *, now: datetime) -> bool:
+    """True while an alum's pause runs: messages may go again from ``paused_until`` on."""
+    return paused_until is not None and now < paused_until
+
+
+def channel_chosen(channels: Iterable[str], campaign_channel: str) -> bool:
+    """True when the alum's chosen ``channels`` carry the campaign's channel."""
+    return PREFERENCE_CHANNEL.get(campaign_channel, campaign_channel) in set(channels)
+
+
 _NOT_TO_CONTACT = frozenset(
     {SkipReason.deceased, SkipReason.do_not_contact, SkipReason.erased, SkipReason.lost}
 )
 
 
 def decide(
-    member: Member, *, purpose: str, budget: Budget, require_consent: bool = False
+    member: Member,
+    *,
+    purpose: str,
+    budget: Budget,
+    require_consent: bool = False,
+    digest_campaign: bool = False,
 ) -> SkipReason | None:
     """Return why this alum is skipped, or None when the message should go to them.
 
+    The rule, first match wins: an alum who must not be contacted (deceased, do not contact,
+    erased, lost); no working email; the address suppressed for all mail; unsubscribed from
+    the purpose; then what they chose on their preference page: a pause running (``paused``),
+    the campaign's channel turned off (``channel_off``), only their own requests
+    (``own_requests_only``), or news in the monthly digest (``digest``: news only, events still
+    come one by one, and never the digest itself: ``digest_campaign``, a campaign with the
+    ``DIGEST_TEMPLATE``); then consent refused (or never given, with ``require_consent``); then
+    the contact budget.
+
     Service messages (about an alum's own request or answer: event reminders, waitlist notices)
-    are never capped by the budget, ignore news/events unsubscribes and need no recorded consent
-    even with ``require_consent``; only a suppression for all mail or a refusal stops them.
+    are never capped by the budget, ignore news/events unsubscribes and every preference-page
+    choice, and need no recorded consent even with ``require_consent``; only a suppression for
+    all mail or a refusal stops them.
     """
     if member.status in _NOT_TO_CONTACT:
         return SkipReason(member.status)
@@ -66,10 +114,25 @@ def decide(
         return SkipReason.suppressed
     if purpose != "service" and purpose in member.suppressed_scopes:
         return SkipReason.unsubscribed
+    if purpose != "service" and (chosen := _chosen_skip(member, purpose, digest_campaign)):
+        return chosen
     if member.consent is False or (
         require_consent and member.consent is None and purpose != "service"
     ):
         return SkipReason.no_consent
     if purpose != "service" and member.recent_messages >= budget.limit:
         return SkipReason.over_budget
+    return None
+
+
+def _chosen_skip(member: Member, purpose: str, digest_campaign: bool) -> SkipReason | None:
+    """Why the alum's own choices hold back a news or events message, if they do."""
+    if member.paused:
+        return SkipReason.paused
+    if member.channel_off:
+        return SkipReason.channel_off
+    if member.frequency == Frequency.own_requests:
+        return SkipReason.own_requests_only
+    if member.frequency == Frequency.digest and purpose == "news" and not digest_campaign:
+        return SkipReason.digest
     return None

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 
 from alumni.db import write_transaction
 from alumni.delivery import ledger
+from alumni.delivery.audience import DIGEST_TEMPLATE
 from alumni.delivery.send_time import parse_send_at
-from alumni.delivery.sending import CampaignKit
+from alumni.delivery.sending import kit_for
 from alumni.messages.rendering import RenderError, TemplateStore
 from alumni.models import (
     NETWORKS,
@@ -102,6 +103,10 @@ def create(
         raise ValueError("give --class-year at least once")
     if purpose not in set(Purpose):
         raise ValueError(f"--purpose {purpose!r}: use one of news, events, service")
+    if template == DIGEST_TEMPLATE and social is None:
+        raise ValueError(
+            f"--template {template!r} is the monthly digest's; `alumni digest send` makes those"
+        )
     store = TemplateStore(templates)
     if social is not None:
         social.check(store, template)
@@ -200,7 +205,7 @@ def preview(engine: Engine, campaign_id: int, *, alumnus: str | None = None) -> 
             ).scalar()
             or "no-email@invalid.example"
         )
-        kit = CampaignKit.build(connection, campaign, settings=get_settings(), now=now)
+        kit = kit_for(connection, campaign, settings=get_settings(), now=now)
     row = ledger.Claimed(
         delivery_id=0,
         alumnus_id=person.id,

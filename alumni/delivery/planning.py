@@ -20,7 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import bulk_insert, write_transaction
-from alumni.delivery.audience import Budget, Member, decide
+from alumni.delivery.audience import (
+    DIGEST_TEMPLATE,
+    Budget,
+    Member,
+    channel_chosen,
+    decide,
+    pause_runs,
+)
 from alumni.delivery.ledger import load_campaign
 from alumni.delivery.send_time import due_at, parse_send_at, zone
 from alumni.messages.mime import make_message_id
@@ -32,6 +39,8 @@ from alumni.models import (
     ContactPoint,
     Delivery,
     DeliveryStatus,
+    Frequency,
+    Preference,
     Purpose,
     table_of,
 )
@@ -43,6 +52,7 @@ _C = table_of(Campaign)
 _CP = table_of(ContactPoint)
 _CO = table_of(Consent)
 _D = table_of(Delivery)
+_P = table_of(Preference)
 
 # Alumni planned per round of queries and inserts: memory stays flat whatever the class size.
 PLAN_CHUNK = 2000
@@ -88,7 +98,8 @@ def plan(
 
     Args:
         only: plan these alumni of the class only (a follow-up mailing's audience); None: the
-            whole class (and programme) of the campaign.
+            whole class (and programme) of the campaign, or nobody new for a monthly digest
+            (its audience is only ever given by ``alumni.delivery.digest.plan_digest``).
 
     Raises:
         RuntimeError: the campaign was stopped.
@@ -122,6 +133,8 @@ def plan_on(
         ).scalars()
     )
     wanted = None if only is None else set(only)
+    if wanted is None and campaign.template == DIGEST_TEMPLATE:
+        wanted = set()  # a digest's audience is the one alumni.delivery.digest names
     people = [
         p
         for p in _class_members(connection, campaign)
@@ -141,6 +154,7 @@ def plan_on(
                 purpose=campaign.purpose,
                 budget=options.budget,
                 require_consent=options.require_consent,
+                digest_campaign=campaign.template == DIGEST_TEMPLATE,
             )
             zone_due = timing.get(person.timezone)
             if zone_due is None:
@@ -215,7 +229,8 @@ def _class_members(connection: Connection, campaign: Any) -> list[Any]:
 def _members(
     connection: Connection, people: list[Any], campaign: Any, *, now: datetime, window: int
 ) -> dict[int, Member]:
-    """Read each person's email, suppressions, consent and recent messages (people by id)."""
+    """Read each person's email, suppressions, consent, recent messages and the choices of
+    their preference page, as they stand at ``now`` (people by id)."""
     low, high = people[0].id, people[-1].id
     emails: dict[int, str] = {}
     for alumnus_id, value in connection.execute(
@@ -262,6 +277,19 @@ def _members(
             .group_by(_D.c.alumnus_id)
         ).all()
     )
+    chosen: dict[int, Any] = {
+        row.alumnus_id: row
+        for row in connection.execute(
+            _in_class(
+                sa.select(_P.c.alumnus_id, _P.c.channels, _P.c.frequency, _P.c.paused_until).join(
+                    _A, _A.c.id == _P.c.alumnus_id
+                ),
+                campaign,
+                low,
+                high,
+            )
+        )
+    }
     wanted = [emails[p.id] for p in people if p.id in emails]
     blocked = suppressed_scopes(connection, [("email", e) for e in wanted])
     none: frozenset[str] = frozenset()
@@ -273,6 +301,18 @@ def _members(
             suppressed_scopes=frozenset(blocked.get(("email", email), none)) if email else none,
             consent=consent.get(person.id),
             recent_messages=recent.get(person.id, 0),
+            **_chosen(chosen.get(person.id), campaign.channel, now=now),
         )
         for person in people
+    }
+
+
+def _chosen(preference: Any, channel: str, *, now: datetime) -> dict[str, Any]:
+    """The ``Member`` fields of a preference row at ``now``; none for an alum who never chose."""
+    if preference is None:
+        return {}
+    return {
+        "paused": pause_runs(preference.paused_until, now=now),
+        "channel_off": not channel_chosen(preference.channels.split(","), channel),
+        "frequency": Frequency(preference.frequency),
     }

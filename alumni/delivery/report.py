@@ -1,4 +1,15 @@
-"""What a campaign did: outcomes, and where its alumni are (country, time zone)."""
+"""What a campaign did: outcomes, where its alumni are (country, time zone), and what came back.
+
+``responses`` counts alumni, not messages: an alum who replied three times is one reply. Each
+key counts the alumni with at least one such response to this campaign's messages:
+
+- ``delivered``: sent and never bounced (hard or soft);
+- ``bounced_hard``, ``bounced_soft`` (an alum with both counts as hard only), ``auto_replied``,
+  ``replied``, ``complained``, ``unsubscribed``, ``clicked``: from the responses tied to the
+  campaign's deliveries (the mailbox, the web pages);
+- ``rsvp_yes``, ``rsvp_no``, ``rsvp_maybe``: for an event mailing, the current answer of each
+  alum it went to (an answer by link, calendar or officer alike).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +20,47 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from alumni.models import Alumnus, Campaign, Delivery, UTCDateTime, table_of
+from alumni.models import (
+    Alumnus,
+    Campaign,
+    Delivery,
+    EventMailing,
+    Response,
+    Rsvp,
+    UTCDateTime,
+    table_of,
+)
 
 _A = table_of(Alumnus)
 _C = table_of(Campaign)
 _D = table_of(Delivery)
+_M = table_of(EventMailing)
+_R = table_of(Response)
+_V = table_of(Rsvp)
+
+RESPONSE_KEYS = (
+    "delivered",
+    "bounced_hard",
+    "bounced_soft",
+    "auto_replied",
+    "replied",
+    "complained",
+    "unsubscribed",
+    "clicked",
+    "rsvp_yes",
+    "rsvp_no",
+    "rsvp_maybe",
+)
+# Response.kind -> the key it counts under
+_KIND_KEYS = {
+    "bounce_hard": "bounced_hard",
+    "bounce_soft": "bounced_soft",
+    "auto_reply": "auto_replied",
+    "reply": "replied",
+    "complaint": "complained",
+    "unsubscribe": "unsubscribed",
+    "click": "clicked",
+}
 
 
 @dataclass
@@ -28,6 +75,7 @@ class CampaignReport:
     maybe_duplicates: int = 0
     next_due: datetime | None = None
     note: str | None = None  # why the campaign, or its last run, stopped short
+    responses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESPONSE_KEYS, 0))
 
     @property
     def total(self) -> int:
@@ -46,6 +94,7 @@ class CampaignReport:
             "maybe_duplicates": self.maybe_duplicates,
             "next_due": self.next_due.isoformat() if self.next_due else None,
             "note": self.note,
+            "responses": self.responses,
         }
 
     def markdown(self) -> str:
@@ -69,6 +118,12 @@ class CampaignReport:
             )
         if self.next_due:
             lines.append(f"Next messages are due at {self.next_due:%Y-%m-%d %H:%M} UTC.")
+        lines += [
+            "",
+            "| what came back | alumni |",
+            "|---|---|",
+            *(f"| {key.replace('_', ' ')} | {self.responses[key]} |" for key in RESPONSE_KEYS),
+        ]
         lines += [
             "",
             "| country | " + " | ".join(_COLUMNS) + " |",
@@ -124,4 +179,39 @@ def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
             _D.c.campaign_id == campaign_id, _D.c.status == "pending"
         )
     ).scalar()
+    report.responses = campaign_responses(connection, campaign_id)
     return report
+
+
+def campaign_responses(connection: Connection, campaign_id: int) -> dict[str, int]:
+    """Count, per key of ``RESPONSE_KEYS``, the alumni of the campaign with such a response."""
+    counts = dict.fromkeys(RESPONSE_KEYS, 0)
+    by_kind: dict[str, set[int]] = {kind: set() for kind in _KIND_KEYS}
+    for kind, alumnus_id in connection.execute(
+        sa.select(_R.c.kind, _D.c.alumnus_id)
+        .join(_D, _D.c.id == _R.c.delivery_id)
+        .where(_D.c.campaign_id == campaign_id, _R.c.kind.in_(list(_KIND_KEYS)))
+        .distinct()
+    ):
+        by_kind[kind].add(alumnus_id)
+    by_kind["bounce_soft"] -= by_kind["bounce_hard"]
+    for kind, alumni in by_kind.items():
+        counts[_KIND_KEYS[kind]] = len(alumni)
+    bounced = by_kind["bounce_hard"] | by_kind["bounce_soft"]
+    sent = set(
+        connection.execute(
+            sa.select(_D.c.alumnus_id).where(_D.c.campaign_id == campaign_id, _D.c.status == "sent")
+        ).scalars()
+    )
+    counts["delivered"] = len(sent - bounced)
+    for answer, count in connection.execute(
+        sa.select(_V.c.answer, sa.func.count(sa.distinct(_V.c.alumnus_id)))
+        .select_from(_D)
+        .join(_M, _M.c.campaign_id == _D.c.campaign_id)
+        .join(_V, sa.and_(_V.c.event_id == _M.c.event_id, _V.c.alumnus_id == _D.c.alumnus_id))
+        .where(_D.c.campaign_id == campaign_id, _D.c.status == "sent")
+        .group_by(_V.c.answer)
+    ):
+        if f"rsvp_{answer}" in counts:
+            counts[f"rsvp_{answer}"] = count
+    return counts

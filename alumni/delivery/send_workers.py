@@ -32,7 +32,7 @@ from pathlib import Path
 from alumni.db import get_engine
 from alumni.delivery import ledger
 from alumni.delivery.receipts import ReceiptBuffer
-from alumni.delivery.sending import CampaignKit, send_claimed
+from alumni.delivery.sending import CampaignKit, kit_for, send_claimed
 from alumni.messages.rendering import PreflightError, RenderedEmail, RenderError
 from alumni.models import utcnow
 from alumni.settings import get_settings
@@ -67,7 +67,7 @@ def _kit(campaign_id: int) -> CampaignKit:
     if kit is None:
         with get_engine().connect() as connection:
             campaign = ledger.load_campaign(connection, campaign_id)
-            kit = CampaignKit.build(connection, campaign, settings=get_settings(), now=utcnow())
+            kit = kit_for(connection, campaign, settings=get_settings(), now=utcnow())
         _kits[campaign_id] = kit
     return kit
 

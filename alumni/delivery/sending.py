@@ -4,9 +4,11 @@ Per campaign, everything constant is prepared once (``CampaignKit``: the class's
 MIME skeleton, the templates); per recipient only the template render and the MIME assembly run.
 Every email the office sends is composed here: an event mailing is a ``CampaignKit`` subclass
 (``alumni.events.mailing_kit.EventKit``) that adds to the context and the MIME parts through
-the ``context`` and ``extra_parts`` hooks. ``send_claimed`` hands claimed rows to a mail
-transport a group at a time, each group marked handed on the ledger first, and results go to the
-ledger through a ``ReceiptBuffer`` as the server answers.
+the ``context`` and ``extra_parts`` hooks, and so is a monthly digest
+(``alumni.delivery.digest_kit.DigestKit``); ``kit_for`` picks a campaign's kit.
+``send_claimed`` hands claimed rows to a mail transport a group at a time, each group marked
+handed on the ledger first, and results go to the ledger through a ``ReceiptBuffer`` as the
+server answers.
 """
 
 from __future__ import annotations
@@ -22,9 +24,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alumni.delivery import ledger
+from alumni.delivery.audience import DIGEST_TEMPLATE
 from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
 from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
-from alumni.messages.rendering import EMAIL, RenderedEmail, TemplateStore, preflight
+from alumni.messages.page_links import DETAILS, PREFERENCES, page_link
+from alumni.messages.rendering import (
+    EMAIL,
+    PreflightError,
+    RenderedEmail,
+    RenderError,
+    TemplateStore,
+    preflight,
+)
 from alumni.messages.signing import make_return_token, make_token
 from alumni.models import Alumnus, table_of
 from alumni.settings import Settings
@@ -32,6 +43,7 @@ from connectors.mail import MailTransport, OutgoingMail, Receipt
 
 MILESTONES = (5, 10, 15, 20, 25, 30, 40, 50)
 UNSUBSCRIBE = "unsubscribe"
+PREFLIGHT_LISTED = 20  # failing recipients a PreflightError lists (all are counted)
 _A = table_of(Alumnus)
 
 
@@ -91,6 +103,7 @@ class CampaignKit:
     bounce_local: str  # the return path is bounce_local+<signed token>@bounce_domain
     bounce_domain: str
     domain: str
+    links_from: datetime  # the page links of this kit's messages work for 90 days from here
     family: str = EMAIL  # the template folder: ``email``, or ``invite`` for event mailings
 
     @classmethod
@@ -146,13 +159,22 @@ class CampaignKit:
             bounce_local=bounce_local,
             bounce_domain=bounce_domain,
             domain=domain,
+            links_from=now,
             **more,
         )
 
     def context(self, row: ledger.Claimed, token: str | None = None) -> dict[str, Any]:
         """The template context of one recipient (see ``alumni.messages.rendering``), a new
-        dict each call; a subclass adds to it."""
+        dict each call; a subclass adds to it.
+
+        ``links`` holds the unsubscribe link and the signed links to the alum's own pages
+        (``preferences``, ``details``: ``alumni.messages.page_links``).
+        """
         token = token or make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
+        pages = {
+            page: page_link(self.key, self.base_url, page, row.alumnus_id, now=self.links_from)
+            for page in (PREFERENCES, DETAILS)
+        }
         return {
             **self.shared,
             "alum": {
@@ -163,7 +185,7 @@ class CampaignKit:
                 "city": row.city,
                 "country": row.country,
             },
-            "links": {"unsubscribe": f"{self.base_url}/unsubscribe/{token}", "preferences": None},
+            "links": {"unsubscribe": f"{self.base_url}/unsubscribe/{token}", **pages},
         }
 
     def extra_parts(self, row: ledger.Claimed, *, now: datetime) -> ExtraParts:
@@ -217,7 +239,8 @@ class CampaignKit:
         on_rendered: Callable[[int, RenderedEmail], None] | None = None,
     ) -> int:
         """Render every recipient without sending; raise PreflightError listing every failing
-        recipient (``delivery <id>``) with the template and variable.
+        recipient (``delivery <id>``) with the template and variable, also one whose context
+        a subclass could not make (a digest none of whose items renders).
 
         ``on_rendered`` gets (delivery id, rendered email) for each recipient that rendered.
         """
@@ -228,13 +251,37 @@ class CampaignKit:
             def keep(ref: str, email: RenderedEmail) -> None:
                 callback(int(ref.rsplit(" ", 1)[1]), email)
 
-        return preflight(
-            self.store,
-            self.template,
-            ((f"delivery {r.delivery_id}", r.locale, self.context(r)) for r in rows),
-            family=self.family,
-            on_rendered=keep,
-        )
+        no_context: list[tuple[str, RenderError]] = []
+
+        def recipients() -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+            for row in rows:
+                ref = f"delivery {row.delivery_id}"
+                try:
+                    context = self.context(row)
+                except RenderError as exc:
+                    no_context.append((ref, exc))
+                    continue
+                yield ref, row.locale, context
+
+        try:
+            checked = preflight(
+                self.store, self.template, recipients(), family=self.family, on_rendered=keep
+            )
+        except PreflightError as exc:
+            if not no_context:
+                raise
+            raise PreflightError(
+                (exc.failures + no_context)[:PREFLIGHT_LISTED],
+                failed=exc.failed + len(no_context),
+                checked=exc.checked + len(no_context),
+            ) from None
+        if no_context:
+            raise PreflightError(
+                no_context[:PREFLIGHT_LISTED],
+                failed=len(no_context),
+                checked=checked + len(no_context),
+            )
+        return checked
 
     def compose_many(
         self,
@@ -248,6 +295,23 @@ class CampaignKit:
         return compose_each(
             lambda row: self.compose(row, now=now, rendered=known.get(row.delivery_id)), rows
         )
+
+
+def kit_for(
+    connection: Connection, campaign: Any, *, settings: Settings, now: datetime
+) -> CampaignKit:
+    """The kit that composes ``campaign``'s emails: a ``DigestKit`` for a monthly digest, else
+    a ``CampaignKit``. Every place that sends or previews a campaign builds its kit here.
+
+    Raises:
+        ValueError: ALUMNI_FROM has no address, or a digest campaign has no month.
+    """
+    if campaign.template == DIGEST_TEMPLATE:
+        # imported here: DigestKit is a CampaignKit, defined on top of this module
+        from alumni.delivery.digest_kit import DigestKit
+
+        return DigestKit.for_campaign(connection, campaign, settings=settings, now=now)
+    return CampaignKit.build(connection, campaign, settings=settings, now=now)
 
 
 @dataclass(frozen=True, slots=True)

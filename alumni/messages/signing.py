@@ -46,7 +46,7 @@ _TOKEN_RE = re.compile(
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 # A return-path token: lower case only, since some servers lower-case the local part of a bounce
 # address; 80 bits of HMAC, enough that nobody guesses one for a delivery they did not receive.
-_RETURN_TOKEN_RE = re.compile(r"d(?P<id>[1-9][0-9]{0,17})-(?P<mac>[a-z2-7]{16})")
+_RETURN_TOKEN_RE = re.compile(r"d(?P<id>0|[1-9][0-9]{0,17})-(?P<mac>[a-z2-7]{16})")
 _DAMAGED = "this link is damaged or incomplete: copy the whole link from the email"
 
 
@@ -183,11 +183,12 @@ def make_return_token(key: bytes, delivery_id: int) -> str:
     someone else's address without having received one of their messages.
 
     Raises:
-        ValueError: the key is short or ``delivery_id`` is not positive.
+        ValueError: the key is short or ``delivery_id`` is negative (0: a preview's, which
+            matches no delivery).
     """
     _check_key(key)
-    if delivery_id <= 0:
-        raise ValueError(f"delivery id {delivery_id} must be positive")
+    if delivery_id < 0:
+        raise ValueError(f"delivery id {delivery_id} must not be negative")
     return f"d{delivery_id}-{_return_mac(key, delivery_id)}"
 
 

@@ -166,6 +166,26 @@ def normalise_phone(value: str, country: str | None) -> tuple[str, str | None]:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164), _PHONE_LABELS.get(kind)
 
 
+def normalise_mastodon(value: str) -> str:
+    """Return a Mastodon handle as stored (``@name@instance.social``), or raise ValueError."""
+    if len(value) > CONTACT_VALUE_LIMIT:
+        raise ValueError(f"is longer than {CONTACT_VALUE_LIMIT} characters; shorten it")
+    match = _MASTODON.fullmatch(value)
+    if match is None:
+        raise ValueError("is not a Mastodon handle; write it as @name@instance.social")
+    return f"@{match[1]}@{match[2].lower()}"
+
+
+def normalise_bluesky(value: str) -> str:
+    """Return a Bluesky handle as stored (``name.bsky.social``), or raise ValueError."""
+    if len(value) > CONTACT_VALUE_LIMIT:
+        raise ValueError(f"is longer than {CONTACT_VALUE_LIMIT} characters; shorten it")
+    match = _BLUESKY.fullmatch(value)
+    if match is None:
+        raise ValueError("is not a Bluesky handle; write it as name.bsky.social")
+    return match[1].lower()
+
+
 def normalise_locale(value: str) -> str:
     """Return a BCP 47 tag in canonical case (``pt_br`` -> ``pt-BR``), or raise ValueError."""
     match = _LOCALE.fullmatch(value.replace("_", "-"))
@@ -379,21 +399,12 @@ def _contacts(c: _Checker, country: str | None, today: date) -> list[Contact]:
                     c.text("phone_source", 200),
                 )
             )
-    if raw := c.get("mastodon"):
-        if len(raw) > CONTACT_VALUE_LIMIT:
-            c.fail("mastodon", f"is longer than {CONTACT_VALUE_LIMIT} characters; shorten it")
-        elif match := _MASTODON.fullmatch(raw):
-            handle = f"@{match[1]}@{match[2].lower()}"
-            found.append(Contact("mastodon", handle, None, "ok", None, None))
-        else:
-            c.fail("mastodon", "is not a Mastodon handle; write it as @name@instance.social")
-    if raw := c.get("bluesky"):
-        if len(raw) > CONTACT_VALUE_LIMIT:
-            c.fail("bluesky", f"is longer than {CONTACT_VALUE_LIMIT} characters; shorten it")
-        elif match := _BLUESKY.fullmatch(raw):
-            found.append(Contact("bluesky", match[1].lower(), None, "ok", None, None))
-        else:
-            c.fail("bluesky", "is not a Bluesky handle; write it as name.bsky.social")
+    for kind, normalise in (("mastodon", normalise_mastodon), ("bluesky", normalise_bluesky)):
+        if raw := c.get(kind):
+            try:
+                found.append(Contact(kind, normalise(raw), None, "ok", None, None))
+            except ValueError as exc:
+                c.fail(kind, str(exc))
     return found
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,6 +46,7 @@ from alumni.tracking.matching import (
     by_return_token,
     delivery,
 )
+from alumni.tracking.replies import TEXT_LIMIT
 
 __all__ = ["Tracked", "TrackingContext", "track_message"]
 
@@ -155,7 +155,14 @@ class _Step:
     now: datetime
 
     def record(
-        self, kind: str, match: Matched | None, alumnus_id: int | None, **values: Any
+        self,
+        kind: str,
+        match: Matched | None,
+        alumnus_id: int | None,
+        *,
+        detail: str,
+        text: str | None = None,
+        needs_attention: bool = False,
     ) -> None:
         """Write the message's Response; one already there (same digest) wins."""
         dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
@@ -169,9 +176,11 @@ class _Step:
                 campaign_id=match.campaign_id if match else None,
                 alumnus_id=alumnus_id,
                 author=(self.found.sender or "")[:320] or None,
+                detail=detail[:1000],
+                text=text[:TEXT_LIMIT] if text else None,
+                needs_attention=needs_attention,
                 at=self.now,
                 created_at=self.now,
-                **values,
             )
             .on_conflict_do_nothing(index_elements=[_R.c.source, _R.c.remote_id])
         )
@@ -252,7 +261,7 @@ def _bounce(step: _Step) -> Tracked:
         mark_hard_bounce(step.connection, match.address, signing_key=step.context.key)
     kind = "bounce_hard" if hard else "bounce_soft"
     detail = f"{what} ({said})"
-    step.record(kind, match, match.alumnus_id, detail=detail[:1000], needs_attention=False)
+    step.record(kind, match, match.alumnus_id, detail=detail)
     return _tracked(step.found, "handled", match=match, detail=detail)
 
 
@@ -289,7 +298,7 @@ def _complaint(step: _Step) -> Tracked:
             signing_key=step.context.key,
         )
     detail = f"complaint ({complaint.feedback_type}): news and events suppressed for the address"
-    step.record("complaint", match, match.alumnus_id, detail=detail, needs_attention=False)
+    step.record("complaint", match, match.alumnus_id, detail=detail)
     return _tracked(step.found, "handled", match=match, detail=detail)
 
 
@@ -324,7 +333,7 @@ def _unsubscribe(step: _Step) -> Tracked:
         step.connection, kind="email", value=match.address, signing_key=step.context.key
     )
     detail = "unsubscribed from news and events" if added else "already unsubscribed"
-    step.record("unsubscribe", match, match.alumnus_id, detail=detail, needs_attention=False)
+    step.record("unsubscribe", match, match.alumnus_id, detail=detail)
     return _tracked(step.found, "handled", match=match, detail=detail)
 
 
@@ -356,9 +365,7 @@ def _calendar(step: _Step) -> Tracked:
     text = PARTSTAT_ANSWERS[reply.partstat]
     if reply.comment:
         text = f"{text}: {reply.comment}"
-    step.record(
-        "rsvp", match, invitation.alumnus_id, detail=detail, text=text[:5000], needs_attention=False
-    )
+    step.record("rsvp", match, invitation.alumnus_id, detail=detail, text=text)
     note_two_way(step.connection, invitation.alumnus_id, at=step.answered_at(), channel="email")
     return _tracked(
         step.found,
@@ -389,7 +396,7 @@ def _auto_reply(step: _Step) -> Tracked:
             detail=f"auto-reply ({step.found.auto_reason}) to no delivery of ours",
         )
     detail = f"auto-reply ({step.found.auto_reason})"
-    step.record("auto_reply", match, alumnus_id, detail=detail, needs_attention=False)
+    step.record("auto_reply", match, alumnus_id, detail=detail)
     return _tracked(step.found, "handled", match=match, alumnus_id=alumnus_id, detail=detail)
 
 

@@ -24,6 +24,8 @@ from alumni.messages.rendering import (
 
 SHIPPED = Path(__file__).resolve().parents[2] / "templates"
 SHIPPED_NAMES = ["newsletter", "reunion"]
+# Shipped too; its context adds ``digest``, so tests/delivery/test_digest.py renders it.
+SHIPPED_DIGEST = "digest"
 SHIPPED_LOCALES = ["en", "es", "fr", "pt-BR"]
 
 SIMPLE = {
@@ -61,6 +63,7 @@ def sample_context(**sections: dict[str, Any]) -> dict[str, Any]:
         "links": {
             "unsubscribe": "https://alumni.school.example/u/abc123?c=7&s=x",
             "preferences": "https://alumni.school.example/p/abc123",
+            "details": "https://alumni.school.example/d/abc123",
         },
     }
     for key, values in sections.items():
@@ -381,8 +384,8 @@ def shipped() -> TemplateStore:
 
 
 def test_shipped_templates_are_complete(shipped: TemplateStore) -> None:
-    assert shipped.names() == SHIPPED_NAMES
-    for name in SHIPPED_NAMES:
+    assert shipped.names() == sorted([SHIPPED_DIGEST, *SHIPPED_NAMES])
+    for name in [SHIPPED_DIGEST, *SHIPPED_NAMES]:
         assert shipped.locales(name) == SHIPPED_LOCALES
         assert shipped.incomplete_locales(name) == {}
 

@@ -203,5 +203,5 @@ def test_a_forged_return_token_is_refused(forged: str) -> None:
 def test_return_tokens_need_a_real_key_and_a_delivery() -> None:
     with pytest.raises(ValueError, match="at least 32"):
         make_return_token(b"short", 1)
-    with pytest.raises(ValueError, match="positive"):
-        make_return_token(KEY, 0)
+    with pytest.raises(ValueError, match="negative"):
+        make_return_token(KEY, -1)

@@ -11,6 +11,7 @@ commit and the move, and a mailbox the server renumbered (new UIDVALIDITY).
 
 from __future__ import annotations
 
+import asyncio
 import email
 import json
 import os
@@ -582,3 +583,20 @@ def test_a_wrong_password_stops_alumni_track_with_one_line_and_changes_nothing(
     assert "not-it" not in result.output and "Traceback" not in result.output
     assert count(sqlite_url, _IM) == 0 and count(sqlite_url, _C) == 0
     assert in_both_folders(office) == (1, 0)
+    state = asyncio.run(last_inbound_state())  # as the Prefect UI shows the run
+    assert state.is_failed() and state.name == "Misconfigured"
+    assert state.message == line.removeprefix("error: ")
+
+
+async def last_inbound_state() -> Any:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    async with get_client() as client:
+        (flow_run,) = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["inbound-mail"])),
+            sort=FlowRunSort.START_TIME_DESC,
+            limit=1,
+        )
+        return flow_run.state

@@ -28,6 +28,7 @@ from tests.tracking.world import (
 )
 
 NOW = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
 _A = table_of(Alumnus)
 _D = table_of(Delivery)
 _M = table_of(EventMailing)
@@ -122,6 +123,17 @@ def test_a_soft_bounce_marks_the_contact_bouncing_and_suppresses_nothing(db_url:
     assert [r.kind for r in responses(db_url)] == ["bounce_soft"]
     assert contact_status(db_url, ana.address) == "bouncing"
     assert scopes(db_url, ana.address) == set()
+
+
+def test_a_soft_bounce_after_a_hard_one_leaves_the_address_invalid(db_url: str) -> None:
+    _, (ana,) = invited_class(db_url, 1, now=NOW)
+
+    track(db_url, bounce_of(ana, n=1), now=NOW)
+    track(db_url, bounce_of(ana, "postfix-dsn-mailbox-full.eml", n=2), now=NOW + DAY)
+
+    assert [r.kind for r in responses(db_url)] == ["bounce_hard", "bounce_soft"]
+    assert contact_status(db_url, ana.address) == "invalid"
+    assert scopes(db_url, ana.address) == {"all"}
 
 
 def test_three_soft_bounces_within_30_days_count_as_hard(db_url: str) -> None:
