@@ -308,10 +308,11 @@ class ImapMailbox:
         Return False when the message is no longer in the selected folder (moved already).
 
         Raises:
-            ImapConfigError: the server offers neither MOVE nor UIDPLUS, so one message cannot
-                be moved without expunging others.
+            ImapConfigError: the folder cannot be made (a name the server refuses), or the
+                server offers neither MOVE nor UIDPLUS, so one message cannot be moved without
+                expunging others.
         """
-        self._ensure_folder(folder)
+        self.ensure_folder(folder)
         if not self._client.search(["UID", str(uid)]):
             return False
         if self._client.has_capability("MOVE"):
@@ -344,15 +345,24 @@ class ImapMailbox:
         except (IMAPClientError, OSError):
             _shut(self._client)
 
-    def _ensure_folder(self, folder: str) -> None:
+    def ensure_folder(self, folder: str) -> None:
+        """Create ``folder`` (and subscribe to it) unless it exists.
+
+        Raises:
+            ImapConfigError: the server refuses the name.
+        """
         if folder in self._folders:
             return
         if not self._client.folder_exists(folder):
             try:
                 self._client.create_folder(folder)
-            except IMAPClientError:
+            except IMAPClientError as exc:
                 if not self._client.folder_exists(folder):  # else another session made it
-                    raise
+                    raise ImapConfigError(
+                        f"IMAP {self.address.shown()}: cannot create the folder {folder!r} "
+                        f"({_text(exc)}): name a folder the server accepts (some servers want "
+                        "it under INBOX, e.g. INBOX.Processed)"
+                    ) from None
             self._client.subscribe_folder(folder)  # so mail clients show it
         self._folders.add(folder)
 

@@ -183,10 +183,11 @@ def read_mailbox(
         now: the clock; a message's time of receipt is the server's, never later than this.
 
     Raises:
-        ImapConfigError: the mailbox or done folder cannot be used (nothing was changed for
-            the message at hand).
+        ImapConfigError: the mailbox or the done folder cannot be used (raised before any
+            message is claimed), or the server cannot move one message alone.
     """
     uidvalidity = mailbox.select()
+    mailbox.ensure_folder(done_folder)  # a name the server refuses stops before any claim
     key = mailbox_key(mailbox.address)
     start, restarted = _start(engine, key, uidvalidity, now())
     summary = InboxSummary(key, uidvalidity, start, done_folder, restarted=restarted)

@@ -168,6 +168,18 @@ def test_without_move_one_message_goes_by_copy_and_uid_expunge_of_that_uid_alone
     assert message_ids(mail.office.messages()) == [kept]
 
 
+def test_a_done_folder_the_server_refuses_stops_with_its_reason_and_moves_nothing(
+    mail: MailSystem,
+) -> None:
+    deliver(mail, 1)
+    with ImapMailbox.open(mail.imap_url(), ssl_context=mail.client_context()) as box:
+        box.select()
+        (uid,) = box.uids_after(0)
+        with pytest.raises(ImapConfigError, match="cannot create the folder 'Done/Items'"):
+            box.move(uid, "Done/Items")
+        assert box.uids_after(0) == [uid]
+
+
 def test_a_mailbox_that_does_not_exist_stops_with_its_name(mail: MailSystem) -> None:
     url = mail.imap_url().replace("/INBOX", "/Alumni%20Replies")
     with (

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -50,7 +51,7 @@ from alumni.models import (
 from alumni.settings import get_settings
 from alumni.tracking.inbox import InboxSummary, claim_and_track, mailbox_key, read_mailbox
 from alumni.tracking.record import TrackingContext
-from connectors.imap import ImapMailbox
+from connectors.imap import ImapConfigError, ImapMailbox
 from tests.factories import add_alumnus, daytime_zone
 from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
 from tests.mail_servers import ALUMNI_DOMAIN, OFFICE, MailSystem
@@ -276,6 +277,57 @@ def test_a_renumbered_mailbox_is_read_again_from_the_start_and_nothing_is_handle
     with engine_for(db_url).connect() as connection:
         cursor = connection.execute(sa.select(_C)).one()
     assert (cursor.uidvalidity, cursor.last_uid) == (after.uidvalidity, after.last_uid)
+
+
+def test_a_message_the_recorder_fails_on_is_kept_flagged_and_the_others_go_on(
+    sqlite_url: str, office: MailSystem
+) -> None:
+    ada = address("ada")
+    add_alumnus(sqlite_url, "ADA", email=ada)
+    office.send(
+        letter(ada, "Take me off.", subject="unsubscribe d1-sometoken"), sender=ada, to=[OFFICE]
+    )
+    office.wait_for_mail(office.office, 1)  # first in the mailbox, first read
+    office.send(letter(ada, "Is there parking?"), sender=ada, to=[OFFICE])
+    office.wait_for_mail(office.office, 2)
+    # Any failure of the recorder on one message will do; here its token check refuses a key
+    # too short to verify the unsubscribe token (the settings never give one).
+    context = replace(TrackingContext.from_settings(get_settings()), key=b"short")
+    with open_office(office) as box:
+        summary = read_mailbox(
+            engine_for(sqlite_url), box, context=context, done_folder="Processed", worker="t"
+        )
+    assert summary.counts == {"unknown": {"unparsed": 1}, "reply": {"handled": 1}}
+    (kept,) = summary.unparsed
+    assert kept.detail is not None
+    assert kept.detail.startswith("could not be handled (ValueError: the signing key has 5 bytes")
+    assert response_kinds(sqlite_url) == Counter({"reply": 1})  # nothing half-recorded
+    assert in_both_folders(office) == (1, 1)
+    with open_office(office) as box:
+        box.select()
+        assert box.uids_after(0) == [kept.uid]
+        assert {"\\Flagged", "$AlumniUnparsed"} <= box.flags(kept.uid)
+
+
+def test_a_done_folder_the_server_refuses_stops_the_run_before_any_message_is_claimed(
+    sqlite_url: str, office: MailSystem
+) -> None:
+    ada = address("ada")
+    office.send(letter(ada, "Hello"), sender=ada, to=[OFFICE])
+    office.wait_for_mail(office.office, 1)
+    with (
+        open_office(office) as box,
+        pytest.raises(ImapConfigError, match="cannot create the folder 'Done/Items'"),
+    ):
+        read_mailbox(
+            engine_for(sqlite_url),
+            box,
+            context=TrackingContext.from_settings(get_settings()),
+            done_folder="Done/Items",
+            worker="t",
+        )
+    assert count(sqlite_url, _IM) == 0 and count(sqlite_url, _C) == 0
+    assert in_both_folders(office) == (1, 0)
 
 
 # --- end to end: what an officer does ----------------------------------------------------------
