@@ -97,6 +97,17 @@ class Settings(BaseSettings):
         description="smtp://[user:pass@]host:port[?tls=starttls|ssl|none]; unset: Maildir outbox.",
     )
     smtp_connections: int = Field(default=4, ge=1, le=32, description="Parallel SMTP connections.")
+    imap_url: SecretStr | None = Field(
+        default=None,
+        description="The office's mailbox, where replies and bounces land: "
+        "imap[s]://user:password@host[:port][/MAILBOX][?tls=starttls|none]; unset: not read.",
+    )
+    imap_done_folder: str = Field(
+        default="Processed",
+        min_length=1,
+        max_length=200,
+        description="Folder of that mailbox where handled mail is moved (made if missing).",
+    )
     outbox_dir: Path = Field(
         default=Path("outbox"), description="The Maildir written when ALUMNI_SMTP_URL is unset."
     )

@@ -29,7 +29,7 @@ from alumni.db import engine_for, upgrade
 from alumni.settings import get_settings
 from tests.pg_server import PostgresServer, start_postgres
 
-pytest_plugins = ["tests.smtp_server", "tests.social_servers"]
+pytest_plugins = ["tests.smtp_server", "tests.social_servers", "tests.mail_servers"]
 
 
 @pytest.fixture(scope="session")
