@@ -20,6 +20,7 @@ from prefect.client.schemas.objects import State
 from prefect.states import Failed
 
 from alumni.db import get_engine
+from alumni.delivery.report import campaign_report, campaigns_of
 from alumni.settings import get_settings
 from alumni.tracking.inbox import office_mailbox, read_mailbox
 from alumni.tracking.record import TrackingContext
@@ -63,4 +64,11 @@ def inbound_mail() -> dict[str, Any] | State[Any]:
         len(summary.unparsed),
     )
     create_markdown_artifact(markdown=summary.markdown(), key="inbound-mail")
+    # What came back changed these campaigns' reports: a new version of each in the UI.
+    with get_engine().connect() as connection:
+        for campaign_id in campaigns_of(connection, summary.deliveries):
+            report = campaign_report(connection, campaign_id)
+            create_markdown_artifact(
+                markdown=report.markdown(), key=f"campaign-{campaign_id}-report"
+            )
     return summary.as_dict()

@@ -13,6 +13,7 @@ key counts the alumni with at least one such response to this campaign's message
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -181,6 +182,21 @@ def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
     ).scalar()
     report.responses = campaign_responses(connection, campaign_id)
     return report
+
+
+def campaigns_of(connection: Connection, delivery_ids: Iterable[int]) -> list[int]:
+    """The campaigns of these deliveries, in id order (e.g. whose responses just changed)."""
+    ids = list(delivery_ids)
+    if not ids:
+        return []
+    return list(
+        connection.execute(
+            sa.select(_D.c.campaign_id)
+            .where(_D.c.id.in_(ids))
+            .distinct()
+            .order_by(_D.c.campaign_id)
+        ).scalars()
+    )
 
 
 def campaign_responses(connection: Connection, campaign_id: int) -> dict[str, int]:

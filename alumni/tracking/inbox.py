@@ -79,6 +79,8 @@ class InboxSummary:
         already_handled: messages another run had handled; this one only moved or flagged them.
         moved: messages this run moved to the done folder.
         unparsed: messages this run could not parse, kept and flagged.
+        deliveries: the deliveries this run's messages answered (their campaigns' reports
+            changed).
     """
 
     mailbox: str
@@ -90,6 +92,7 @@ class InboxSummary:
     already_handled: int = 0
     moved: int = 0
     unparsed: list[Unparsed] = field(default_factory=list)
+    deliveries: set[int] = field(default_factory=set)
 
     @property
     def handled(self) -> int:
@@ -244,6 +247,8 @@ class _Reading:
             self.summary.already_handled += 1
         else:
             self.summary.counts.setdefault(tracked.kind, Counter())[tracked.outcome] += 1
+            if tracked.delivery_id is not None:
+                self.summary.deliveries.add(tracked.delivery_id)
         if claim.outcome == "unparsed":
             self.mailbox.add_flags(uid, UNPARSED_FLAGS)
             if tracked is not None:

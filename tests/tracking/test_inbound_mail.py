@@ -584,6 +584,20 @@ def test_an_officer_reads_everything_that_came_back_once(
         "Count me in! Can I bring my partner?",
     ]
 
+    # The campaign's status and its report in the Prefect UI count what came back, per alum.
+    responses = json.loads(cli("campaign", "status", campaign, "--format", "json"))["responses"]
+    came_back = {k: v for k, v in responses.items() if v}
+    assert came_back == {
+        "delivered": 5,
+        "bounced_hard": 2,
+        "auto_replied": 1,
+        "replied": 2,
+        "complained": 1,
+        "unsubscribed": 1,
+    }
+    report = asyncio.run(latest_artifact(f"campaign-{campaign}-report"))
+    assert "| replied | 2 |" in report and "| bounced hard | 2 |" in report
+
     # The next campaign to the class skips the dead addresses and the complaint.
     second = cli(
         "campaign",
@@ -638,6 +652,20 @@ def test_a_wrong_password_stops_alumni_track_with_one_line_and_changes_nothing(
     state = asyncio.run(last_inbound_state())  # as the Prefect UI shows the run
     assert state.is_failed() and state.name == "Misconfigured"
     assert state.message == line.removeprefix("error: ")
+
+
+async def latest_artifact(key: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    async with get_client() as client:
+        (artifact,) = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    return str(artifact.data)
 
 
 async def last_inbound_state() -> Any:
