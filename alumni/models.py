@@ -451,19 +451,57 @@ class Preference(SQLModel, table=True):
     updated_at: datetime = _when(default_factory=utcnow)
 
 
+class RequestStatus(StrEnum):
+    open = "open"  # opened; nobody has answered the alum yet
+    in_progress = "in_progress"  # the office answered and works on it
+    waiting = "waiting"  # waiting on the alum: the SLA clock is paused
+    closed = "closed"  # resolved, declined or withdrawn; ``outcome`` says which
+
+
 # Something an alum asked of the office (a letter, a certificate, a referral, help, an idea),
-# opened from a reply, the web form or by an officer. The request desk gives it its clock.
+# opened from a reply, the web form or by an officer. Its deadlines come from its type's rules
+# (``requests.toml``) and the SLA clock; ``alumni.requests`` owns every change to it.
 class Request(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     type: str = Field(max_length=16)  # letter / certificate / referral / welfare / question / idea
-    status: str = Field(default="open", max_length=16)
+    status: RequestStatus = Field(default=RequestStatus.open, sa_type=sa.String(16))
     alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
-    summary: str = Field(max_length=2000)
-    owner: str | None = Field(default=None, max_length=320)
+    summary: str = Field(max_length=2000)  # welfare: never in a log, artifact, event or payload
+    owner: str | None = Field(default=None, max_length=320)  # the officer's email
     source: str = Field(max_length=16)  # reply / web / officer
     response_id: int | None = Field(
         default=None, foreign_key="response.id", unique=True, ondelete="SET NULL"
     )  # the reply it was opened from
-    opened_at: datetime = _when()
-    last_update_at: datetime = _when(default_factory=utcnow)
+    opened_at: datetime = _when()  # when it really came (an officer may log it late)
+    last_update_at: datetime = _when(default_factory=utcnow)  # the last word to the alum
     created_at: datetime = _when(default_factory=utcnow)
+    deadline: datetime | None = _when(nullable=True, default=None)  # the alum's own deadline
+    first_response_at: datetime | None = _when(nullable=True, default=None)
+    closed_at: datetime | None = _when(nullable=True, default=None)
+    outcome: str | None = Field(default=None, max_length=16)  # resolved / declined / withdrawn
+    referee: str | None = Field(default=None, max_length=320)  # letter: who writes it
+    identity_checked_at: datetime | None = _when(nullable=True, default=None)  # certificate
+    identity_checked_by: str | None = Field(default=None, max_length=320)
+    decision: str | None = Field(default=None, max_length=16)  # idea: accepted/declined/planned
+    decision_reason: str | None = Field(default=None, max_length=2000)
+    escalation_level: int = 0  # the highest rung fired so far (0: none)
+
+
+# A time the request waited on the alum: the SLA clock does not run between started and ended.
+class RequestPause(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True, ondelete="CASCADE")
+    started_at: datetime = _when()
+    ended_at: datetime | None = _when(nullable=True, default=None)  # None: still waiting
+
+
+# The audit trail: who did what to a request and when, in order. ``to_alum`` marks the words
+# the alum was sent (a reply); the rest is internal. Never edited, never deleted but with it.
+class RequestEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True, ondelete="CASCADE")
+    at: datetime = _when()
+    actor: str = Field(max_length=320)  # an officer's email, "alum", or "system"
+    action: str = Field(max_length=32)  # opened / assigned / note / reply / wait / resume / ...
+    detail: str | None = Field(default=None, max_length=4000)
+    to_alum: bool = False

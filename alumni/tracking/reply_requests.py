@@ -1,4 +1,4 @@
-"""Turn an alum's reply into a request of the request desk (issue 11 gives it its clock).
+"""Turn an alum's reply into a request of the request desk.
 
 Errors::
 
