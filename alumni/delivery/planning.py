@@ -66,6 +66,8 @@ class PlanOptions:
     budget: Budget = field(default_factory=Budget)
     require_consent: bool = False
     message_id_domain: str = "school.example"
+    # keys the Message-IDs (``make_message_id``): never in a repr or a log
+    message_id_key: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlanOptions:
@@ -75,6 +77,7 @@ class PlanOptions:
             budget=Budget(limit=settings.contact_budget, days=settings.contact_budget_days),
             require_consent=settings.require_consent,
             message_id_domain=settings.sender.rsplit("@", 1)[-1].strip("> "),
+            message_id_key=settings.signing_key(),
         )
 
 
@@ -180,6 +183,7 @@ def plan_on(
                     else make_message_id(
                         f"{campaign_id}.{person.id}.{campaign.channel}",
                         options.message_id_domain,
+                        key=options.message_id_key,
                     ),
                 }
             )

@@ -37,6 +37,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -654,17 +655,23 @@ def _dkim_signer(key: DkimKey, *, with_reply_to: bool) -> Callable[[bytes], byte
     return sign
 
 
-def make_message_id(delivery_key: str, domain: str) -> str:
+def make_message_id(delivery_key: str, domain: str, *, key: bytes | None = None) -> str:
     """Return the Message-ID, ``<...@domain>``, that one delivery always gets.
 
     Args:
         delivery_key: what identifies the delivery for good, e.g. its row id.
         domain: the sending domain.
+        key: the signing key, so that nobody can work out the Message-ID of a message they
+            did not receive (a report that quotes one is then ours); None: an unkeyed hash.
     """
     _check_domain("domain", domain)
     if not delivery_key:
         raise ValueError("make_message_id needs a non-empty delivery key")
-    digest = hashlib.sha256(f"{domain}\x00{delivery_key}".encode()).digest()[:15]
+    message = f"{domain}\x00{delivery_key}".encode()
+    if key is None:
+        digest = hashlib.sha256(message).digest()[:15]
+    else:
+        digest = hmac.new(key, b"alumni-message-id-v1|" + message, hashlib.sha256).digest()[:15]
     return f"<{base64.b32encode(digest).decode('ascii').lower()}@{domain}>"
 
 

@@ -376,6 +376,10 @@ def test_message_ids_are_fixed_per_delivery_and_domain() -> None:
     assert re.fullmatch(rf"<[a-z2-7]{{24}}@{re.escape(DOMAIN)}>", message_id)
     assert make_message_id("delivery-2", DOMAIN) != message_id
     assert make_message_id("delivery-1", "other.example.org") != message_id
+    keyed = make_message_id("delivery-1", DOMAIN, key=b"k" * 32)
+    assert keyed == make_message_id("delivery-1", DOMAIN, key=b"k" * 32)
+    # without the key nobody works out the Message-ID of a message they did not receive
+    assert keyed not in (message_id, make_message_id("delivery-1", DOMAIN, key=b"j" * 32))
     bare = message_id[1:-1]
     assert parse(build(message_id=bare))["Message-ID"] == message_id
     with pytest.raises(InvalidHeaderError, match="domain"):
