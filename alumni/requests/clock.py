@@ -36,6 +36,8 @@ Pause = tuple[datetime, datetime | None]  # (started, ended); ended None: still 
 FEED_TIMEOUT_SECONDS = 15.0
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _WEEK = frozenset(range(7))
+_NEVER = datetime.max.replace(tzinfo=UTC)  # the end of a pause that has not ended
+_SECOND = timedelta(seconds=1)  # zones change their clocks on a whole second
 
 
 class ClockStopped(ValueError):
@@ -158,21 +160,31 @@ def _running(
 
     Endless, unless a pause with no end stops it.
     """
-    stops = sorted((_utc(begun), None if ended is None else _utc(ended)) for begun, ended in pauses)
+    stops = sorted(_pause(pause) for pause in pauses)
     for window_start, window_end in _windows(calendar, unit, start):
         cursor = max(window_start, start)
         for stop_start, stop_end in stops:
             if cursor >= window_end or stop_start >= window_end:
                 break
-            if stop_end is not None and stop_end <= cursor:
+            if stop_end <= cursor:
                 continue
             if stop_start > cursor:
                 yield cursor, stop_start
-            if stop_end is None:
+            if stop_end == _NEVER:
                 return
             cursor = stop_end
         if cursor < window_end:
             yield cursor, window_end
+
+
+def _pause(pause: Pause) -> tuple[datetime, datetime]:
+    """A pause in UTC; one with no end ends at the end of time."""
+    started, ended = _utc(pause[0]), None if pause[1] is None else _utc(pause[1])
+    if ended is not None and ended < started:
+        raise ValueError(
+            f"a pause ends ({ended.isoformat()}) before it starts ({started.isoformat()})"
+        )
+    return started, _NEVER if ended is None else ended
 
 
 def _windows(
@@ -204,12 +216,30 @@ def _after(
     """The instant ``length`` of SLA time after ``start``, inside one running interval."""
     if unit == "hours":
         return start + length
-    return (_wall(calendar, start) + length).replace(tzinfo=calendar.tz).astimezone(UTC)
+    return _instant(calendar, _wall(calendar, start) + length)
 
 
 def _at(calendar: BusinessCalendar, day: date, wall_time: time) -> datetime:
-    """The instant (UTC) the office's clocks show ``wall_time`` on ``day``."""
-    return datetime.combine(day, wall_time, tzinfo=calendar.tz).astimezone(UTC)
+    """The first instant (UTC) the office's clocks show ``wall_time`` on ``day`` or later."""
+    return _instant(calendar, datetime.combine(day, wall_time))
+
+
+def _instant(calendar: BusinessCalendar, wall: datetime) -> datetime:
+    """The first instant (UTC) at which the office's clocks show ``wall`` or later.
+
+    A wall time the clocks skip (02:30 when they jump from 02:00 to 03:00) gives the instant
+    of the jump; one they show twice (when they go back) gives its first showing.
+    """
+    first = wall.replace(tzinfo=calendar.tz, fold=0).astimezone(UTC)  # fold 0: first showing
+    if _wall(calendar, first) == wall:
+        return first
+    # Skipped: the clocks show less than ``wall`` at ``early``, more at ``late``; the jump is
+    # between them, on a whole second.
+    early, late = wall.replace(tzinfo=calendar.tz, fold=1).astimezone(UTC), first
+    while late - early > _SECOND:
+        middle = early + (late - early) / 2
+        early, late = (middle, late) if _wall(calendar, middle) < wall else (early, middle)
+    return late.replace(microsecond=0)
 
 
 def _wall(calendar: BusinessCalendar, instant: datetime) -> datetime:
@@ -320,4 +350,4 @@ def _shown(source: str) -> str:
         return "(an address that is not an URL)"
     name = url.path.rsplit("/", 1)[-1]
     hidden = url.path.count("/") > 1 or url.query
-    return f"{url.scheme}://{url.host}/{'…/' if hidden else ''}{name}"
+    return f"{url.scheme}://{url.netloc.decode()}/{'…/' if hidden else ''}{name}"
