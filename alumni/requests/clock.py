@@ -10,8 +10,8 @@ opening. Paused intervals (the office waiting on the alum) do not count; a pause
 stops the clock for good.
 
 `add_span` and `elapsed` are pure: every instant is given (timezone-aware), nothing is read.
-`load_holidays` reads the office's holidays from an iCalendar feed (``ALUMNI_HOLIDAYS_ICS``, a
-file or an https URL), recurring ones included, once per process.
+`BusinessCalendar.from_settings` gives the configured office, with the holidays of
+``ALUMNI_HOLIDAYS_ICS`` (read by `alumni.requests.holidays.load_holidays`).
 """
 
 from __future__ import annotations
@@ -19,22 +19,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
-import icalendar
-import recurring_ical_events
-
+from alumni.requests.holidays import HolidaysError, load_holidays
 from alumni.requests.types import Span, SpanUnit
 from alumni.settings import Settings, parse_office_days, parse_office_hours
 
+__all__ = [
+    "BusinessCalendar",
+    "ClockStopped",
+    "HolidaysError",
+    "Pause",
+    "add_span",
+    "elapsed",
+    "load_holidays",
+]
+
 Pause = tuple[datetime, datetime | None]  # (started, ended); ended None: still paused
 
-# How long reading a holidays feed may take before it is given up with an error.
-FEED_TIMEOUT_SECONDS = 15.0
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _WEEK = frozenset(range(7))
 _NEVER = datetime.max.replace(tzinfo=UTC)  # the end of a pause that has not ended
 _SECOND = timedelta(seconds=1)  # zones change their clocks on a whole second
@@ -42,10 +44,6 @@ _SECOND = timedelta(seconds=1)  # zones change their clocks on a whole second
 
 class ClockStopped(ValueError):
     """The span never ends: a pause with no end stops the clock before it does."""
-
-
-class HolidaysError(ValueError):
-    """The holidays feed cannot be read; the message names the source and what to do."""
 
 
 @dataclass(frozen=True)
@@ -252,102 +250,3 @@ def _utc(instant: datetime) -> datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"naive datetime {instant.isoformat()} given: give timezone-aware times")
     return instant.astimezone(UTC)
-
-
-@lru_cache(maxsize=16)
-def load_holidays(source: str | None, *, years: range) -> frozenset[date]:
-    """The holidays of an iCalendar feed falling in ``years``: the days of its all-day events.
-
-    Recurring events (a yearly RRULE) count in each year; a multi-day event counts each of its
-    days; timed events (a meeting) are not holidays. Read once per process for each source
-    and range of years.
-
-    Args:
-        source: a file path, or an https URL (http only to localhost); None: no holidays.
-        years: the years wanted, e.g. ``range(2025, 2027)``.
-
-    Raises:
-        HolidaysError: the feed cannot be fetched or read, or is not iCalendar; the message
-            names the source (an URL without its secret parts) and what to do.
-    """
-    if source is None or not years:
-        return frozenset()
-    data = _fetch(source) if "://" in source else _read(source)
-    first, last = date(min(years), 1, 1), date(max(years) + 1, 1, 1)
-    try:
-        calendar = icalendar.Calendar.from_ical(data)
-        events = recurring_ical_events.of(calendar).between(first, last)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise HolidaysError(
-            f"ALUMNI_HOLIDAYS_ICS {_shown(source)} is not an iCalendar feed ({exc}); give the "
-            "path or address of the office's holidays calendar (.ics)"
-        ) from exc
-    days: set[date] = set()
-    for event in events:
-        begins, ends = event.start, event.end
-        if isinstance(begins, datetime) or not isinstance(begins, date):
-            continue  # a timed event: the office is open around it
-        ends = ends if isinstance(ends, date) and ends > begins else begins + timedelta(days=1)
-        days.update(begins + timedelta(days=n) for n in range((ends - begins).days))
-    return frozenset(day for day in days if first <= day < last)
-
-
-def _read(source: str) -> bytes:
-    try:
-        return Path(source).read_bytes()
-    except OSError as exc:
-        raise HolidaysError(
-            f"ALUMNI_HOLIDAYS_ICS {source}: cannot read the holidays file ({exc.strerror}); "
-            "give the path of an .ics file or an https URL"
-        ) from exc
-
-
-def _fetch(source: str) -> bytes:
-    url = _feed_url(source)
-
-    def refuse_plain_http(request: httpx.Request) -> None:  # a redirect too
-        _feed_url(str(request.url), shown=_shown(source))
-
-    try:
-        with httpx.Client(
-            timeout=FEED_TIMEOUT_SECONDS,
-            follow_redirects=True,
-            event_hooks={"request": [refuse_plain_http]},
-        ) as client:
-            response = client.get(url)
-    except httpx.HTTPError as exc:
-        raise HolidaysError(
-            f"ALUMNI_HOLIDAYS_ICS {_shown(source)} cannot be fetched ({type(exc).__name__}); "
-            "check the address and that this machine can reach it"
-        ) from exc
-    if response.status_code != httpx.codes.OK:
-        raise HolidaysError(
-            f"ALUMNI_HOLIDAYS_ICS {_shown(source)} answered HTTP {response.status_code}; "
-            "check the address of the holidays feed"
-        )
-    return response.content
-
-
-def _feed_url(source: str, *, shown: str | None = None) -> httpx.URL:
-    """``source`` as an URL that may be fetched: https, or http to this machine."""
-    try:
-        url = httpx.URL(source)
-    except httpx.InvalidURL as exc:
-        raise HolidaysError(f"ALUMNI_HOLIDAYS_ICS {shown or _shown(source)} is not an URL") from exc
-    if url.scheme == "https" or (url.scheme == "http" and url.host in _LOOPBACK_HOSTS):
-        return url
-    raise HolidaysError(
-        f"ALUMNI_HOLIDAYS_ICS {shown or _shown(source)}: only https addresses are fetched (http "
-        "only from localhost); give the feed's https address or a file path"
-    )
-
-
-def _shown(source: str) -> str:
-    """An URL as errors show it: a private calendar's key may sit in its path or query."""
-    try:
-        url = httpx.URL(source)
-    except httpx.InvalidURL:
-        return "(an address that is not an URL)"
-    name = url.path.rsplit("/", 1)[-1]
-    hidden = url.path.count("/") > 1 or url.query
-    return f"{url.scheme}://{url.netloc.decode()}/{'…/' if hidden else ''}{name}"

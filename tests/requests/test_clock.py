@@ -20,14 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from alumni.requests.clock import (
-    BusinessCalendar,
-    ClockStopped,
-    HolidaysError,
-    add_span,
-    elapsed,
-    load_holidays,
-)
+from alumni.requests.clock import BusinessCalendar, ClockStopped, add_span, elapsed, load_holidays
+from alumni.requests.holidays import HolidaysError
 from alumni.requests.types import Span, SpanUnit
 from alumni.settings import Settings
 
@@ -442,7 +436,11 @@ def test_a_feed_that_cannot_be_read_is_named_in_a_clear_error(
     # to one.
     with pytest.raises(HolidaysError, match="only https addresses are fetched"):
         load_holidays("http://calendar.example.org/holidays.ics", years=years)
-    with pytest.raises(HolidaysError, match=rf"{base}/moved.ics: only https addresses"):
+    with pytest.raises(
+        HolidaysError,
+        match=rf"{base}/moved.ics redirects to http://calendar.example.org/holidays.ics: "
+        "only https addresses are fetched",
+    ):
         load_holidays(f"{base}/moved.ics", years=years)
     assert "/holidays.ics" not in feed_server.requests
     missing = tmp_path / "nowhere.ics"
