@@ -30,6 +30,7 @@ __all__ = [
     "ClockStopped",
     "HolidaysError",
     "Pause",
+    "add_sla_time",
     "add_span",
     "elapsed",
     "load_holidays",
@@ -112,16 +113,38 @@ def add_span(
         ClockStopped: a pause with no end stops the clock before the span has run.
         ValueError: a naive datetime was given.
     """
-    remaining = span.amount * calendar.unit_length(span.unit)
-    for piece_start, piece_end in _running(calendar, span.unit, _utc(start), pauses):
-        length = _measure(calendar, span.unit, piece_start, piece_end)
-        if remaining == length:
+    length = span.amount * calendar.unit_length(span.unit)
+    return add_sla_time(calendar, start, length, span.unit, pauses)
+
+
+def add_sla_time(
+    calendar: BusinessCalendar,
+    start: datetime,
+    length: timedelta,
+    unit: SpanUnit,
+    pauses: Sequence[Pause] = (),
+) -> datetime:
+    """The instant (in UTC) at which ``length`` of SLA time, counted by the clock of ``unit``,
+    has run since ``start``: any share of a span, e.g. 75% of 2 business days is
+    ``0.75 * 2 * calendar.unit_length("business_days")`` (12 office hours).
+
+    Raises:
+        ClockStopped: a pause with no end stops the clock before that time has run.
+        ValueError: a naive datetime was given, or a negative length.
+    """
+    if length < timedelta():
+        raise ValueError(f"SLA time cannot run backwards: {length} given")
+    remaining = length
+    for piece_start, piece_end in _running(calendar, unit, _utc(start), pauses):
+        run = _measure(calendar, unit, piece_start, piece_end)
+        if remaining == run:
             return piece_end
-        if remaining < length:
-            return _after(calendar, span.unit, piece_start, remaining)
-        remaining -= length
+        if remaining < run:
+            return _after(calendar, unit, piece_start, remaining)
+        remaining -= run
     raise ClockStopped(
-        f"the clock is paused with no end: {span} from {start.isoformat()} never ends"
+        f"the clock is paused with no end: {length} of SLA time ({unit}) from "
+        f"{start.isoformat()} never ends"
     )
 
 

@@ -20,7 +20,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from alumni.requests.clock import BusinessCalendar, ClockStopped, add_span, elapsed, load_holidays
+from alumni.requests.clock import (
+    BusinessCalendar,
+    ClockStopped,
+    add_sla_time,
+    add_span,
+    elapsed,
+    load_holidays,
+)
 from alumni.requests.holidays import HolidaysError
 from alumni.requests.types import Span, SpanUnit
 from alumni.settings import Settings
@@ -56,6 +63,12 @@ def test_european_spring_holiday_weekend_with_the_clocks_going_forward() -> None
     # Thu 3 h + Tue 09:00-10:00 BST 1 h = 4 business hours by Tuesday 10:00 BST (09:00 UTC).
     assert elapsed(LONDON_EASTER_2024, opened, utc(2024, 4, 2, 9), "business_hours") == 4
     assert elapsed(LONDON_EASTER_2024, opened, due, "business_days") == 2
+    # Three quarters of it (12 office hours): Thu 3 h, Tue 8 h, Wed 09:00 BST + 1 h = 10:00
+    # BST = 09:00 UTC.
+    share = 0.75 * 2 * LONDON_EASTER_2024.unit_length("business_days")
+    three_quarters = add_sla_time(LONDON_EASTER_2024, opened, share, "business_days")
+    assert three_quarters == utc(2024, 4, 3, 9)
+    assert elapsed(LONDON_EASTER_2024, opened, three_quarters, "business_days") == 1.5
 
 
 def test_european_autumn_holiday_weekend_with_the_clocks_going_back() -> None:
@@ -190,6 +203,10 @@ def test_an_open_pause_stops_the_clock_for_good() -> None:
     waiting = [(at(LONDON, 2025, 6, 2, 12), None)]
     with pytest.raises(ClockStopped, match="never ends"):
         add_span(BusinessCalendar(tz=LONDON), opened, Span(1, "business_days"), waiting)
+    with pytest.raises(ClockStopped, match=r"4:00:00 of SLA time \(business_hours\) from "):
+        add_sla_time(
+            BusinessCalendar(tz=LONDON), opened, timedelta(hours=4), "business_hours", waiting
+        )
     # A span that runs out before the pause begins still ends: Monday 11:00 BST.
     assert add_span(BusinessCalendar(tz=LONDON), opened, Span(2, "business_hours"), waiting) == utc(
         2025, 6, 2, 10
@@ -484,3 +501,8 @@ def test_office_days_and_hours_as_written(monkeypatch: pytest.MonkeyPatch) -> No
     calendar = BusinessCalendar.from_settings(Settings(), holidays=frozenset())
     assert calendar.days == frozenset({0, 1, 2, 4, 5})
     assert (calendar.opens, calendar.closes) == (time(8, 15), time(12, 45))
+
+
+def test_sla_time_never_runs_backwards() -> None:
+    with pytest.raises(ValueError, match="SLA time cannot run backwards: -1 day, 23:00:00"):
+        add_sla_time(BusinessCalendar(tz=LONDON), utc(2025, 6, 2, 9), timedelta(hours=-1), "hours")
