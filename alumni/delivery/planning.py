@@ -42,6 +42,7 @@ from alumni.models import (
     Frequency,
     Preference,
     Purpose,
+    RequestNotice,
     table_of,
 )
 from alumni.people.suppression import suppressed_scopes
@@ -53,6 +54,7 @@ _CP = table_of(ContactPoint)
 _CO = table_of(Consent)
 _D = table_of(Delivery)
 _P = table_of(Preference)
+_N = table_of(RequestNotice)
 
 # Alumni planned per round of queries and inserts: memory stays flat whatever the class size.
 PLAN_CHUNK = 2000
@@ -98,8 +100,9 @@ def plan(
 
     Args:
         only: plan these alumni of the class only (a follow-up mailing's audience); None: the
-            whole class (and programme) of the campaign, or nobody new for a monthly digest
-            (its audience is only ever given by ``alumni.delivery.digest.plan_digest``).
+            whole class (and programme) of the campaign, or nobody new for a monthly digest or
+            a request notice (their audience is only ever given by their maker:
+            ``alumni.delivery.digest.plan_digest``, ``alumni.requests.notices.queue_notice``).
 
     Raises:
         RuntimeError: the campaign was stopped.
@@ -133,8 +136,8 @@ def plan_on(
         ).scalars()
     )
     wanted = None if only is None else set(only)
-    if wanted is None and campaign.template == DIGEST_TEMPLATE:
-        wanted = set()  # a digest's audience is the one alumni.delivery.digest names
+    if wanted is None and _audience_named(connection, campaign):
+        wanted = set()  # a digest's or a request notice's audience is named by its maker
     people = [
         p
         for p in _class_members(connection, campaign)
@@ -204,6 +207,17 @@ def plan_on(
         pending=sum(n for s, n in counts.items() if s != DeliveryStatus.skipped),
         skipped=counts.get(DeliveryStatus.skipped, 0),
     )
+
+
+def _audience_named(connection: Connection, campaign: Any) -> bool:
+    """True for a campaign whose maker names its audience: a monthly digest
+    (``alumni.delivery.digest``) or a notice about one alum's request (``RequestNotice``)."""
+    if campaign.template == DIGEST_TEMPLATE:
+        return True
+    notice = connection.execute(
+        sa.select(_N.c.id).where(_N.c.campaign_id == campaign.id).limit(1)
+    ).first()
+    return notice is not None
 
 
 def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.Select[Any]:
