@@ -1,0 +1,2 @@
+"""The request desk: what alumni ask of the office (letters, certificates, referrals, welfare,
+questions, ideas), each with an owner, an SLA clock, an audit trail and an escalation ladder."""
