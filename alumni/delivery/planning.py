@@ -29,6 +29,7 @@ from alumni.delivery.audience import (
     pause_runs,
 )
 from alumni.delivery.ledger import load_campaign
+from alumni.delivery.request_kit import notice_of
 from alumni.delivery.send_time import due_at, parse_send_at, zone
 from alumni.messages.mime import make_message_id
 from alumni.models import (
@@ -42,7 +43,6 @@ from alumni.models import (
     Frequency,
     Preference,
     Purpose,
-    RequestNotice,
     table_of,
 )
 from alumni.people.suppression import suppressed_scopes
@@ -54,7 +54,6 @@ _CP = table_of(ContactPoint)
 _CO = table_of(Consent)
 _D = table_of(Delivery)
 _P = table_of(Preference)
-_N = table_of(RequestNotice)
 
 # Alumni planned per round of queries and inserts: memory stays flat whatever the class size.
 PLAN_CHUNK = 2000
@@ -212,12 +211,7 @@ def plan_on(
 def _audience_named(connection: Connection, campaign: Any) -> bool:
     """True for a campaign whose maker names its audience: a monthly digest
     (``alumni.delivery.digest``) or a notice about one alum's request (``RequestNotice``)."""
-    if campaign.template == DIGEST_TEMPLATE:
-        return True
-    notice = connection.execute(
-        sa.select(_N.c.id).where(_N.c.campaign_id == campaign.id).limit(1)
-    ).first()
-    return notice is not None
+    return campaign.template == DIGEST_TEMPLATE or notice_of(connection, campaign.id) is not None
 
 
 def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.Select[Any]:
