@@ -47,6 +47,8 @@ from alumni.models import (
     Alumnus,
     Campaign,
     CampaignStatus,
+    Delivery,
+    DeliveryStatus,
     Request,
     RequestEvent,
     RequestNotice,
@@ -59,7 +61,7 @@ from alumni.requests.type_words import type_words
 from alumni.requests.types import RequestType, load_request_types
 from alumni.settings import Settings, get_settings
 
-__all__ = ["NOTICE_KINDS", "queue_notice", "when_text"]
+__all__ = ["NOTICE_KINDS", "queue_notice", "said_to_alum", "when_text"]
 
 NOTICE_KINDS = ("ack", "update", "waiting", "resumed", "closed", "decision")
 # The kinds that promise the office's next word and the resolution.
@@ -67,6 +69,7 @@ _PROMISING = ("ack", "update", "resumed")
 
 _A = table_of(Alumnus)
 _C = table_of(Campaign)
+_D = table_of(Delivery)
 _R = table_of(Request)
 _E = table_of(RequestEvent)
 _N = table_of(RequestNotice)
@@ -82,8 +85,9 @@ def queue_notice(
     Call it inside the write transaction that changed the request, after writing the audit
     event: the notice's key is ``ack`` or ``<kind>-<newest event id>``, so calling it again for
     the same change plans nothing new and returns the same campaign. The alum gets it whatever
-    their contact budget and preferences (a service message); an alum with no working address,
-    or one erased, has a skipped delivery saying why.
+    their contact budget and preferences (a service message), the acknowledgement at once and
+    the others outside their night (``alumni.delivery.send_time``); an alum with no working
+    address, or one erased, has a skipped delivery saying why.
 
     Raises:
         ValueError: an unknown kind, or no such request.
@@ -134,6 +138,14 @@ def queue_notice(
     )
     options = planning.PlanOptions.from_settings(settings)
     planning.plan_on(connection, campaign_id, now=now, options=options, only=[request.alumnus_id])
+    if kind == "ack":
+        # The alum has just asked: the answer that we have it goes now, whatever their hour
+        # (the quiet hours hold back what they did not just ask for, the later notices too).
+        connection.execute(
+            sa.update(_D)
+            .where(_D.c.campaign_id == campaign_id, _D.c.status == DeliveryStatus.pending)
+            .values(due_at=now)
+        )
     return campaign_id
 
 
@@ -227,27 +239,30 @@ def _deadlines(
     return deadlines_of(request, rtype, calendar, pauses, now=now)
 
 
-def _words_since_last_notice(connection: Connection, request: Any) -> list[str]:
-    """What the office wrote to the alum (audit events ``to_alum``) since the last notice.
+def said_to_alum(action: str, detail: str | None, *, outcome: str | None) -> str | None:
+    """What an audit event sent to the alum (``to_alum``) says to them in words: a reply, what
+    the office waits for, why it closed. None for a decision (told by its own fields) and for
+    an event with nothing to say; a closing event's outcome is told apart, so only its reason
+    is kept."""
+    if action == "decision" or not detail:
+        return None
+    if action == "closed" and outcome:
+        return detail.removeprefix(outcome).removeprefix(":").strip() or None
+    return detail
 
-    A decision is told by ``decision`` and ``reason``; a closing event's outcome by
-    ``outcome``, so only its reason is kept.
-    """
+
+def _words_since_last_notice(connection: Connection, request: Any) -> list[str]:
+    """What the office wrote to the alum (``said_to_alum``) since the last notice."""
     told = connection.execute(
         sa.select(sa.func.max(_N.c.event_id)).where(_N.c.request_id == request.id)
     ).scalar()
     query = sa.select(_E.c.action, _E.c.detail).where(
-        _E.c.request_id == request.id, _E.c.to_alum.is_(True), _E.c.detail.is_not(None)
+        _E.c.request_id == request.id, _E.c.to_alum.is_(True)
     )
     if told is not None:
         query = query.where(_E.c.id > told)
-    words = []
-    for event in connection.execute(query.order_by(_E.c.id)):
-        text = event.detail
-        if event.action == "decision":
-            continue
-        if event.action == "closed" and request.outcome:
-            text = text.removeprefix(request.outcome).removeprefix(":").strip()
-        if text:
-            words.append(text)
-    return words
+    said = (
+        said_to_alum(event.action, event.detail, outcome=request.outcome)
+        for event in connection.execute(query.order_by(_E.c.id))
+    )
+    return [text for text in said if text]
