@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
-from alumni.delivery import ledger
+from alumni.delivery import batches, ledger
 from alumni.delivery.planning import PlanOptions, plan
 from alumni.delivery.request_kit import RequestKit
 from alumni.delivery.sending import kit_for
@@ -421,3 +421,16 @@ def test_a_welfare_requests_content_is_in_no_message_and_no_notice_row(
     for secret in secrets:
         assert secret in stored["question"]
         assert secret not in stored["welfare"]
+
+
+def test_a_notice_starts_no_send_workers_however_big_the_alums_class(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batches, "POOL_THRESHOLD", 2)  # a "big" class of two
+    settings = get_settings().model_copy(update={"send_workers": 4})
+    ana = add_alumnus(sqlite_url, "P1", email="ana@example.org")
+    add_alumnus(sqlite_url, "P2", email="ben@example.org")
+    (ack,) = notices(sqlite_url, opened(sqlite_url, ana))
+    engine = engine_for(sqlite_url)
+    assert batches.send_workers_for(engine, add_campaign(sqlite_url), settings) == 4
+    assert batches.send_workers_for(engine, ack.campaign_id, settings) == 0
