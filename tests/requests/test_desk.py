@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
 from alumni.models import Request, RequestEvent, RequestPause, table_of
+from alumni.people.privacy import erase_alumnus, export_alumnus
 from alumni.requests import desk
 from alumni.requests.clock import BusinessCalendar
 from alumni.requests.referrals import agreed_to_referrals, record_referral_consent
@@ -551,7 +552,13 @@ def test_a_referral_asks_only_an_alum_who_agreed_to_be_asked(db_url: str) -> Non
         types=TYPES,
     )
     assert request_row(db_url, request_id).asked_alumnus_id == contact
-    assert trail(db_url, request_id)[-1] == (at(hours=2), OFFICER, "asked", "CONT1", False)
+    assert trail(db_url, request_id)[-1] == (
+        at(hours=2),
+        OFFICER,
+        "asked",
+        f"alumnus {contact}",
+        False,
+    )
 
     # They change their mind before the introduction: it is not resolved behind their back.
     with write_transaction(engine_for(db_url)) as connection:
@@ -582,8 +589,35 @@ def test_a_referral_asks_only_an_alum_who_agreed_to_be_asked(db_url: str) -> Non
         now=at(hours=6),
         opened_at=at(hours=6),
     )
-    assert trail(db_url, second)[-1] == (at(hours=6), OFFICER, "asked", "CONT1", False)
+    assert trail(db_url, second)[-1] == (at(hours=6), OFFICER, "asked", f"alumnus {contact}", False)
     step(db_url, desk.close, second, outcome="resolved", actor=OFFICER, now=at(days=1), types=TYPES)
+
+
+def test_erasing_the_alum_asked_keeps_the_referral_and_erasing_the_seeker_removes_it(
+    db_url: str,
+) -> None:
+    seeker = add_alumnus(db_url, "SEEK1")
+    contact = add_alumnus(db_url, "CONT1")
+    with write_transaction(engine_for(db_url)) as connection:
+        record_referral_consent(connection, contact, granted=True, evidence="Form", now=MONDAY)
+    request_id = open_one(
+        db_url, "referral", alumnus_id=seeker, summary="Acme, please", asked_alumnus_id=contact
+    )
+
+    with write_transaction(engine_for(db_url)) as connection:
+        exported = export_alumnus(connection, alumnus_id=contact)
+        assert "Acme, please" not in repr(exported)  # the seeker's words are not the asked's
+        report = erase_alumnus(connection, alumnus_id=contact, now=at(days=1))
+    assert report.deleted["request"] == 0 and report.detached == {"request": 1}
+    row = request_row(db_url, request_id)
+    assert (row.summary, row.alumnus_id, row.asked_alumnus_id) == ("Acme, please", seeker, None)
+    assert "CONT1" not in repr(trail(db_url, request_id))
+
+    with write_transaction(engine_for(db_url)) as connection:
+        assert "Acme, please" in repr(export_alumnus(connection, alumnus_id=seeker))
+        erase_alumnus(connection, alumnus_id=seeker, now=at(days=2))
+        assert connection.execute(sa.select(sa.func.count()).select_from(_Q)).scalar_one() == 0
+        assert connection.execute(sa.select(sa.func.count()).select_from(_E)).scalar_one() == 0
 
 
 def test_bad_input_is_refused_with_what_to_do_and_changes_nothing(db_url: str) -> None:
