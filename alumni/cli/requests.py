@@ -78,7 +78,13 @@ class YesNo(StrEnum):
 
 def officer(given: str | None) -> str:
     """Who acts: ``--as``, else ``ALUMNI_OFFICER``, else the OS user."""
-    return (given or get_settings().officer or getpass.getuser()).strip()
+    named = given or get_settings().officer
+    if named:
+        return named.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's numeric user)
+        raise fail("say who you are: --as EMAIL, or set ALUMNI_OFFICER") from None
 
 
 def parse_instant(value: str, option: str) -> datetime:
