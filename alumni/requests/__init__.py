@@ -8,5 +8,5 @@ questions, ideas), each with an owner, an SLA clock, an audit trail and an escal
 - ``desk``: the officers' operations on a request, each written to its audit trail.
 - ``views``: what the desk shows: one request, and the open ones breaches first.
 - ``referrals``: who agreed to be asked for a job introduction.
-- ``notices``: the alum's acknowledgement and status messages.
+- ``notices``: the messages the alum gets about their own request, in their language.
 """

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
-from alumni.models import Request, RequestEvent, RequestPause, table_of
+from alumni.models import Request, RequestEvent, RequestNotice, RequestPause, table_of
 from alumni.people.privacy import erase_alumnus, export_alumnus
 from alumni.requests import desk
 from alumni.requests.clock import BusinessCalendar
@@ -34,6 +34,7 @@ CALENDAR = BusinessCalendar(tz=ZoneInfo("UTC"))
 _Q = table_of(Request)
 _E = table_of(RequestEvent)
 _P = table_of(RequestPause)
+_N = table_of(RequestNotice)
 
 
 def at(days: float = 0, hours: float = 0) -> datetime:
@@ -89,6 +90,16 @@ def pauses(url: str, request_id: int) -> list[tuple[Any, ...]]:
                 .order_by(_P.c.id)
             )
         ]
+
+
+def notices(url: str, request_id: int) -> list[str]:
+    """The kinds of the alum's notices queued for the request, in order."""
+    with engine_for(url).connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(_N.c.kind).where(_N.c.request_id == request_id).order_by(_N.c.id)
+            ).scalars()
+        )
 
 
 def refused(url: str, operation: Any, *args: Any, match: str, **given: Any) -> str:
@@ -148,6 +159,7 @@ def test_opening_writes_the_request_as_it_came_and_its_audit_rows(db_url: str) -
         (MONDAY, OFFICER, "opened", "letter from officer", False),
         (MONDAY, OFFICER, "assigned", "jo@school.example.org", False),
     ]
+    assert notices(db_url, request_id) == ["ack"]  # the acknowledgement, at once
 
 
 def test_every_step_sets_status_timestamps_pauses_and_its_audit_row(db_url: str) -> None:
@@ -237,6 +249,8 @@ def test_every_step_sets_status_timestamps_pauses_and_its_audit_row(db_url: str)
         (at(days=2, hours=1), LEAD, "referee", "prof@school.example.org", False),
         (at(days=3), LEAD, "closed", "resolved: Letter sent to the university", True),
     ]
+    # A notice at each change of status and each word to the alum; none for internal steps.
+    assert notices(db_url, request_id) == ["ack", "update", "waiting", "resumed", "closed"]
 
     # An internal note still goes on a closed request's trail; nothing else does.
     step(
@@ -404,6 +418,7 @@ def test_the_steps_of_each_type_are_refused_until_done_and_change_nothing(db_url
         "in_progress",
         at(days=1),
     )
+    assert notices(db_url, idea) == ["ack", "decision"]
     assert trail(db_url, idea)[-1] == (
         at(days=1),
         LEAD,
