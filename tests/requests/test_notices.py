@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
+from alumni.cli.main import app
 from alumni.db import engine_for, write_transaction
 from alumni.delivery import batches, ledger
 from alumni.delivery.planning import PlanOptions, plan
@@ -95,15 +97,21 @@ def everything_in(message: EmailMessage) -> str:
 
 
 @pytest.fixture
-def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Recorder:  # noqa: F811
-    """A real SMTP server that ALUMNI_SMTP_URL points at, and the session's Prefect server."""
+def mail(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """A real SMTP server that ALUMNI_SMTP_URL points at."""
     handler = Recorder()
     controller = serve(handler)
     monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{controller.port}?tls=none")
     monkeypatch.setenv("ALUMNI_FROM", "Alumni Office <alumni@school.example>")
-    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     get_settings.cache_clear()
     return handler
+
+
+@pytest.fixture
+def smtp(mail: Recorder, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Recorder:  # noqa: F811
+    """The real SMTP server, and the session's Prefect server for the flows."""
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    return mail
 
 
 def by_recipient(handler: Recorder) -> dict[str, list[EmailMessage]]:
@@ -434,3 +442,25 @@ def test_a_notice_starts_no_send_workers_however_big_the_alums_class(
     engine = engine_for(sqlite_url)
     assert batches.send_workers_for(engine, add_campaign(sqlite_url), settings) == 4
     assert batches.send_workers_for(engine, ack.campaign_id, settings) == 0
+
+
+def test_alumni_request_open_sends_the_acknowledgement_at_once(
+    db_url: str, mail: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALUMNI_OFFICER", OFFICER)
+    get_settings.cache_clear()
+    add_alumnus(db_url, "A001", email="ana@example.org", locale="es")
+    add_alumnus(db_url, "A002")  # no address: nothing can go
+    said = {}
+    for alumnus in ("A001", "A002"):
+        result = CliRunner().invoke(
+            app,
+            ["request", "open", "--type", "question", "--alumnus", alumnus, "--summary", "Hola"],
+        )
+        assert result.exit_code == 0, result.output
+        said[alumnus] = " ".join(result.output.split())
+    assert "the alum is sent an acknowledgement" in said["A001"]
+    assert "no acknowledgement could be sent now" in said["A002"]
+    (message,) = mail.received
+    assert message.rcpt_tos == ("ana@example.org",)
+    assert parsed(message.content)["Subject"].startswith("Hemos recibido tu solicitud: Pregunta")
