@@ -316,6 +316,9 @@ def test_notices_go_through_the_flow_to_smtp_once_each_in_the_alums_language(
             actor=OFFICER,
             now=utcnow(),
         )
+        desk.set_referee(
+            connection, requests["es"], referee="kim@school.example", actor=OFFICER, now=utcnow()
+        )
         desk.close(
             connection,
             requests["es"],
