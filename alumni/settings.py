@@ -159,6 +159,20 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(
         default=False, description="Let class webhooks reach private addresses (tests only)."
     )
+    desk_lead: str | None = Field(
+        default=None,
+        description="The request desk's lead: told at a breach, and reminded for requests with "
+        "no owner; unset: the office's own address (ALUMNI_FROM).",
+    )
+    desk_director: str | None = Field(
+        default=None,
+        description="Told of a breach a type's director_after later; unset: the desk lead.",
+    )
+    desk_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="The desk's chat webhook (Slack, Discord, Teams or JSON), told of every "
+        "escalation; unset: email only.",
+    )
 
     @field_validator("office_timezone")
     @classmethod
