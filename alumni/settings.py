@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -172,6 +172,11 @@ class Settings(BaseSettings):
         default=None,
         description="The desk's chat webhook (Slack, Discord, Teams or JSON), told of every "
         "escalation; unset: email only.",
+    )
+    desk_webhook_style: Literal["slack", "discord", "teams", "generic"] = Field(
+        default="generic",
+        description="The payload the desk's chat webhook takes: slack, discord, teams "
+        "(an Adaptive Card) or generic JSON {title, text}.",
     )
 
     @field_validator("office_timezone")
