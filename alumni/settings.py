@@ -17,10 +17,12 @@ one key (each writes its own file and links it into place; the first link wins).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shlex
 import tempfile
 from collections.abc import Iterator
+from datetime import time
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +37,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # install that kept its database there keeps its key (and its links keep working).
 KEY_FILE_NAME = ".alumni-secret"
 _MIN_KEY_CHARS = 32
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index 0 = Monday
+_FULL_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_HOURS = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 
 
 class KeyFileError(ValueError):
@@ -159,6 +165,27 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(
         default=False, description="Let class webhooks reach private addresses (tests only)."
     )
+    requests_file: Path = Field(
+        default=_REPO_ROOT / "requests.toml",
+        description="The request desk's types and their SLA rules (TOML); the shipped file "
+        "is requests.toml at the repository root.",
+    )
+    holidays_ics: SecretStr | None = Field(
+        default=None,
+        description="The office's holidays as an iCalendar feed: a file path or an https URL "
+        "(http only to localhost; a private calendar's address holds its key, so it is kept "
+        "secret); the SLA clock skips them. Unset: no holidays.",
+    )
+    office_days: str = Field(
+        default="Mon-Fri",
+        description="The office's business days: day names and ranges, e.g. Mon-Fri, Sun-Thu, "
+        "Mon-Wed,Fri.",
+    )
+    office_hours: str = Field(
+        default="09:00-17:00",
+        description="The office's opening hours on a business day, wall-clock time in "
+        "ALUMNI_OFFICE_TIMEZONE, e.g. 09:00-17:00.",
+    )
     desk_lead: str | None = Field(
         default=None,
         description="The request desk's lead: told at a breach, and reminded for requests with "
@@ -189,6 +216,18 @@ class Settings(BaseSettings):
                 f"ALUMNI_OFFICE_TIMEZONE={value!r} is not an IANA time zone "
                 "(use a name like Europe/London)"
             ) from exc
+        return value
+
+    @field_validator("office_days")
+    @classmethod
+    def _known_days(cls, value: str) -> str:
+        parse_office_days(value)
+        return value
+
+    @field_validator("office_hours")
+    @classmethod
+    def _opening_hours(cls, value: str) -> str:
+        parse_office_hours(value)
         return value
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
@@ -264,6 +303,64 @@ class Settings(BaseSettings):
         except FileNotFoundError:
             _create_key_file(path, secrets.token_urlsafe(48))
         return _read_key_file(path)
+
+
+def parse_office_days(text: str) -> frozenset[int]:
+    """The weekdays (0 = Monday) of an ``ALUMNI_OFFICE_DAYS`` value such as ``Mon-Fri``.
+
+    Days are English three-letter names, any case, separated by commas; ``A-B`` is every day
+    from A to B, wrapping past Sunday (``Sun-Thu``).
+
+    Raises:
+        ValueError: a part is not a day name or range; the message shows how to write one.
+    """
+    days: set[int] = set()
+    for part in text.split(","):
+        ends = [_weekday(name) for name in part.split("-")]
+        if len(ends) > 2 or None in ends:
+            raise ValueError(
+                f"ALUMNI_OFFICE_DAYS={text!r}: {part.strip()!r} is not a day or a range of "
+                "days; write day names and ranges like Mon-Fri or Sun-Thu or Mon-Wed,Fri"
+            )
+        first, last = ends[0], ends[-1]
+        assert first is not None and last is not None  # checked just above
+        days.update((first + step) % 7 for step in range((last - first) % 7 + 1))
+    return frozenset(days)
+
+
+def _weekday(name: str) -> int | None:
+    """0 for "Mon" or "monday", ... 6 for "Sun"; None for anything else."""
+    name = name.strip().lower()
+    for names in (WEEKDAY_NAMES, _FULL_WEEKDAY_NAMES):
+        if name in names:
+            return names.index(name)
+    return None
+
+
+def parse_office_hours(text: str) -> tuple[time, time]:
+    """The opening and closing time of an ``ALUMNI_OFFICE_HOURS`` value such as ``09:00-17:00``.
+
+    Raises:
+        ValueError: not two times, or the office would close before it opens; the message
+            shows how to write it.
+    """
+    match = _HOURS.fullmatch(text.strip())
+    try:
+        if match is None:
+            raise ValueError("not a range of two times")
+        hours = [int(group) for group in match.groups()]
+        opens, closes = time(hours[0], hours[1]), time(hours[2], hours[3])
+    except ValueError as exc:
+        raise ValueError(
+            f"ALUMNI_OFFICE_HOURS={text!r} is not opening hours ({exc}); write the opening "
+            "and closing time of one day, 24-hour clock, like 09:00-17:00"
+        ) from exc
+    if closes <= opens:
+        raise ValueError(
+            f"ALUMNI_OFFICE_HOURS={text!r} closes before it opens; write opening and closing "
+            "time of the same day, like 09:00-17:00"
+        )
+    return opens, closes
 
 
 def _sqlite_file(database_url: str) -> Path | None:
