@@ -127,8 +127,7 @@ def desk_markdown(lines: list[DeskLine], *, now: datetime, zone: ZoneInfo) -> st
     head = [
         "# Request desk",
         "",
-        f"As of {when_text(now, zone)}: {len(lines)} open request(s), {breached} past a "
-        "deadline.",
+        f"As of {when_text(now, zone)}: {len(lines)} open request(s), {breached} past a deadline.",
         "",
     ]
     if not lines:

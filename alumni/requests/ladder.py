@@ -9,8 +9,8 @@ the office waits on the alum), the ladder has these rungs:
 - ``lead`` to ``ALUMNI_DESK_LEAD`` at the breach;
 - ``director`` to ``ALUMNI_DESK_DIRECTOR`` the type's ``director_after`` later;
 - for a type that escalates by the hour (welfare: ``escalate_every``), ``repeat-<n>`` every
-  ``escalate_every`` after the breach, to the lead, and to the director too once the director
-  rung is due.
+  ``escalate_every`` after the breach, to the lead, and to the director too after the director
+  rung.
 
 A rung belongs to one deadline instant: when a deadline moves (a pause, a word to the alum) its
 rungs are new ones, and those of the old instant are never fired again. ``due_rungs`` is pure
@@ -28,16 +28,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.models import Request, RequestPause, RequestStatus, table_of, utcnow
-from alumni.requests.clock import BusinessCalendar, Pause, add_span, elapsed, load_holidays
+from alumni.requests.clock import BusinessCalendar, Pause, add_span, elapsed
 from alumni.requests.deadlines import deadlines_of
 from alumni.requests.types import RequestType, Span, load_request_types
 from alumni.settings import Settings
+
+if TYPE_CHECKING:
+    from alumni.requests.officer_mail import NoticeEvent
 
 DEADLINE_KINDS = ("first_response", "next_update", "resolution")
 REMINDER, LEAD, DIRECTOR, REPEAT = "reminder", "lead", "director", "repeat"
@@ -117,7 +120,8 @@ class EscalationSummary:
         as_of: the instant the desk was read as of.
         fired: the rungs this run planned (each planned once, whoever runs).
         planned: notice rows this run inserted (emails, webhook messages, events).
-        superseded: notice rows not sent because their deadline moved or the request closed.
+        superseded: notice rows not sent because their deadline moved or the request closed
+            since they were planned.
         sent, retrying, failed: notice rows sent, to be tried again, or given up by this run.
         unknown_types: requests whose type is not in the request types file (not escalated).
     """
@@ -215,7 +219,9 @@ def _rungs_of(
     found: list[Rung] = []
     reminder_at = reminder_instant(item, rtype, kind, deadline, calendar, pauses)
     if reminder_at is not None and reminder_at <= now:
-        found.append(rung(REMINDER, LEVELS[REMINDER], [request.owner or officers.lead], reminder_at))
+        found.append(
+            rung(REMINDER, LEVELS[REMINDER], [request.owner or officers.lead], reminder_at)
+        )
     if deadline > now:
         return found
     found.append(rung(LEAD, LEVELS[LEAD], [officers.lead], deadline))
@@ -227,7 +233,7 @@ def _rungs_of(
         latest = _latest_repeat(calendar, deadline, every, pauses, now=now)
         if latest is not None:
             n, at = latest
-            to = [officers.lead, officers.director] if at >= director_at else [officers.lead]
+            to = [officers.lead, officers.director] if at > director_at else [officers.lead]
             found.append(rung(f"{REPEAT}-{n}", LEVELS[DIRECTOR] + n, to, at))
     return found
 
@@ -251,7 +257,7 @@ def reminder_instant(
         "next_update": rtype.next_update,
         "resolution": rtype.resolution,
     }[kind]
-    opened = item.request.opened_at
+    opened: datetime = item.request.opened_at
     unit = (span or rtype.first_response).unit
 
     def remaining(at: datetime) -> float:
@@ -337,7 +343,7 @@ def escalate(
     *,
     now: datetime,
     settings: Settings,
-    emit: Callable[[Any], bool] | None = None,
+    emit: Callable[[NoticeEvent], bool] | None = None,
     worker: str | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> EscalationSummary:
@@ -348,7 +354,7 @@ def escalate(
         now: the instant the desk is read as of (``alumni escalate --as-of``); the ledger's
             claims and leases run on ``clock`` (the real time) whatever it is.
         settings: officers, the webhook, mail and the desk's rules.
-        emit: sends one ``office_notices.NoticeEvent`` as a Prefect event and says whether it
+        emit: sends one ``officer_mail.NoticeEvent`` as a Prefect event and says whether it
             went (the flow's); None: event rows wait for a run that has one.
         worker: the name this run claims rows under (default: a random one).
         clock: the real time.
@@ -357,7 +363,8 @@ def escalate(
         RequestTypesError, HolidaysError: the desk's rules cannot be read (nothing changed).
         ValueError: ALUMNI_FROM has no address, or the desk's webhook URL is unusable.
     """
-    from alumni.requests import office_notices  # it builds on this module's Rung
+    # Imported here: the notices build on this module's rungs.
+    from alumni.requests import office_notices, owner_digest
 
     types, calendar = desk_rules(settings)
     with engine.connect() as connection:
@@ -365,18 +372,23 @@ def escalate(
     summary = EscalationSummary(as_of=now)
     summary.unknown_types = [i.request.id for i in on_clock if i.request.type not in types]
     rungs = due_rungs(on_clock, now=now, types=types, calendar=calendar, settings=settings)
-    current = {
-        (item.request.id, kind, at)
-        for item in on_clock
-        if item.request.type in types
-        for kind, at in running_deadlines(item, types[item.request.type], calendar, now=now).items()
-    }
-    planned = office_notices.plan_rungs(engine, rungs, current=current, settings=settings)
-    summary.fired, summary.planned, summary.superseded = planned
-    counts = office_notices.send_due(engine, settings=settings, emit=emit, worker=worker, clock=clock)
-    summary.sent, summary.retrying, summary.failed = (
-        counts["sent"],
-        counts["transient"],
-        counts["permanent"],
+    summary.fired, summary.planned = office_notices.plan_rungs(
+        engine, rungs, settings=settings, now=clock()
     )
+    counts = office_notices.send_due(
+        engine,
+        settings=settings,
+        types=types,
+        calendar=calendar,
+        emit=emit,
+        compose_digest=owner_digest.composer(
+            engine, settings=settings, types=types, calendar=calendar
+        ),
+        worker=worker,
+        clock=clock,
+    )
+    summary.sent = counts["sent"]
+    summary.retrying = counts["transient"]
+    summary.failed = counts["permanent"]
+    summary.superseded = counts["skipped"]
     return summary

@@ -193,15 +193,15 @@ class ClaimedNotice:
 
     @property
     def key(self) -> str:
-        return notice_key(self.topic, self.deadline_kind, self.deadline_at, self.rung, self.recipient)
+        return notice_key(
+            self.topic, self.deadline_kind, self.deadline_at, self.rung, self.recipient
+        )
 
 
 def _read(connection: Connection, ids: list[int]) -> list[ClaimedNotice]:
     rows = connection.execute(sa.select(_N).where(_N.c.id.in_(ids)).order_by(_N.c.id)).all()
     request_ids = sorted({r.request_id for r in rows if r.request_id is not None})
-    requests = {
-        r.id: r for r in connection.execute(sa.select(_Q).where(_Q.c.id.in_(request_ids)))
-    }
+    requests = {r.id: r for r in connection.execute(sa.select(_Q).where(_Q.c.id.in_(request_ids)))}
     pauses: dict[int, list[Pause]] = {}
     for p in connection.execute(
         sa.select(_P.c.request_id, _P.c.started_at, _P.c.ended_at)
@@ -295,8 +295,15 @@ def send_due(
         while True:
             now = clock()
             claimed = ledger.claim_rows(
-                engine, ledger.NOTICES, None, worker=worker, limit=BATCH, now=now, lease=lease,
-                read=_read, where=only,
+                engine,
+                ledger.NOTICES,
+                None,
+                worker=worker,
+                limit=BATCH,
+                now=now,
+                lease=lease,
+                read=_read,
+                where=only,
             )
             if not claimed:
                 return counts
@@ -304,12 +311,24 @@ def send_due(
                 if transport is None and any(n.medium == NoticeMedium.email for n in claimed):
                     transport = open_transport(settings)
                 results = _send_batch(
-                    engine, claimed, now=now, worker=worker, settings=settings, types=types,
-                    calendar=calendar, emit=emit, compose_digest=compose_digest,
-                    transport=transport, webhook=webhook,
+                    engine,
+                    claimed,
+                    now=now,
+                    worker=worker,
+                    settings=settings,
+                    types=types,
+                    calendar=calendar,
+                    emit=emit,
+                    compose_digest=compose_digest,
+                    transport=transport,
+                    webhook=webhook,
                 )
                 ledger.record(
-                    engine, ledger.NOTICES, results, now=clock(), worker=worker,
+                    engine,
+                    ledger.NOTICES,
+                    results,
+                    now=clock(),
+                    worker=worker,
                     retry_delays=delays,
                 )
             counts.update(r.outcome for r in results)
@@ -379,9 +398,7 @@ def _send_batch(
         answered: list[ledger.Result] = []
 
         def on_receipt(receipt: Receipt) -> None:  # from the transport's threads
-            answered.append(
-                ledger.Result(receipt.key, receipt.outcome.value, reply=receipt.reply)
-            )
+            answered.append(ledger.Result(receipt.key, receipt.outcome.value, reply=receipt.reply))
 
         try:
             transport.send(mails, on_receipt)

@@ -68,8 +68,13 @@ class NoticeEvent:
 
 
 def facts_of(
-    request: Any, rtype: RequestType | None, *, deadline_kind: str, deadline: datetime,
-    rung: str, level: int,
+    request: Any,
+    rtype: RequestType | None,
+    *,
+    deadline_kind: str,
+    deadline: datetime,
+    rung: str,
+    level: int,
 ) -> RungFacts:
     """The facts of a rung of ``request`` (a Request row); an unknown type counts as
     confidential."""
@@ -136,7 +141,9 @@ def rung_body(facts: RungFacts, *, now: datetime, zone: ZoneInfo) -> str:
 
 def rung_chat(facts: RungFacts, *, now: datetime) -> tuple[str, str]:
     """The desk's chat message for one rung as (title, text): no content, whatever the type."""
-    title = f"Request {facts.request_id}: {deadline_text(facts.deadline_kind, facts.deadline, now=now)}"
+    title = (
+        f"Request {facts.request_id}: {deadline_text(facts.deadline_kind, facts.deadline, now=now)}"
+    )
     text = (
         f"{facts.title} ({facts.type}), owner {facts.owner or 'nobody yet'}, open "
         f"{duration_text(now - facts.opened_at)}; level {facts.level}: {_who(facts.rung)}."
