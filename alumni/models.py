@@ -480,6 +480,9 @@ class Request(SQLModel, table=True):
     closed_at: datetime | None = _when(nullable=True, default=None)
     outcome: str | None = Field(default=None, max_length=16)  # resolved / declined / withdrawn
     referee: str | None = Field(default=None, max_length=320)  # letter: who writes it
+    asked_alumnus_id: int | None = Field(
+        default=None, foreign_key="alumnus.id", ondelete="SET NULL"
+    )  # referral: the alum asked for the introduction (who agreed to be asked)
     identity_checked_at: datetime | None = _when(nullable=True, default=None)  # certificate
     identity_checked_by: str | None = Field(default=None, max_length=320)
     decision: str | None = Field(default=None, max_length=16)  # idea: accepted/declined/planned

@@ -26,12 +26,12 @@ from datetime import time
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Beside the SQLite database; the name older versions used in the working directory, so an
 # install that kept its database there keeps its key (and its links keep working).
@@ -165,6 +165,15 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(
         default=False, description="Let class webhooks reach private addresses (tests only)."
     )
+    officer: str | None = Field(
+        default=None,
+        description="The officer at this terminal (email), named in the request desk's audit "
+        "trail when `alumni request ... --as` is not given; unset: the OS user.",
+    )
+    welfare_officers: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        description="Officers (comma-separated emails) who may read welfare requests.",
+    )
     requests_file: Path = Field(
         default=_REPO_ROOT / "requests.toml",
         description="The request desk's types and their SLA rules (TOML); the shipped file "
@@ -216,6 +225,13 @@ class Settings(BaseSettings):
                 f"ALUMNI_OFFICE_TIMEZONE={value!r} is not an IANA time zone "
                 "(use a name like Europe/London)"
             ) from exc
+        return value
+
+    @field_validator("welfare_officers", mode="before")
+    @classmethod
+    def _email_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("office_days")
