@@ -1,94 +1,25 @@
-"""The desk as officers see it at a glance: each open request's type, owner, age and next
-deadline, breaches first (pure; the Prefect artifact and the owners' digests are made of it).
+"""The desk at a glance for the escalation flow's Prefect artifact, and the words officers'
+notices share for durations, instants and deadlines (pure).
 
-Content never appears here: no summary, note or reply of any request, so the view can go to a
-Prefect artifact, a digest or a log whatever its type (welfare included).
+The artifact is made of ``alumni.requests.views.list_requests`` (open requests, breaches first)
+and shows each request's id, type, owner, status, age, next deadline and escalation level:
+never a summary, note or reply, whatever the type, so welfare content cannot reach it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from alumni.requests.clock import BusinessCalendar
-from alumni.requests.ladder import OnTheClock, running_deadlines
-from alumni.requests.types import RequestType
+from alumni.requests.views import DEADLINE_KEYS
 
 _KIND_WORDS = {
     "first_response": "first response",
     "next_update": "next update",
     "resolution": "resolution",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class DeskLine:
-    """One open request on the desk.
-
-    Attributes:
-        request_id, type, owner, status: as on the request (owner None: nobody yet).
-        opened_at: when it came.
-        age: how long it has been open at ``now``.
-        next_kind, next_due: its soonest running deadline (None: waiting on the alum, or none
-            runs).
-        escalation_level: the highest rung fired so far.
-    """
-
-    request_id: int
-    type: str
-    owner: str | None
-    status: str
-    opened_at: datetime
-    age: timedelta
-    next_kind: str | None
-    next_due: datetime | None
-    escalation_level: int
-
-    def breached(self, now: datetime) -> bool:
-        """Whether its next deadline has passed at ``now``."""
-        return self.next_due is not None and self.next_due <= now
-
-
-def desk_lines(
-    items: Iterable[OnTheClock],
-    *,
-    types: Mapping[str, RequestType],
-    calendar: BusinessCalendar,
-    now: datetime,
-) -> list[DeskLine]:
-    """The open requests, breaches first (the longest overdue first), then by next deadline,
-    then those with none running (waiting on the alum), oldest first."""
-    lines: list[DeskLine] = []
-    for item in items:
-        request = item.request
-        rtype = types.get(request.type)
-        running = {} if rtype is None else running_deadlines(item, rtype, calendar, now=now)
-        kind, due = min(running.items(), key=lambda pair: pair[1], default=(None, None))
-        lines.append(
-            DeskLine(
-                request_id=request.id,
-                type=request.type,
-                owner=request.owner,
-                status=str(request.status),
-                opened_at=request.opened_at,
-                age=now - request.opened_at,
-                next_kind=kind,
-                next_due=due,
-                escalation_level=request.escalation_level,
-            )
-        )
-    return sorted(
-        lines,
-        key=lambda line: (
-            not line.breached(now),
-            line.next_due is None,
-            line.next_due or line.opened_at,
-            line.opened_at,
-            line.request_id,
-        ),
-    )
 
 
 def duration_text(delta: timedelta) -> str:
@@ -120,35 +51,48 @@ def deadline_text(kind: str | None, due: datetime | None, *, now: datetime) -> s
     return f"{words} due in {duration_text(due - now)}"
 
 
-def desk_markdown(lines: list[DeskLine], *, now: datetime, zone: ZoneInfo) -> str:
+def next_deadline(view: Mapping[str, Any]) -> tuple[str | None, datetime | None]:
+    """The soonest running deadline of a request as ``list_requests`` shows it, as (kind,
+    instant); (None, None) when none runs (waiting on the alum)."""
+    running = [
+        (key.removesuffix("_due"), datetime.fromisoformat(view[key]))
+        for key in DEADLINE_KEYS
+        if view.get(key)
+    ]
+    return min(running, key=lambda pair: pair[1], default=(None, None))
+
+
+def desk_markdown(views: Sequence[Mapping[str, Any]], *, now: datetime, zone: ZoneInfo) -> str:
     """The desk as a markdown artifact: counts by type and by owner, then one row per open
-    request, breaches first."""
-    breached = sum(line.breached(now) for line in lines)
+    request in the order given (``list_requests``: breaches first). No content of any request.
+    """
+    breached = sum(bool(view["breached"]) for view in views)
     head = [
         "# Request desk",
         "",
-        f"As of {when_text(now, zone)}: {len(lines)} open request(s), {breached} past a deadline.",
+        f"As of {when_text(now, zone)}: {len(views)} open request(s), {breached} past a deadline.",
         "",
     ]
-    if not lines:
+    if not views:
         return "\n".join([*head, "Nothing is open."]) + "\n"
-    by_type: dict[str, list[DeskLine]] = {}
-    by_owner: dict[str, list[DeskLine]] = {}
-    for line in lines:
-        by_type.setdefault(line.type, []).append(line)
-        by_owner.setdefault(line.owner or "(no owner)", []).append(line)
+    by_type: dict[str, list[Mapping[str, Any]]] = {}
+    by_owner: dict[str, list[Mapping[str, Any]]] = {}
+    for view in views:
+        by_type.setdefault(str(view["type"]), []).append(view)
+        by_owner.setdefault(view["owner"] or "(no owner)", []).append(view)
     table = [
         "| request | type | owner | status | age | next deadline | due | level |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for line in lines:
-        mark = "**breached**: " if line.breached(now) else ""
-        due = when_text(line.next_due, zone) if line.next_due else "-"
+    for view in views:
+        kind, due = next_deadline(view)
+        mark = "**breached**: " if due is not None and due <= now else ""
+        opened = datetime.fromisoformat(view["opened_at"])
         table.append(
-            f"| {line.request_id} | {line.type} | {_cell(line.owner or '(no owner)')} | "
-            f"{line.status} | {duration_text(line.age)} | "
-            f"{mark}{deadline_text(line.next_kind, line.next_due, now=now)} | {due} | "
-            f"{line.escalation_level} |"
+            f"| {view['id']} | {view['type']} | {_cell(view['owner'] or '(no owner)')} | "
+            f"{view['status']} | {duration_text(now - opened)} | "
+            f"{mark}{deadline_text(kind, due, now=now)} | "
+            f"{when_text(due, zone) if due else '-'} | {view['escalation_level']} |"
         )
     return (
         "\n".join(
@@ -156,11 +100,11 @@ def desk_markdown(lines: list[DeskLine], *, now: datetime, zone: ZoneInfo) -> st
                 *head,
                 "| type | open | breached |",
                 "|---|---|---|",
-                *(_count_row(name, group, now) for name, group in sorted(by_type.items())),
+                *(_count_row(name, group) for name, group in sorted(by_type.items())),
                 "",
                 "| owner | open | breached |",
                 "|---|---|---|",
-                *(_count_row(_cell(name), group, now) for name, group in sorted(by_owner.items())),
+                *(_count_row(_cell(name), group) for name, group in sorted(by_owner.items())),
                 "",
                 *table,
             ]
@@ -169,8 +113,8 @@ def desk_markdown(lines: list[DeskLine], *, now: datetime, zone: ZoneInfo) -> st
     )
 
 
-def _count_row(name: str, group: list[DeskLine], now: datetime) -> str:
-    return f"| {name} | {len(group)} | {sum(line.breached(now) for line in group)} |"
+def _count_row(name: str, group: list[Mapping[str, Any]]) -> str:
+    return f"| {name} | {len(group)} | {sum(bool(view['breached']) for view in group)} |"
 
 
 def _cell(text: str) -> str:

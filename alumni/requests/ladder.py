@@ -46,7 +46,7 @@ DEADLINE_KINDS = ("first_response", "next_update", "resolution")
 REMINDER, LEAD, DIRECTOR, REPEAT = "reminder", "lead", "director", "repeat"
 LEVELS = {REMINDER: 1, LEAD: 2, DIRECTOR: 3}
 REMINDER_SHARE = 0.75  # of a deadline's SLA time, when its owner is reminded
-_PRECISION = timedelta(seconds=1)  # of a reminder's instant
+_PRECISION = timedelta(milliseconds=1)  # of the search for a reminder's instant
 
 _Q = table_of(Request)
 _P = table_of(RequestPause)
@@ -277,7 +277,8 @@ def reminder_instant(
             high = middle
         else:
             low = middle
-    return high.replace(microsecond=0) + (_PRECISION if high.microsecond else timedelta())
+    # To the nearest second: the float arithmetic of ``elapsed`` blurs the exact instant.
+    return (high + timedelta(microseconds=500_000)).replace(microsecond=0)
 
 
 def _latest_repeat(
@@ -300,6 +301,27 @@ def _latest_repeat(
             return None
         at = add_span(calendar, deadline, Span(n * every.amount, every.unit), pauses)
     return n, at
+
+
+def as_of_instant(as_of: datetime | None, *, now: datetime) -> datetime:
+    """The instant a run of the ladder reads the desk as of: ``as_of`` (a past instant, for
+    catching up and audits) or ``now``.
+
+    Raises:
+        ValueError: ``as_of`` is naive, or later than ``now`` (rungs not yet due would fire).
+    """
+    if as_of is None:
+        return now
+    if as_of.utcoffset() is None:
+        raise ValueError(
+            f"as of {as_of.isoformat()}: give a time zone, e.g. {as_of.isoformat()}+00:00"
+        )
+    if as_of > now:
+        raise ValueError(
+            f"as of {as_of.isoformat()} is in the future: the ladder runs as of now or a past "
+            "instant (rungs not yet due must not fire); nothing was done"
+        )
+    return as_of
 
 
 def desk_rules(settings: Settings) -> tuple[dict[str, RequestType], BusinessCalendar]:

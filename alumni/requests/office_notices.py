@@ -9,7 +9,7 @@ NOTHING on what makes it unique, so reruns, two runs at once and a catch-up plan
 - an owner's daily digest: one row per owner and office day (``alumni.requests.owner_digest``).
 
 ``send_due`` claims due rows under the ledger's lease, like every channel: emails go through
-the mail transport (SMTP or the Maildir outbox), chat messages through
+the mail transport (SMTP, or the outbox's Maildir folder ``.office``), chat messages through
 ``connectors.webhook`` (which refuses private addresses unless ``ALUMNI_WEBHOOK_ALLOW_PRIVATE``),
 events through the ``emit`` callback the flow gives (the domain never imports Prefect). Every
 row's text is made when it is sent (``alumni.requests.officer_mail``). A rung whose deadline has
@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import insert_unless_present, write_transaction
 from alumni.delivery import ledger
-from alumni.delivery.batches import lease_of, open_transport
+from alumni.delivery.batches import lease_of
 from alumni.messages.mime import make_message_id
 from alumni.models import (
     DeliveryStatus,
@@ -48,7 +48,7 @@ from alumni.requests.clock import BusinessCalendar, Pause
 from alumni.requests.ladder import OnTheClock, Rung, running_deadlines
 from alumni.requests.types import RequestType
 from alumni.settings import Settings
-from connectors.mail import MailTransport, OutgoingMail, Receipt
+from connectors.mail import MailTransport, OutgoingMail, Receipt, open_mail_transport
 from connectors.smtp import SmtpConnectError
 from connectors.social import SocialPost
 from connectors.webhook import WebhookClient
@@ -60,6 +60,7 @@ UNIQUE = ["topic", "deadline_kind", "deadline_at", "rung", "recipient"]
 WEBHOOK = "desk-webhook"  # the recipient of a chat row
 BATCH = 50  # rows claimed at a time
 DIGEST = "digest"
+OFFICE_FOLDER = ".office"  # the Maildir++ folder of the outbox that notices go to without SMTP
 
 # Sends one event and says whether it went: the flow's wrapper of prefect's emit_event.
 Emit = Callable[[officer_mail.NoticeEvent], bool]
@@ -309,7 +310,7 @@ def send_due(
                 return counts
             with ledger.Heartbeat(engine, ledger.NOTICES, None, worker=worker, lease=lease):
                 if transport is None and any(n.medium == NoticeMedium.email for n in claimed):
-                    transport = open_transport(settings)
+                    transport = office_transport(settings)
                 results = _send_batch(
                     engine,
                     claimed,
@@ -337,6 +338,16 @@ def send_due(
             transport.close()
         if webhook is not None:
             webhook.close()
+
+
+def office_transport(settings: Settings) -> MailTransport:
+    """The SMTP server of ALUMNI_SMTP_URL, as for campaigns; when it is unset, the Maildir
+    folder ``.office`` of the outbox (a folder of its own: Maildir file names are row ids, and
+    notices are rows of another table than deliveries)."""
+    url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+    return open_mail_transport(
+        url, outbox_dir=settings.outbox_dir / OFFICE_FOLDER, connections=settings.smtp_connections
+    )
 
 
 def _desk_webhook(settings: Settings) -> WebhookClient | None:

@@ -11,7 +11,7 @@ requests show their summary in the emails to officers only (not the chat, not th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -20,7 +20,7 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from alumni.requests.desk_view import DeskLine, deadline_text, duration_text, when_text
+from alumni.requests.desk_view import deadline_text, duration_text, next_deadline, when_text
 from alumni.requests.ladder import DIRECTOR, LEAD, REMINDER, REMINDER_SHARE
 from alumni.requests.types import RequestType
 
@@ -180,44 +180,39 @@ def rung_event(facts: RungFacts, *, now: datetime, event_id: uuid.UUID) -> Notic
     )
 
 
-def digest_subject(lines: Sequence[DeskLine], *, now: datetime, zone: ZoneInfo) -> str:
+def digest_subject(views: Sequence[Mapping[str, Any]], *, now: datetime, zone: ZoneInfo) -> str:
     """``Your open requests on Tue 6 Jan 2026: 5, 2 past a deadline``."""
-    breached = sum(line.breached(now) for line in lines)
+    breached = sum(bool(view["breached"]) for view in views)
     local = now.astimezone(zone)
     return (
-        f"Your open requests on {local:%a} {local.day} {local:%b %Y}: {len(lines)}, "
+        f"Your open requests on {local:%a} {local.day} {local:%b %Y}: {len(views)}, "
         f"{breached} past a deadline"
     )
 
 
 def digest_body(
-    lines: Sequence[DeskLine],
-    *,
-    titles: dict[str, str],
-    summaries: dict[int, str],
-    now: datetime,
-    zone: ZoneInfo,
-    unowned: bool,
+    views: Sequence[Mapping[str, Any]], *, now: datetime, zone: ZoneInfo, unowned: bool
 ) -> str:
-    """An owner's daily digest: their open requests by deadline, breaches first.
+    """An owner's daily digest: their open requests as ``list_requests`` gives them (breaches
+    first, then by deadline). A confidential request's summary is never shown (the view holds
+    "(confidential)" for it, and it is left out whatever it holds).
 
-    ``summaries`` holds the summaries that may be shown (never a confidential request's);
     ``unowned``: this is the desk lead's copy, which also lists the requests nobody owns.
     """
     local = now.astimezone(zone)
     out = [f"Your open requests on {local:%A} {local.day} {local:%B %Y}, by deadline:", ""]
-    if not lines:
+    if not views:
         out.append("None: nothing is waiting for you.")
-    for line in lines:
-        owner = "" if line.owner else " [no owner: assign it]"
+    for view in views:
+        kind, due = next_deadline(view)
+        owner = "" if view["owner"] else " [no owner: assign it]"
+        opened = datetime.fromisoformat(view["opened_at"])
         out.append(
-            f"- #{line.request_id} {titles.get(line.type, line.type)}{owner}: "
-            f"{deadline_text(line.next_kind, line.next_due, now=now)}; open "
-            f"{duration_text(line.age)} ({line.status})"
+            f"- #{view['id']} {view['title']}{owner}: {deadline_text(kind, due, now=now)}; "
+            f"open {duration_text(now - opened)} ({view['status']})"
         )
-        summary = summaries.get(line.request_id)
-        if summary:
-            short = " ".join(summary.split())
+        if not view["confidential"]:
+            short = " ".join(str(view["summary"]).split())
             out.append(f"    {short[:120]}{'…' if len(short) > 120 else ''}")
     if unowned:
         out += ["", "As the desk lead you also get the requests nobody owns yet."]

@@ -21,7 +21,6 @@ from alumni.db import write_transaction
 from alumni.models import NoticeMedium, utcnow
 from alumni.requests import officer_mail
 from alumni.requests.clock import BusinessCalendar
-from alumni.requests.desk_view import desk_lines
 from alumni.requests.ladder import Officers, OnTheClock, desk_rules, open_requests
 from alumni.requests.office_notices import (
     DIGEST,
@@ -32,6 +31,7 @@ from alumni.requests.office_notices import (
     send_due,
 )
 from alumni.requests.types import RequestType
+from alumni.requests.views import list_requests
 from alumni.settings import Settings
 
 DAY = "day"  # the deadline kind of a digest row: its deadline_at is the start of the office day
@@ -100,28 +100,26 @@ def composer(
     calendar: BusinessCalendar,
 ) -> Compose:
     """What makes a digest row's email when it is sent: (row, now) -> (subject, body), from
-    the recipient's open requests at that moment."""
+    the recipient's open requests at that moment (``views.list_requests``, read as nobody
+    named, so no confidential content is in them)."""
     lead = Officers.from_settings(settings).lead
-    titles = {name: rtype.title for name, rtype in types.items()}
 
     def compose(notice: ClaimedNotice, now: datetime) -> tuple[str, str]:
         with engine.connect() as connection:
-            items = open_requests(connection, now=now)
-        mine = recipients(items, lead=lead).get(notice.recipient, [])
-        lines = desk_lines(mine, types=types, calendar=calendar, now=now)
-        shown = {
-            item.request.id: item.request.summary
-            for item in mine
-            if item.request.type in types and not types[item.request.type].confidential
-        }
-        subject = officer_mail.digest_subject(lines, now=now, zone=calendar.tz)
+            views = list_requests(
+                connection,
+                overdue=False,
+                type=None,
+                viewer=None,
+                now=now,
+                types=types,
+                calendar=calendar,
+                officers=frozenset(),
+            )
+        mine = [v for v in views if (v["owner"] or lead) == notice.recipient]
+        subject = officer_mail.digest_subject(mine, now=now, zone=calendar.tz)
         body = officer_mail.digest_body(
-            lines,
-            titles=titles,
-            summaries=shown,
-            now=now,
-            zone=calendar.tz,
-            unowned=notice.recipient == lead,
+            mine, now=now, zone=calendar.tz, unowned=notice.recipient == lead
         )
         return subject, body
 

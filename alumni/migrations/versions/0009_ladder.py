@@ -1,7 +1,7 @@
 """ladder: the office notices channel (escalation rungs, owners' digests)
 
 Revision ID: 0009_ladder
-Revises: 0008_desk
+Revises: 0009_desk
 Create Date: 2026-11-30 04:19:20
 """
 
@@ -15,7 +15,7 @@ import alumni.models
 
 
 revision: str = '0009_ladder'
-down_revision: str | None = '0008_desk'
+down_revision: str | None = '0009_desk'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
