@@ -217,7 +217,7 @@ def _rungs_of(
         return Rung(request.id, kind, deadline, name, level, unique, due_at)
 
     found: list[Rung] = []
-    reminder_at = reminder_instant(item, rtype, kind, deadline, calendar, pauses)
+    reminder_at = reminder_instant(item, rtype, kind, deadline, calendar, pauses, now=now)
     if reminder_at is not None and reminder_at <= now:
         found.append(
             rung(REMINDER, LEVELS[REMINDER], [request.owner or officers.lead], reminder_at)
@@ -245,9 +245,12 @@ def reminder_instant(
     deadline: datetime,
     calendar: BusinessCalendar,
     pauses: Sequence[Pause],
+    *,
+    now: datetime | None = None,
 ) -> datetime | None:
     """When 75% of the deadline's SLA time has passed, to the second (pure); None when the
-    deadline left no SLA time at all (an alum's own deadline before the request came).
+    deadline left no SLA time at all (an alum's own deadline before the request came), or,
+    with ``now``, when that has not happened by ``now`` (one measure, no search).
 
     The SLA time of a deadline is its type's span; a resolution capped by the alum's own
     deadline has the time from opening to that deadline.
@@ -267,6 +270,8 @@ def reminder_instant(
     if whole <= 0:
         return None
     target = whole * (1 - REMINDER_SHARE)
+    if now is not None and now < deadline and remaining(now) > target:
+        return None
     # The earliest instant from which no more than a quarter remains (remaining never rises).
     low, high = min(opened, deadline), deadline
     if remaining(low) <= target:
