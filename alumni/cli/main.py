@@ -16,6 +16,7 @@ import typer
 from alumni.cli.digest import digest_app
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
+from alumni.cli.requests import request_app
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
 from alumni.cli.tracking import replies_app, track
 from alumni.db import get_engine, upgrade, write_transaction
@@ -45,6 +46,7 @@ app.add_typer(reunions_app, name="reunions")
 app.add_typer(social_app, name="social")
 app.add_typer(digest_app, name="digest")
 app.add_typer(replies_app, name="replies")
+app.add_typer(request_app, name="request")
 app.command()(track)
 
 

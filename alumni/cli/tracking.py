@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from alumni.cli.output import fail, out, ready_engine, safe_text, terminal_json, terminal_text
+from alumni.cli.requests import officer
 from alumni.db import write_transaction
 from alumni.models import Alumnus, Campaign, Response, table_of, utcnow
 from alumni.settings import get_settings
@@ -193,7 +194,7 @@ def reply_request(
     try:
         with write_transaction(engine) as connection:
             request_id = open_request_from_reply(
-                connection, reply_id, type=type, now=utcnow(), owner=owner
+                connection, reply_id, type=type, now=utcnow(), owner=owner, actor=officer(None)
             )
     except ValueError as exc:  # ReplyRequestError: says which reply and why
         raise fail(str(exc)) from None

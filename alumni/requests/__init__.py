@@ -3,6 +3,7 @@ questions, ideas), each with an owner, an SLA clock, an audit trail and an escal
 
 - ``types``: the request types and their SLA rules, read from ``requests.toml``.
 - ``clock``: the SLA clock (business days and hours, holidays, pauses); pure.
+- ``holidays``: the office's holidays, read from its iCalendar feed.
 - ``deadlines``: a request's running deadlines from its type, the clock and its pauses; pure.
 - ``desk``: the officers' operations on a request, each written to its audit trail.
 - ``views``: what the desk shows: one request, and the open ones breaches first.

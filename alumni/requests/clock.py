@@ -10,8 +10,8 @@ opening. Paused intervals (the office waiting on the alum) do not count; a pause
 stops the clock for good.
 
 `add_span` and `elapsed` are pure: every instant is given (timezone-aware), nothing is read.
-`load_holidays` reads the office's holidays from an iCalendar feed (``ALUMNI_HOLIDAYS_ICS``, a
-file or an https URL), recurring ones included, once per process.
+`BusinessCalendar.from_settings` gives the configured office, with the holidays of
+``ALUMNI_HOLIDAYS_ICS`` (read by `alumni.requests.holidays.load_holidays`).
 """
 
 from __future__ import annotations
@@ -19,31 +19,32 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
-import icalendar
-import recurring_ical_events
-
+from alumni.requests.holidays import HolidaysError, load_holidays
 from alumni.requests.types import Span, SpanUnit
 from alumni.settings import Settings, parse_office_days, parse_office_hours
 
+__all__ = [
+    "BusinessCalendar",
+    "ClockStopped",
+    "HolidaysError",
+    "Pause",
+    "add_sla_time",
+    "add_span",
+    "elapsed",
+    "load_holidays",
+]
+
 Pause = tuple[datetime, datetime | None]  # (started, ended); ended None: still paused
 
-# How long reading a holidays feed may take before it is given up with an error.
-FEED_TIMEOUT_SECONDS = 15.0
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _WEEK = frozenset(range(7))
+_NEVER = datetime.max.replace(tzinfo=UTC)  # the end of a pause that has not ended
+_SECOND = timedelta(seconds=1)  # zones change their clocks on a whole second
 
 
 class ClockStopped(ValueError):
     """The span never ends: a pause with no end stops the clock before it does."""
-
-
-class HolidaysError(ValueError):
-    """The holidays feed cannot be read; the message names the source and what to do."""
 
 
 @dataclass(frozen=True)
@@ -112,16 +113,38 @@ def add_span(
         ClockStopped: a pause with no end stops the clock before the span has run.
         ValueError: a naive datetime was given.
     """
-    remaining = span.amount * calendar.unit_length(span.unit)
-    for piece_start, piece_end in _running(calendar, span.unit, _utc(start), pauses):
-        length = _measure(calendar, span.unit, piece_start, piece_end)
-        if remaining == length:
+    length = span.amount * calendar.unit_length(span.unit)
+    return add_sla_time(calendar, start, length, span.unit, pauses)
+
+
+def add_sla_time(
+    calendar: BusinessCalendar,
+    start: datetime,
+    length: timedelta,
+    unit: SpanUnit,
+    pauses: Sequence[Pause] = (),
+) -> datetime:
+    """The instant (in UTC) at which ``length`` of SLA time, counted by the clock of ``unit``,
+    has run since ``start``: any share of a span, e.g. 75% of 2 business days is
+    ``0.75 * 2 * calendar.unit_length("business_days")`` (12 office hours).
+
+    Raises:
+        ClockStopped: a pause with no end stops the clock before that time has run.
+        ValueError: a naive datetime was given, or a negative length.
+    """
+    if length < timedelta():
+        raise ValueError(f"SLA time cannot run backwards: {length} given")
+    remaining = length
+    for piece_start, piece_end in _running(calendar, unit, _utc(start), pauses):
+        run = _measure(calendar, unit, piece_start, piece_end)
+        if remaining == run:
             return piece_end
-        if remaining < length:
-            return _after(calendar, span.unit, piece_start, remaining)
-        remaining -= length
+        if remaining < run:
+            return _after(calendar, unit, piece_start, remaining)
+        remaining -= run
     raise ClockStopped(
-        f"the clock is paused with no end: {span} from {start.isoformat()} never ends"
+        f"the clock is paused with no end: {length} of SLA time ({unit}) from "
+        f"{start.isoformat()} never ends"
     )
 
 
@@ -158,21 +181,31 @@ def _running(
 
     Endless, unless a pause with no end stops it.
     """
-    stops = sorted((_utc(begun), None if ended is None else _utc(ended)) for begun, ended in pauses)
+    stops = sorted(_pause(pause) for pause in pauses)
     for window_start, window_end in _windows(calendar, unit, start):
         cursor = max(window_start, start)
         for stop_start, stop_end in stops:
             if cursor >= window_end or stop_start >= window_end:
                 break
-            if stop_end is not None and stop_end <= cursor:
+            if stop_end <= cursor:
                 continue
             if stop_start > cursor:
                 yield cursor, stop_start
-            if stop_end is None:
+            if stop_end == _NEVER:
                 return
             cursor = stop_end
         if cursor < window_end:
             yield cursor, window_end
+
+
+def _pause(pause: Pause) -> tuple[datetime, datetime]:
+    """A pause in UTC; one with no end ends at the end of time."""
+    started, ended = _utc(pause[0]), None if pause[1] is None else _utc(pause[1])
+    if ended is not None and ended < started:
+        raise ValueError(
+            f"a pause ends ({ended.isoformat()}) before it starts ({started.isoformat()})"
+        )
+    return started, _NEVER if ended is None else ended
 
 
 def _windows(
@@ -204,12 +237,30 @@ def _after(
     """The instant ``length`` of SLA time after ``start``, inside one running interval."""
     if unit == "hours":
         return start + length
-    return (_wall(calendar, start) + length).replace(tzinfo=calendar.tz).astimezone(UTC)
+    return _instant(calendar, _wall(calendar, start) + length)
 
 
 def _at(calendar: BusinessCalendar, day: date, wall_time: time) -> datetime:
-    """The instant (UTC) the office's clocks show ``wall_time`` on ``day``."""
-    return datetime.combine(day, wall_time, tzinfo=calendar.tz).astimezone(UTC)
+    """The first instant (UTC) the office's clocks show ``wall_time`` on ``day`` or later."""
+    return _instant(calendar, datetime.combine(day, wall_time))
+
+
+def _instant(calendar: BusinessCalendar, wall: datetime) -> datetime:
+    """The first instant (UTC) at which the office's clocks show ``wall`` or later.
+
+    A wall time the clocks skip (02:30 when they jump from 02:00 to 03:00) gives the instant
+    of the jump; one they show twice (when they go back) gives its first showing.
+    """
+    first = wall.replace(tzinfo=calendar.tz, fold=0).astimezone(UTC)  # fold 0: first showing
+    if _wall(calendar, first) == wall:
+        return first
+    # Skipped: the clocks show less than ``wall`` at ``early``, more at ``late``; the jump is
+    # between them, on a whole second.
+    early, late = wall.replace(tzinfo=calendar.tz, fold=1).astimezone(UTC), first
+    while late - early > _SECOND:
+        middle = early + (late - early) / 2
+        early, late = (middle, late) if _wall(calendar, middle) < wall else (early, middle)
+    return late.replace(microsecond=0)
 
 
 def _wall(calendar: BusinessCalendar, instant: datetime) -> datetime:
@@ -222,102 +273,3 @@ def _utc(instant: datetime) -> datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"naive datetime {instant.isoformat()} given: give timezone-aware times")
     return instant.astimezone(UTC)
-
-
-@lru_cache(maxsize=16)
-def load_holidays(source: str | None, *, years: range) -> frozenset[date]:
-    """The holidays of an iCalendar feed falling in ``years``: the days of its all-day events.
-
-    Recurring events (a yearly RRULE) count in each year; a multi-day event counts each of its
-    days; timed events (a meeting) are not holidays. Read once per process for each source
-    and range of years.
-
-    Args:
-        source: a file path, or an https URL (http only to localhost); None: no holidays.
-        years: the years wanted, e.g. ``range(2025, 2027)``.
-
-    Raises:
-        HolidaysError: the feed cannot be fetched or read, or is not iCalendar; the message
-            names the source (an URL without its secret parts) and what to do.
-    """
-    if source is None or not years:
-        return frozenset()
-    data = _fetch(source) if "://" in source else _read(source)
-    first, last = date(min(years), 1, 1), date(max(years) + 1, 1, 1)
-    try:
-        calendar = icalendar.Calendar.from_ical(data)
-        events = recurring_ical_events.of(calendar).between(first, last)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise HolidaysError(
-            f"ALUMNI_HOLIDAYS_ICS {_shown(source)} is not an iCalendar feed ({exc}); give the "
-            "path or address of the office's holidays calendar (.ics)"
-        ) from exc
-    days: set[date] = set()
-    for event in events:
-        begins, ends = event.start, event.end
-        if isinstance(begins, datetime) or not isinstance(begins, date):
-            continue  # a timed event: the office is open around it
-        ends = ends if isinstance(ends, date) and ends > begins else begins + timedelta(days=1)
-        days.update(begins + timedelta(days=n) for n in range((ends - begins).days))
-    return frozenset(day for day in days if first <= day < last)
-
-
-def _read(source: str) -> bytes:
-    try:
-        return Path(source).read_bytes()
-    except OSError as exc:
-        raise HolidaysError(
-            f"ALUMNI_HOLIDAYS_ICS {source}: cannot read the holidays file ({exc.strerror}); "
-            "give the path of an .ics file or an https URL"
-        ) from exc
-
-
-def _fetch(source: str) -> bytes:
-    url = _feed_url(source)
-
-    def refuse_plain_http(request: httpx.Request) -> None:  # a redirect too
-        _feed_url(str(request.url), shown=_shown(source))
-
-    try:
-        with httpx.Client(
-            timeout=FEED_TIMEOUT_SECONDS,
-            follow_redirects=True,
-            event_hooks={"request": [refuse_plain_http]},
-        ) as client:
-            response = client.get(url)
-    except httpx.HTTPError as exc:
-        raise HolidaysError(
-            f"ALUMNI_HOLIDAYS_ICS {_shown(source)} cannot be fetched ({type(exc).__name__}); "
-            "check the address and that this machine can reach it"
-        ) from exc
-    if response.status_code != httpx.codes.OK:
-        raise HolidaysError(
-            f"ALUMNI_HOLIDAYS_ICS {_shown(source)} answered HTTP {response.status_code}; "
-            "check the address of the holidays feed"
-        )
-    return response.content
-
-
-def _feed_url(source: str, *, shown: str | None = None) -> httpx.URL:
-    """``source`` as an URL that may be fetched: https, or http to this machine."""
-    try:
-        url = httpx.URL(source)
-    except httpx.InvalidURL as exc:
-        raise HolidaysError(f"ALUMNI_HOLIDAYS_ICS {shown or _shown(source)} is not an URL") from exc
-    if url.scheme == "https" or (url.scheme == "http" and url.host in _LOOPBACK_HOSTS):
-        return url
-    raise HolidaysError(
-        f"ALUMNI_HOLIDAYS_ICS {shown or _shown(source)}: only https addresses are fetched (http "
-        "only from localhost); give the feed's https address or a file path"
-    )
-
-
-def _shown(source: str) -> str:
-    """An URL as errors show it: a private calendar's key may sit in its path or query."""
-    try:
-        url = httpx.URL(source)
-    except httpx.InvalidURL:
-        return "(an address that is not an URL)"
-    name = url.path.rsplit("/", 1)[-1]
-    hidden = url.path.count("/") > 1 or url.query
-    return f"{url.scheme}://{url.host}/{'…/' if hidden else ''}{name}"

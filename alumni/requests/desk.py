@@ -354,7 +354,7 @@ def decide_idea(
             "told it"
         )
     row = _open_row(connection, request_id)
-    _require_step(request_id, row.type, types, "needs_decision", "is decided")
+    _require_step(request_id, row.type, types, "needs_decision", "are decided")
     _spoke_to_alum(connection, row, now)
     connection.execute(
         sa.update(_Q).where(_Q.c.id == request_id).values(decision=decision, decision_reason=text)
@@ -376,7 +376,7 @@ def set_referee(
     actor = _actor(actor)
     referee = _email(referee, "referee")
     row = _open_row(connection, request_id)
-    _require_step(request_id, row.type, types, "needs_referee", "has a referee")
+    _require_step(request_id, row.type, types, "needs_referee", "have a referee")
     connection.execute(sa.update(_Q).where(_Q.c.id == request_id).values(referee=referee))
     _event(connection, request_id, now, actor, "referee", referee)
 
@@ -393,7 +393,7 @@ def check_identity(
     only after it."""
     actor = _actor(actor)
     row = _open_row(connection, request_id)
-    _require_step(request_id, row.type, types, "needs_identity_check", "has an identity check")
+    _require_step(request_id, row.type, types, "needs_identity_check", "have an identity check")
     if row.identity_checked_at is not None:
         raise DeskError(
             f"request {request_id}: the identity was already checked by "
@@ -420,7 +420,7 @@ def ask_for_introduction(
     (``alumni.requests.referrals``); a referral is resolved only once it has one."""
     actor = _actor(actor)
     row = _open_row(connection, request_id)
-    rules = _require_step(request_id, row.type, types, "needs_consent", "asks an alum")
+    rules = _require_step(request_id, row.type, types, "needs_consent", "ask an alum to introduce")
     _check_askable(
         connection, rules, asked_alumnus_id, row.alumnus_id, what=f"request {request_id}"
     )
@@ -448,8 +448,8 @@ def _require_step(
     if rules is None or not getattr(rules, flag):
         having = [name for name, other in types.items() if getattr(other, flag)]
         raise DeskError(
-            f"request {request_id} is a {type}: only a {' or '.join(having) or 'type'} {what} "
-            f"({flag} in the request types file)"
+            f"request {request_id} is a {type} request: only {'/'.join(having) or 'no'} "
+            f"requests {what} ({flag} in the request types file)"
         )
     return rules
 

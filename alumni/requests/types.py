@@ -44,7 +44,9 @@ class Span:
             raise ValueError(f"not a span: {self.amount} {self.unit}")
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit.replace('_', ' ')}"
+        """As written in requests.toml: "1 business day", "24 hours"."""
+        words = self.unit.replace("_", " ")
+        return f"{self.amount} {words.removesuffix('s') if self.amount == 1 else words}"
 
 
 @dataclass(frozen=True)

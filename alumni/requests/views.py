@@ -106,7 +106,10 @@ def list_requests(
     Raises:
         ValueError: ``type`` is not one of ``types``.
     """
-    query = _select_requests().where(_Q.c.status != RequestStatus.closed.value)
+    # As of ``now``: those that had come by then and were not closed yet (``--as-of``).
+    query = _select_requests().where(
+        _Q.c.opened_at <= now, sa.or_(_Q.c.closed_at.is_(None), _Q.c.closed_at > now)
+    )
     if type is not None:
         if type not in types:
             raise ValueError(f"request type {type!r} is not known: use one of {', '.join(types)}")
@@ -173,10 +176,12 @@ def _view(
     now: datetime,
     calendar: BusinessCalendar,
 ) -> dict[str, Any]:
+    own_pauses = pauses.get(row.id, [])
+    status = _status_as_of(row, own_pauses, now)
     due: dict[str, datetime | None] = dict.fromkeys(DEADLINE_KEYS)
-    paused = row.status == RequestStatus.waiting
-    if rtype is not None and row.status != RequestStatus.closed:
-        deadlines = deadlines_of(row, rtype, calendar, pauses.get(row.id, []), now=now)
+    paused = status == RequestStatus.waiting
+    if rtype is not None and status != RequestStatus.closed:
+        deadlines = deadlines_of(row, rtype, calendar, own_pauses, now=now)
         due = {key: getattr(deadlines, key) for key in DEADLINE_KEYS}
         paused = deadlines.paused
     running = [when for when in due.values() if when is not None]
@@ -184,10 +189,10 @@ def _view(
         "id": row.id,
         "type": row.type,
         "title": rtype.title if rtype is not None else row.type,
-        "status": row.status,
+        "status": status.value,
         "owner": row.owner,
         "opened_at": _iso(row.opened_at),
-        "age_hours": round((now - row.opened_at).total_seconds() / 3600, 1),
+        "age_hours": round(max((now - row.opened_at).total_seconds(), 0) / 3600, 1),
         "confidential": rtype is None or rtype.confidential,
         **{key: _iso(when) for key, when in due.items()},
         "next_due": _iso(min(running, default=None)),
@@ -216,6 +221,18 @@ def _view(
         decision_reason=row.decision_reason,
     )
     return view
+
+
+def _status_as_of(row: sa.Row[Any], pauses: Pauses, now: datetime) -> RequestStatus:
+    """The request's status at ``now``, which may be past (``--as-of``): a close or a pause
+    recorded later had not happened yet."""
+    if row.closed_at is not None and row.closed_at <= now:
+        return RequestStatus.closed
+    if any(started <= now and (ended is None or ended > now) for started, ended in pauses):
+        return RequestStatus.waiting
+    if row.first_response_at is not None and row.first_response_at <= now:
+        return RequestStatus.in_progress
+    return RequestStatus.open
 
 
 def _urgency(view: dict[str, Any]) -> tuple[bool, datetime, datetime, int]:
