@@ -36,7 +36,9 @@ def escalate(
         as_of_instant(when, now=utcnow())
     except ValueError as exc:
         raise fail(f"--as-of: {exc}") from None
-    request_types(), office_calendar()  # a file or feed that cannot be read: say so, exit
+    # A types file or holidays feed that cannot be read is said in one line, before any run.
+    request_types()
+    office_calendar()
     from flows.escalation import escalation
 
     state = escalation(as_of=when, return_state=True)
@@ -68,7 +70,8 @@ def request_digest() -> None:
     """Send today's digest to each officer who owns open requests (requests nobody owns go to
     the desk lead); once a day each, however often it runs."""
     ready_engine()
-    request_types(), office_calendar()
+    request_types()
+    office_calendar()
     from flows.escalation import desk_digest
 
     state = desk_digest(return_state=True)

@@ -73,14 +73,30 @@ class Officers:
         ``ALUMNI_DESK_DIRECTOR`` (unset: the lead).
 
         Raises:
-            ValueError: the lead is unset and ALUMNI_FROM has no address.
+            ValueError: one of them is not an email address (named), or the lead is unset and
+                ALUMNI_FROM has no address.
         """
         if settings.desk_lead:
-            lead = settings.desk_lead
+            lead = _officer_address("ALUMNI_DESK_LEAD", settings.desk_lead)
         else:
             local, domain = settings.sender_address()
             lead = f"{local}@{domain}"
-        return cls(lead=lead, director=settings.desk_director or lead)
+        director = settings.desk_director
+        if director:
+            return cls(lead=lead, director=_officer_address("ALUMNI_DESK_DIRECTOR", director))
+        return cls(lead=lead, director=lead)
+
+
+def _officer_address(setting: str, value: str) -> str:
+    """``value`` as one plain address, or ValueError naming the setting and what to write."""
+    address = value.strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or any(c in address for c in " ,;<>\r\n"):
+        raise ValueError(
+            f"{setting}={value!r} is not an email address: give one plain address, like "
+            "desk-lead@school.edu"
+        )
+    return address
 
 
 @dataclass(frozen=True, slots=True)

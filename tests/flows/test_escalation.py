@@ -87,7 +87,6 @@ def office(
     monkeypatch.setenv("ALUMNI_DESK_WEBHOOK_URL", webhook_receiver.url("/hook"))
     monkeypatch.setenv("ALUMNI_DESK_WEBHOOK_STYLE", "slack")
     monkeypatch.setenv("ALUMNI_WEBHOOK_ALLOW_PRIVATE", "true")
-    monkeypatch.setenv("ALUMNI_RETRY_DELAYS_SECONDS", "[1, 1, 1, 1]")
     get_settings.cache_clear()
     started = now = utcnow()
     question = open_request(db_url, "question", QUESTION, now - timedelta(days=30), None)

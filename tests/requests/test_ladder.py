@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -41,7 +41,12 @@ from alumni.requests.ladder import (
 from alumni.requests.officer_mail import NoticeEvent
 from alumni.requests.types import load_request_types
 from alumni.settings import Settings, get_settings
+from connectors.smtp import SmtpConnectError
 from tests.factories import add_alumnus
+from tests.smtp_server import Recorder, Serve, free_port
+
+if TYPE_CHECKING:
+    from tests.social_servers import WebhookReceiver
 
 LONDON = ZoneInfo("Europe/London")
 CALENDAR = BusinessCalendar(tz=LONDON)
@@ -477,3 +482,72 @@ def test_the_notices_channel_is_one_queue_without_campaigns(desk: str) -> None:
         )
     with pytest.raises(ValueError, match="deliveries channel takes a campaign id, not None"):
         ledger.renew(engine, ledger.DELIVERIES, None, worker="w", now=at(5, 9))
+
+
+def test_a_chat_that_is_down_gets_the_message_later_and_the_emails_go_at_once(
+    desk: str, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALUMNI_WEBHOOK_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("ALUMNI_DESK_WEBHOOK_URL", webhook_receiver.url("/broken"))  # 500
+    get_settings.cache_clear()
+    open_one(desk, "welfare", SECRET, at(10, 10), OWNER)
+    engine = engine_for(desk)
+    before = len(webhook_receiver.received)
+    first = escalate(
+        engine, now=at(11, 5), settings=get_settings(), emit=Events(), clock=lambda: at(11, 5)
+    )
+    assert (first.sent, first.retrying) == (2, 1)  # the owner's email and the event; the chat
+    (chat,) = [row for row in notices(desk) if row.medium == "webhook"]
+    assert chat.status == "pending" and "500" in chat.error
+    assert chat.due_at == at(11, 5, 1)  # the shipped first back-off: a minute
+
+    monkeypatch.setenv("ALUMNI_DESK_WEBHOOK_URL", webhook_receiver.url("/hook"))
+    get_settings.cache_clear()
+    settings = get_settings()
+    early = escalate(
+        engine,
+        now=at(11, 5),
+        settings=settings,
+        emit=Events(),
+        clock=lambda: at(11, 5) + timedelta(seconds=59),
+    )
+    assert early.sent == 0  # not due yet
+    later = escalate(
+        engine, now=at(11, 5), settings=settings, emit=Events(), clock=lambda: at(11, 5, 1)
+    )
+    assert later.sent == 1 and later.fired == []
+    hooks = webhook_receiver.received[before:]
+    assert [hook.path for hook in hooks] == ["/broken", "/hook"]
+    assert all(SECRET not in hook.body.decode() for hook in hooks)
+    assert len(outbox(desk)) == 1
+
+
+def test_an_smtp_server_that_cannot_be_reached_sends_nothing_and_loses_nothing(
+    desk: str, serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{port}?tls=none")
+    get_settings.cache_clear()
+    open_one(desk, "question", "A transcript for a visa", at(5, 9), OWNER)
+    engine = engine_for(desk)
+    with pytest.raises(SmtpConnectError):
+        escalate(engine, now=at(6, 13), settings=get_settings(), clock=lambda: at(6, 13))
+    (mail,) = [row for row in notices(desk) if row.medium == "email"]
+    assert (mail.status, mail.attempts) == ("pending", 0)  # given back, no attempt counted
+
+    smtp = Recorder()
+    serve(smtp, port=port)
+    again = escalate(engine, now=at(6, 13), settings=get_settings(), clock=lambda: at(6, 13))
+    assert again.fired == [] and again.sent == 1
+    assert smtp.count(OWNER) == 1
+
+
+def test_a_desk_lead_that_is_not_an_address_is_named() -> None:
+    with pytest.raises(ValueError, match="ALUMNI_DESK_LEAD='the lead' is not an email address"):
+        due_rungs(
+            [question()],
+            now=at(6, 13),
+            types=TYPES,
+            calendar=CALENDAR,
+            settings=Settings(desk_lead="the lead"),
+        )
