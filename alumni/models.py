@@ -510,6 +510,25 @@ class RequestEvent(SQLModel, table=True):
     to_alum: bool = False
 
 
+# One message to the alum about their request (acknowledgement, update, waiting, resumed, closed,
+# decision): a service campaign of its own, so the ledger sends it exactly once. ``key`` is unique
+# per request (``ack``, ``update-12``: the kind and the newest audit event it tells of);
+# ``context`` is what the message says, fixed when it was queued (``alumni.requests.notices``).
+class RequestNotice(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("request_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True, ondelete="CASCADE")
+    campaign_id: int = Field(foreign_key="campaign.id", unique=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)  # ack / update / waiting / resumed / closed / decision
+    key: str = Field(max_length=32)
+    event_id: int | None = Field(
+        default=None, foreign_key="requestevent.id", ondelete="SET NULL"
+    )  # the newest audit event when it was queued: the office's words after it are the next's
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # welfare: no content
+    created_at: datetime = _when(default_factory=utcnow)
+
+
 class NoticeMedium(StrEnum):
     email = "email"  # to one officer's address
     webhook = "webhook"  # to the desk's chat (ALUMNI_DESK_WEBHOOK_URL)

@@ -32,6 +32,7 @@ from alumni.models import utcnow
 from alumni.requests import desk
 from alumni.requests.clock import BusinessCalendar
 from alumni.requests.referrals import record_referral_consent
+from alumni.requests.send_now import send_notices_now
 from alumni.requests.types import RequestType, load_request_types
 from alumni.settings import get_settings
 
@@ -78,7 +79,13 @@ class YesNo(StrEnum):
 
 def officer(given: str | None) -> str:
     """Who acts: ``--as``, else ``ALUMNI_OFFICER``, else the OS user."""
-    return (given or get_settings().officer or getpass.getuser()).strip()
+    named = given or get_settings().officer
+    if named:
+        return named.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's numeric user)
+        raise fail("say who you are: --as EMAIL, or set ALUMNI_OFFICER") from None
 
 
 def parse_instant(value: str, option: str) -> datetime:
@@ -148,7 +155,8 @@ def request_open(
     ] = None,
     as_: As = None,
 ) -> None:
-    """Open a request for an alum, who is sent an acknowledgement; the id is the last line."""
+    """Open a request for an alum, who is sent an acknowledgement at once; the id is the last
+    line."""
     now = utcnow()
     came = parse_instant(opened_at, "--opened-at") if opened_at else now
     due = parse_instant(deadline, "--deadline") if deadline else None
@@ -168,11 +176,15 @@ def request_open(
             asked_alumnus_id=desk.find_alumnus(connection, ask) if ask else None,
             types=types,
         )
-    out.print(
-        f"{safe_text(type)} request of {safe_text(alumnus)} opened; the alum is sent an "
-        "acknowledgement",
-        highlight=False,
+    # At once, not at the next due-campaigns run: the alum may be on the phone right now.
+    sent = send_notices_now(ready_engine(), request_id, settings=get_settings())
+    said = (
+        "the alum is sent an acknowledgement"
+        if sent.get("sent")
+        else "no acknowledgement could be sent now (no working address, or the mail server "
+        "did not take it: the due-campaigns flow retries that)"
     )
+    out.print(f"{safe_text(type)} request of {safe_text(alumnus)} opened; {said}", highlight=False)
     print(request_id)
 
 

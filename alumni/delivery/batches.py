@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from alumni.delivery import ledger
 from alumni.delivery.campaigns import set_status
 from alumni.delivery.receipts import ReceiptBuffer
+from alumni.delivery.request_kit import notice_of
 from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import Composed, send_claimed
 from alumni.models import Alumnus, CampaignStatus, table_of, utcnow
@@ -48,10 +49,13 @@ def lease_of(settings: Settings) -> timedelta:
 
 def send_workers_for(engine: Engine, campaign_id: int, settings: Settings) -> int:
     """How many send worker processes a run of the campaign starts: ``ALUMNI_SEND_WORKERS``
-    for a class of ``POOL_THRESHOLD`` or more, else none (the flow's process sends)."""
+    for a class of ``POOL_THRESHOLD`` or more, else none (the flow's process sends); none for a
+    notice about one alum's request, whatever the size of their class."""
     if not settings.send_workers:
         return 0
     with engine.connect() as connection:
+        if notice_of(connection, campaign_id) is not None:
+            return 0
         campaign = ledger.load_campaign(connection, campaign_id)
         size = connection.execute(
             sa.select(sa.func.count()).where(_A.c.class_year == campaign.class_year)

@@ -29,6 +29,7 @@ from alumni.delivery.audience import (
     pause_runs,
 )
 from alumni.delivery.ledger import load_campaign
+from alumni.delivery.request_kit import notice_of
 from alumni.delivery.send_time import due_at, parse_send_at, zone
 from alumni.messages.mime import make_message_id
 from alumni.models import (
@@ -98,8 +99,9 @@ def plan(
 
     Args:
         only: plan these alumni of the class only (a follow-up mailing's audience); None: the
-            whole class (and programme) of the campaign, or nobody new for a monthly digest
-            (its audience is only ever given by ``alumni.delivery.digest.plan_digest``).
+            whole class (and programme) of the campaign, or nobody new for a monthly digest or
+            a request notice (their audience is only ever given by their maker:
+            ``alumni.delivery.digest.plan_digest``, ``alumni.requests.notices.queue_notice``).
 
     Raises:
         RuntimeError: the campaign was stopped.
@@ -133,8 +135,8 @@ def plan_on(
         ).scalars()
     )
     wanted = None if only is None else set(only)
-    if wanted is None and campaign.template == DIGEST_TEMPLATE:
-        wanted = set()  # a digest's audience is the one alumni.delivery.digest names
+    if wanted is None and _audience_named(connection, campaign):
+        wanted = set()  # a digest's or a request notice's audience is named by its maker
     people = [
         p
         for p in _class_members(connection, campaign)
@@ -204,6 +206,12 @@ def plan_on(
         pending=sum(n for s, n in counts.items() if s != DeliveryStatus.skipped),
         skipped=counts.get(DeliveryStatus.skipped, 0),
     )
+
+
+def _audience_named(connection: Connection, campaign: Any) -> bool:
+    """True for a campaign whose maker names its audience: a monthly digest
+    (``alumni.delivery.digest``) or a notice about one alum's request (``RequestNotice``)."""
+    return campaign.template == DIGEST_TEMPLATE or notice_of(connection, campaign.id) is not None
 
 
 def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.Select[Any]:

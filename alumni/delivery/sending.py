@@ -5,7 +5,8 @@ MIME skeleton, the templates); per recipient only the template render and the MI
 Every email the office sends is composed here: an event mailing is a ``CampaignKit`` subclass
 (``alumni.events.mailing_kit.EventKit``) that adds to the context and the MIME parts through
 the ``context`` and ``extra_parts`` hooks, and so is a monthly digest
-(``alumni.delivery.digest_kit.DigestKit``); ``kit_for`` picks a campaign's kit.
+(``alumni.delivery.digest_kit.DigestKit``), and so is a notice about an alum's request
+(``alumni.delivery.request_kit.RequestKit``); ``kit_for`` picks a campaign's kit.
 ``send_claimed`` hands claimed rows to a mail transport a group at a time, each group marked
 handed on the ledger first, and results go to the ledger through a ``ReceiptBuffer`` as the
 server answers.
@@ -27,7 +28,7 @@ from alumni.delivery import ledger
 from alumni.delivery.audience import DIGEST_TEMPLATE
 from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
 from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
-from alumni.messages.page_links import DETAILS, PREFERENCES, page_link
+from alumni.messages.page_links import PAGES, page_link
 from alumni.messages.rendering import (
     EMAIL,
     PreflightError,
@@ -168,12 +169,12 @@ class CampaignKit:
         dict each call; a subclass adds to it.
 
         ``links`` holds the unsubscribe link and the signed links to the alum's own pages
-        (``preferences``, ``details``: ``alumni.messages.page_links``).
+        (``preferences``, ``details``, ``request``: ``alumni.messages.page_links``).
         """
         token = token or make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
         pages = {
             page: page_link(self.key, self.base_url, page, row.alumnus_id, now=self.links_from)
-            for page in (PREFERENCES, DETAILS)
+            for page in PAGES
         }
         return {
             **self.shared,
@@ -300,17 +301,22 @@ class CampaignKit:
 def kit_for(
     connection: Connection, campaign: Any, *, settings: Settings, now: datetime
 ) -> CampaignKit:
-    """The kit that composes ``campaign``'s emails: a ``DigestKit`` for a monthly digest, else
-    a ``CampaignKit``. Every place that sends or previews a campaign builds its kit here.
+    """The kit that composes ``campaign``'s emails: a ``DigestKit`` for a monthly digest, a
+    ``RequestKit`` for a notice about an alum's request, else a ``CampaignKit``. Every place
+    that sends or previews a campaign builds its kit here.
 
     Raises:
         ValueError: ALUMNI_FROM has no address, or a digest campaign has no month.
     """
-    if campaign.template == DIGEST_TEMPLATE:
-        # imported here: DigestKit is a CampaignKit, defined on top of this module
-        from alumni.delivery.digest_kit import DigestKit
+    # imported here: both kits are CampaignKits, defined on top of this module
+    from alumni.delivery.digest_kit import DigestKit
+    from alumni.delivery.request_kit import RequestKit, notice_of
 
+    if campaign.template == DIGEST_TEMPLATE:
         return DigestKit.for_campaign(connection, campaign, settings=settings, now=now)
+    notice = notice_of(connection, campaign.id)
+    if notice is not None:
+        return RequestKit.for_notice(connection, campaign, notice, settings=settings, now=now)
     return CampaignKit.build(connection, campaign, settings=settings, now=now)
 
 

@@ -5,9 +5,11 @@ Templates live under a root directory (the repository's ``templates/``) in three
 - ``email/<name>/<locale>.subject.j2``, ``<locale>.txt.j2`` and ``<locale>.html.j2``: campaigns;
 - ``invite/<kind>/<locale>.{subject,txt,html}.j2``: event mailings (invite, update, cancel,
   reminder, thanks, waitlist, place), built the same way as campaign emails;
+- ``request/<kind>/<locale>.{subject,txt,html}.j2``: notices about an alum's own request (ack,
+  update, waiting, resumed, closed, decision), built the same way;
 - ``social/<name>/<locale>.txt.j2``: social posts.
 
-The two email families share everything below (one sandbox, one locale-fallback cache, the same
+The three email families share everything below (one sandbox, one locale-fallback cache, the same
 errors and preflight); ``family=`` picks the folder. A locale counts only when all three parts
 exist, so one email is never half in one language and half in another.
 An alum's locale is looked up most specific first (``pt-BR``, then ``pt``, then ``en``),
@@ -30,11 +32,12 @@ guarded in templates)::
               next_milestone_year (int or None), countries (int)
     campaign: name
     office:   name, email, postal_address
-    links:    unsubscribe (https URL), preferences and details (https URLs of the alum's own
-              pages, ``alumni.messages.page_links``; None hides them)
+    links:    unsubscribe (https URL), preferences, details and request (https URLs of the
+              alum's own pages, ``alumni.messages.page_links``; None hides them)
 
 Event mailings get the same plus ``event`` and the RSVP links ``links.yes``/``no``/``maybe``
-(``alumni.events.mailing_kit`` describes them).
+(``alumni.events.mailing_kit`` describes them); notices about a request get ``request`` and
+``links.request_status`` (``alumni.delivery.request_kit``).
 
 Run :func:`preflight` over every recipient before the first message of a campaign goes out: it
 renders them all and reports every distinct problem at once.
@@ -74,10 +77,11 @@ from markupsafe import escape
 
 DEFAULT_LOCALE: Final = "en"
 PARTS: Final = ("subject", "txt", "html")
-# The folders of three-part emails: campaigns' and event mailings'.
+# The folders of three-part emails: campaigns', event mailings' and request notices'.
 EMAIL: Final = "email"
 INVITE: Final = "invite"
-EMAIL_FAMILIES: Final = (EMAIL, INVITE)
+REQUEST: Final = "request"
+EMAIL_FAMILIES: Final = (EMAIL, INVITE, REQUEST)
 # Names the whole template rather than one recipient in a PreflightError.
 TEMPLATE_REF: Final = "all recipients"
 
@@ -291,7 +295,8 @@ class TemplateStore:
             name: the template's folder name under ``family``, e.g. ``reunion``.
             locale: the alum's BCP 47 locale, or None for the default.
             context: the data described in this module's docstring.
-            family: ``email`` (campaigns) or ``invite`` (event mailings).
+            family: ``email`` (campaigns), ``invite`` (event mailings) or ``request``
+                (notices about an alum's request).
 
         Returns:
             The subject (one line, never empty), text and HTML, and the locale used.

@@ -3,7 +3,10 @@
 What belongs to an alum is found by walking the foreign keys of the metadata, so a table added
 later is covered without touching this module. Starting from the ``alumnus`` row:
 
-- a row that references the alumnus row directly is the alum's;
+- a row that references the alumnus row directly is the alum's, unless it names another alum
+  through a reference that owns it (NOT NULL or CASCADE) and this one only loosely (nullable,
+  ``SET NULL``), like a referral that names the alum asked for an introduction: that row is
+  the other alum's, never exported here, and erasure sets the loose reference to NULL;
 - a row that references one of the alum's rows through a foreign key that is NOT NULL, or is
   declared ``ondelete="CASCADE"``, is the alum's too, and the walk goes on from it;
 - a row that references one of the alum's rows through any other foreign key (nullable, or
@@ -290,9 +293,14 @@ def _walk(connection: Connection, metadata: sa.MetaData, alumnus_id: int) -> _Ho
             linked = holdings.linked.setdefault(child.name, {}) if not owning else {}
             loose_keys: set[Key] = set()
             new_rows: list[RowMapping] = []
+            # A loose direct reference: the row may be another alum's that only names this one.
+            mention = direct and not _owning(constraint, direct=False)
             for row in _rows_referencing(connection, constraint, parent_rows):
                 key = _key(child, row)
                 if key in holdings.owned.get(child.name, {}):
+                    continue
+                if mention and _owned_by_other_alumnus(child, row, alumni, alumnus):
+                    loose_keys.add(key)
                     continue
                 foreign = not direct and _names_other_alumnus(child, row, alumni, alumnus)
                 if not owning:
@@ -337,6 +345,20 @@ def _names_other_alumnus(
 ) -> bool:
     for constraint in table.foreign_key_constraints:
         if constraint.referred_table is not alumni:
+            continue
+        held = tuple(row[element.parent.name] for element in constraint.elements)
+        ours = tuple(alumnus[element.column.name] for element in constraint.elements)
+        if None not in held and held != ours:
+            return True
+    return False
+
+
+def _owned_by_other_alumnus(
+    table: sa.Table, row: RowMapping, alumni: sa.Table, alumnus: RowMapping
+) -> bool:
+    """Whether ``row`` belongs to another alum through an owning reference to them."""
+    for constraint in table.foreign_key_constraints:
+        if constraint.referred_table is not alumni or not _owning(constraint, direct=False):
             continue
         held = tuple(row[element.parent.name] for element in constraint.elements)
         ours = tuple(alumnus[element.column.name] for element in constraint.elements)

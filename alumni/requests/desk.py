@@ -203,9 +203,7 @@ def open_request(
     if owner is not None:
         _event(connection, request_id, now, actor, "assigned", owner)
     if asked_alumnus_id is not None:
-        _event(
-            connection, request_id, now, actor, "asked", _external_id(connection, asked_alumnus_id)
-        )
+        _event(connection, request_id, now, actor, "asked", _asked(asked_alumnus_id))
     notices.queue_notice(connection, request_id, "ack", now=now)
     return request_id
 
@@ -427,7 +425,7 @@ def ask_for_introduction(
     connection.execute(
         sa.update(_Q).where(_Q.c.id == request_id).values(asked_alumnus_id=asked_alumnus_id)
     )
-    _event(connection, request_id, now, actor, "asked", _external_id(connection, asked_alumnus_id))
+    _event(connection, request_id, now, actor, "asked", _asked(asked_alumnus_id))
 
 
 def _rules(types: Mapping[str, RequestType] | None, type: str) -> RequestType | None:
@@ -593,10 +591,9 @@ def _event(
     )
 
 
-def _external_id(connection: Connection, alumnus_id: int) -> str:
-    return str(
-        connection.execute(sa.select(_A.c.external_id).where(_A.c.id == alumnus_id)).scalar_one()
-    )
+def _asked(alumnus_id: int) -> str:
+    # The database id, not the external one: the trail outlives the asked alum's erasure.
+    return f"alumnus {alumnus_id}"
 
 
 def _check_aware(value: datetime, field: str) -> None:

@@ -3,14 +3,17 @@ pages together and serves them.
 
 Pages, one module each: ``unsubscribe`` (``/unsubscribe/<token>``), ``rsvp``
 (``/rsvp/<token>``), ``preferences`` (``/preferences/<token>``), ``details``
-(``/details/<token>``), ``clicks`` (``/l/<token>``, tracked links in posts), ``errors`` (the
-plain-words error pages); ``/healthz`` is here. They share one look (``look``, templates under
+(``/details/<token>``), ``request_form`` (``/requests/new/<token>``: ask the office for
+something), ``request_status`` (``/requests/<token>``: where one request stands), ``clicks``
+(``/l/<token>``, tracked links in posts), ``errors`` (the plain-words error pages);
+``/healthz`` is here. They share one look (``look``, templates under
 ``templates/``), the alum's language (``i18n``), form tokens against cross-site requests
 (``csrf``) and form reading (``forms``).
 
-No cookies, no caching; no redirect but a saved form's 303 to its own page and a tracked link's
-302 to the office's own target. Tokens and addresses never reach a log: uvicorn's access log is
-cut to the first path segment. Nothing changes on a GET.
+No cookies, no caching; no redirect but a saved form's 303 to its own page (the request form's
+to the new request's page) and a tracked link's 302 to the office's own target. Tokens and
+addresses never reach a log: uvicorn's access log is cut to the first path segment. Nothing
+changes on a GET.
 
 Every answer carries ``SECURITY_HEADERS`` (and ``Strict-Transport-Security`` when
 ``ALUMNI_BASE_URL`` is https), error pages included: the headers are set outside Starlette's
@@ -31,7 +34,15 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alumni.settings import Settings, get_settings
-from alumni.web import clicks, details, preferences, rsvp, unsubscribe
+from alumni.web import (
+    clicks,
+    details,
+    preferences,
+    request_form,
+    request_status,
+    rsvp,
+    unsubscribe,
+)
 from alumni.web.errors import add_error_pages
 from alumni.web.site import Site
 
@@ -126,7 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # On the logger, not a handler, so it holds under any logging configuration.
     logging.getLogger("uvicorn.access").addFilter(_WITHOUT_TOKENS)
     add_error_pages(app, site)
-    for pages in (unsubscribe, rsvp, preferences, details, clicks):
+    # The request form before the status pages: both live under /requests/.
+    for pages in (unsubscribe, rsvp, preferences, details, request_form, request_status, clicks):
         pages.add_routes(app, site)
 
     @app.get("/healthz")

@@ -148,6 +148,56 @@ _EN = {
     ),
     "err_mastodon": "This is not a Mastodon handle. Write it like @name@mastodon.social.",
     "err_bluesky": "This is not a Bluesky handle. Write it like name.bsky.social.",
+    # The request form
+    "req_title": "Ask us for something",
+    "req_intro": (
+        "{name}, tell us what you need. Every request gets an answer, and you can follow yours "
+        "on its own page."
+    ),
+    "req_type": "What do you need?",
+    "req_summary": "Tell us about it",
+    "req_summary_hint": "Up to {limit} characters.",
+    "req_whom": "For a job introduction: whom would you like to meet?",
+    "req_whom_hint": "A company, a field or a person. Needed for a job introduction.",
+    "req_deadline": "Do you need it by a certain day?",
+    "req_deadline_hint": "Leave it empty if there is no deadline.",
+    "req_send": "Send my request",
+    "err_type": "Choose what you need.",
+    "err_summary_empty": "Tell us in a few words what you need.",
+    "err_too_long": "Write at most {limit} characters (you wrote {length}).",
+    "err_whom": "Tell us whom you would like to meet: a company, a field or a person.",
+    "err_deadline_past": "Choose today or a later day.",
+    "err_deadline_far": "Choose a day within two years from today.",
+    # The status page of a request
+    "st_title": "Your request number {number}",
+    "st_saved": "Thank you: we have your request, and we have sent you an email saying so.",
+    "st_type": "Request",
+    "st_status": "Where it stands",
+    "status_open": "Received: we will answer soon",
+    "status_in_progress": "We are working on it",
+    "status_waiting": "We are waiting for your answer",
+    "status_closed": "Closed",
+    "outcome_resolved": "Closed: done",
+    "outcome_declined": "Closed: we could not do it",
+    "outcome_withdrawn": "Closed: withdrawn",
+    "st_sent_on": "Sent on",
+    "st_answer_by": "We will answer by",
+    "st_write_by": "We will write again by",
+    "st_done_by": "To be done by",
+    "st_your_deadline": "You need it by",
+    "st_closed_on": "Closed on",
+    "st_asked": "What you asked",
+    "st_confidential": (
+        "This request is confidential: what you wrote is read only by the officers named for "
+        "it, so it is not shown here."
+    ),
+    "st_replies": "What we wrote to you",
+    "st_no_replies": "We have not written to you about it yet.",
+    "st_decision": "Our decision",
+    "decision_accepted": "We will take up your idea.",
+    "decision_planned": "We plan to take up your idea later.",
+    "decision_declined": "We will not take up your idea.",
+    "st_ask_more": "Ask us for something else",
 }
 
 _ES = {
@@ -276,6 +326,56 @@ _ES = {
     ),
     "err_mastodon": "Este no es un usuario de Mastodon. Escríbelo como @nombre@mastodon.social.",
     "err_bluesky": "Este no es un usuario de Bluesky. Escríbelo como nombre.bsky.social.",
+    "req_title": "Pídenos algo",
+    "req_intro": (
+        "{name}, cuéntanos qué necesitas. Todas las solicitudes reciben respuesta, y puedes "
+        "seguir la tuya en su propia página."
+    ),
+    "req_type": "¿Qué necesitas?",
+    "req_summary": "Cuéntanoslo",
+    "req_summary_hint": "Hasta {limit} caracteres.",
+    "req_whom": "Para una presentación para un empleo: ¿a quién te gustaría conocer?",
+    "req_whom_hint": "Una empresa, un sector o una persona. Necesario para una presentación.",
+    "req_deadline": "¿Lo necesitas antes de algún día?",
+    "req_deadline_hint": "Déjalo vacío si no hay fecha límite.",
+    "req_send": "Enviar mi solicitud",
+    "err_type": "Elige lo que necesitas.",
+    "err_summary_empty": "Cuéntanos en pocas palabras lo que necesitas.",
+    "err_too_long": "Escribe como máximo {limit} caracteres (has escrito {length}).",
+    "err_whom": "Dinos a quién te gustaría conocer: una empresa, un sector o una persona.",
+    "err_deadline_past": "Elige hoy o un día posterior.",
+    "err_deadline_far": "Elige un día dentro de los próximos dos años.",
+    "st_title": "Tu solicitud número {number}",
+    "st_saved": (
+        "Gracias: hemos recibido tu solicitud y te hemos enviado un correo para confirmarlo."
+    ),
+    "st_type": "Solicitud",
+    "st_status": "En qué punto está",
+    "status_open": "Recibida: te responderemos pronto",
+    "status_in_progress": "Estamos trabajando en ella",
+    "status_waiting": "Esperamos tu respuesta",
+    "status_closed": "Cerrada",
+    "outcome_resolved": "Cerrada: resuelta",
+    "outcome_declined": "Cerrada: no pudimos hacerlo",
+    "outcome_withdrawn": "Cerrada: retirada",
+    "st_sent_on": "Enviada el",
+    "st_answer_by": "Te responderemos antes del",
+    "st_write_by": "Volveremos a escribirte antes del",
+    "st_done_by": "Resuelta antes del",
+    "st_your_deadline": "La necesitas antes del",
+    "st_closed_on": "Cerrada el",
+    "st_asked": "Lo que nos pediste",
+    "st_confidential": (
+        "Esta solicitud es confidencial: solo leen lo que escribiste las personas designadas "
+        "para ello, así que no se muestra aquí."
+    ),
+    "st_replies": "Lo que te escribimos",
+    "st_no_replies": "Todavía no te hemos escrito sobre ella.",
+    "st_decision": "Nuestra decisión",
+    "decision_accepted": "Vamos a llevar a cabo tu idea.",
+    "decision_planned": "Tenemos previsto llevar a cabo tu idea más adelante.",
+    "decision_declined": "No vamos a llevar a cabo tu idea.",
+    "st_ask_more": "Pedirnos otra cosa",
 }
 
 _FR = {
@@ -404,6 +504,60 @@ _FR = {
     ),
     "err_mastodon": "Ce n’est pas un identifiant Mastodon. Écrivez-le comme @nom@mastodon.social.",
     "err_bluesky": "Ce n’est pas un identifiant Bluesky. Écrivez-le comme nom.bsky.social.",
+    "req_title": "Nous demander quelque chose",
+    "req_intro": (
+        "{name}, dites-nous ce dont vous avez besoin. Chaque demande reçoit une réponse, et "
+        "vous pouvez suivre la vôtre sur sa propre page."
+    ),
+    "req_type": "De quoi avez-vous besoin ?",
+    "req_summary": "Expliquez-nous",
+    "req_summary_hint": "{limit} caractères au plus.",
+    "req_whom": "Pour une mise en relation : qui aimeriez-vous rencontrer ?",
+    "req_whom_hint": (
+        "Une entreprise, un domaine ou une personne. Nécessaire pour une mise en relation."
+    ),
+    "req_deadline": "Vous le faut-il pour une date précise ?",
+    "req_deadline_hint": "Laissez vide s’il n’y a pas d’échéance.",
+    "req_send": "Envoyer ma demande",
+    "err_type": "Choisissez ce dont vous avez besoin.",
+    "err_summary_empty": "Dites-nous en quelques mots ce dont vous avez besoin.",
+    "err_too_long": "Écrivez {limit} caractères au plus (vous en avez écrit {length}).",
+    "err_whom": (
+        "Dites-nous qui vous aimeriez rencontrer : une entreprise, un domaine ou une personne."
+    ),
+    "err_deadline_past": "Choisissez aujourd’hui ou un jour plus tard.",
+    "err_deadline_far": "Choisissez un jour dans les deux ans qui viennent.",
+    "st_title": "Votre demande numéro {number}",
+    "st_saved": (
+        "Merci : nous avons bien reçu votre demande, et nous vous l’avons confirmé par courriel."
+    ),
+    "st_type": "Demande",
+    "st_status": "Où elle en est",
+    "status_open": "Reçue : nous vous répondrons bientôt",
+    "status_in_progress": "Nous y travaillons",
+    "status_waiting": "Nous attendons votre réponse",
+    "status_closed": "Close",
+    "outcome_resolved": "Close : traitée",
+    "outcome_declined": "Close : nous n’avons pas pu y donner suite",
+    "outcome_withdrawn": "Close : retirée",
+    "st_sent_on": "Envoyée le",
+    "st_answer_by": "Nous répondrons au plus tard le",
+    "st_write_by": "Nous vous écrirons de nouveau au plus tard le",
+    "st_done_by": "À traiter au plus tard le",
+    "st_your_deadline": "Il vous la faut pour le",
+    "st_closed_on": "Close le",
+    "st_asked": "Votre demande",
+    "st_confidential": (
+        "Cette demande est confidentielle : seules les personnes désignées lisent ce que vous "
+        "avez écrit, qui n’est donc pas affiché ici."
+    ),
+    "st_replies": "Ce que nous vous avons écrit",
+    "st_no_replies": "Nous ne vous avons pas encore écrit à ce sujet.",
+    "st_decision": "Notre décision",
+    "decision_accepted": "Nous allons mettre votre idée en œuvre.",
+    "decision_planned": "Nous prévoyons de mettre votre idée en œuvre plus tard.",
+    "decision_declined": "Nous n’allons pas mettre votre idée en œuvre.",
+    "st_ask_more": "Nous demander autre chose",
 }
 
 _PT_BR = {
@@ -525,6 +679,54 @@ _PT_BR = {
     ),
     "err_mastodon": "Este não é um usuário do Mastodon. Escreva como @nome@mastodon.social.",
     "err_bluesky": "Este não é um usuário do Bluesky. Escreva como nome.bsky.social.",
+    "req_title": "Peça algo para nós",
+    "req_intro": (
+        "{name}, conte do que você precisa. Todo pedido recebe resposta, e você pode "
+        "acompanhar o seu na página dele."
+    ),
+    "req_type": "Do que você precisa?",
+    "req_summary": "Conte para nós",
+    "req_summary_hint": "Até {limit} caracteres.",
+    "req_whom": "Para uma indicação para um emprego: quem você gostaria de conhecer?",
+    "req_whom_hint": "Uma empresa, uma área ou uma pessoa. Necessário para uma indicação.",
+    "req_deadline": "Você precisa disso até algum dia?",
+    "req_deadline_hint": "Deixe vazio se não houver prazo.",
+    "req_send": "Enviar meu pedido",
+    "err_type": "Escolha do que você precisa.",
+    "err_summary_empty": "Conte em poucas palavras do que você precisa.",
+    "err_too_long": "Escreva no máximo {limit} caracteres (você escreveu {length}).",
+    "err_whom": "Diga quem você gostaria de conhecer: uma empresa, uma área ou uma pessoa.",
+    "err_deadline_past": "Escolha hoje ou um dia depois.",
+    "err_deadline_far": "Escolha um dia dentro dos próximos dois anos.",
+    "st_title": "Seu pedido número {number}",
+    "st_saved": "Obrigado: recebemos seu pedido e enviamos um e-mail confirmando.",
+    "st_type": "Pedido",
+    "st_status": "Em que pé está",
+    "status_open": "Recebido: responderemos em breve",
+    "status_in_progress": "Estamos trabalhando nele",
+    "status_waiting": "Aguardamos sua resposta",
+    "status_closed": "Encerrado",
+    "outcome_resolved": "Encerrado: concluído",
+    "outcome_declined": "Encerrado: não conseguimos atender",
+    "outcome_withdrawn": "Encerrado: retirado",
+    "st_sent_on": "Enviado em",
+    "st_answer_by": "Responderemos até",
+    "st_write_by": "Voltaremos a escrever até",
+    "st_done_by": "Concluído até",
+    "st_your_deadline": "Você precisa até",
+    "st_closed_on": "Encerrado em",
+    "st_asked": "O que você pediu",
+    "st_confidential": (
+        "Este pedido é confidencial: só as pessoas designadas leem o que você escreveu, por "
+        "isso não aparece aqui."
+    ),
+    "st_replies": "O que escrevemos para você",
+    "st_no_replies": "Ainda não escrevemos sobre ele.",
+    "st_decision": "Nossa decisão",
+    "decision_accepted": "Vamos colocar sua ideia em prática.",
+    "decision_planned": "Planejamos colocar sua ideia em prática mais adiante.",
+    "decision_declined": "Não vamos colocar sua ideia em prática.",
+    "st_ask_more": "Pedir outra coisa",
 }
 
 WORDS: Final[dict[str, dict[str, str]]] = {"en": _EN, "es": _ES, "fr": _FR, "pt-BR": _PT_BR}

@@ -45,6 +45,7 @@ class Site:
     office_email: str
     office_timezone: str
     plan_options: PlanOptions  # how an RSVP plans the waitlist notices it causes
+    settings: Settings = field(repr=False)  # the request pages' office calendar and mail server
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Site:
@@ -56,6 +57,7 @@ class Site:
             office_email=parseaddr(settings.sender)[1],
             office_timezone=settings.office_timezone,
             plan_options=PlanOptions.from_settings(settings),
+            settings=settings,
         )
 
     def page(

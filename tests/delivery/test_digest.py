@@ -369,6 +369,7 @@ def test_the_shipped_digest_templates_render_in_every_language(locale: str, spar
     links = context["links"]
     for part, shown in ((rendered.text, str), (rendered.html, lambda url: str(escape(url)))):
         assert shown(links["unsubscribe"]) in part and shown(links["details"]) in part
+        assert shown(links["request"]) in part  # the request form, as in every message
         assert (shown(links["preferences"]) in part) is (links["preferences"] is not None)
     assert "None" not in rendered.text
     assert "1 College Road<br>Springfield 12345<br>United States" in rendered.html

@@ -64,6 +64,7 @@ def sample_context(**sections: dict[str, Any]) -> dict[str, Any]:
             "unsubscribe": "https://alumni.school.example/u/abc123?c=7&s=x",
             "preferences": "https://alumni.school.example/p/abc123",
             "details": "https://alumni.school.example/d/abc123",
+            "request": "https://alumni.school.example/requests/new/abc123",
         },
     }
     for key, values in sections.items():
@@ -421,6 +422,8 @@ def test_shipped_template_renders(
         assert preferences in email.text and str(escape(preferences)) in email.html
     else:
         assert "None" not in email.text
+    ask = context["links"]["request"]  # every message leads to the request form
+    assert ask in email.text and f'href="{escape(ask)}"' in email.html
 
 
 def test_shipped_reunion_uses_the_class_numbers(shipped: TemplateStore) -> None:

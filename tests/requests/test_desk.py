@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
-from alumni.models import Request, RequestEvent, RequestPause, table_of
+from alumni.models import Request, RequestEvent, RequestNotice, RequestPause, table_of
+from alumni.people.privacy import erase_alumnus, export_alumnus
 from alumni.requests import desk
 from alumni.requests.clock import BusinessCalendar
 from alumni.requests.referrals import agreed_to_referrals, record_referral_consent
@@ -33,6 +34,7 @@ CALENDAR = BusinessCalendar(tz=ZoneInfo("UTC"))
 _Q = table_of(Request)
 _E = table_of(RequestEvent)
 _P = table_of(RequestPause)
+_N = table_of(RequestNotice)
 
 
 def at(days: float = 0, hours: float = 0) -> datetime:
@@ -88,6 +90,16 @@ def pauses(url: str, request_id: int) -> list[tuple[Any, ...]]:
                 .order_by(_P.c.id)
             )
         ]
+
+
+def notices(url: str, request_id: int) -> list[str]:
+    """The kinds of the alum's notices queued for the request, in order."""
+    with engine_for(url).connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(_N.c.kind).where(_N.c.request_id == request_id).order_by(_N.c.id)
+            ).scalars()
+        )
 
 
 def refused(url: str, operation: Any, *args: Any, match: str, **given: Any) -> str:
@@ -147,6 +159,7 @@ def test_opening_writes_the_request_as_it_came_and_its_audit_rows(db_url: str) -
         (MONDAY, OFFICER, "opened", "letter from officer", False),
         (MONDAY, OFFICER, "assigned", "jo@school.example.org", False),
     ]
+    assert notices(db_url, request_id) == ["ack"]  # the acknowledgement, at once
 
 
 def test_every_step_sets_status_timestamps_pauses_and_its_audit_row(db_url: str) -> None:
@@ -236,6 +249,8 @@ def test_every_step_sets_status_timestamps_pauses_and_its_audit_row(db_url: str)
         (at(days=2, hours=1), LEAD, "referee", "prof@school.example.org", False),
         (at(days=3), LEAD, "closed", "resolved: Letter sent to the university", True),
     ]
+    # A notice at each change of status and each word to the alum; none for internal steps.
+    assert notices(db_url, request_id) == ["ack", "update", "waiting", "resumed", "closed"]
 
     # An internal note still goes on a closed request's trail; nothing else does.
     step(
@@ -403,6 +418,7 @@ def test_the_steps_of_each_type_are_refused_until_done_and_change_nothing(db_url
         "in_progress",
         at(days=1),
     )
+    assert notices(db_url, idea) == ["ack", "decision"]
     assert trail(db_url, idea)[-1] == (
         at(days=1),
         LEAD,
@@ -551,7 +567,13 @@ def test_a_referral_asks_only_an_alum_who_agreed_to_be_asked(db_url: str) -> Non
         types=TYPES,
     )
     assert request_row(db_url, request_id).asked_alumnus_id == contact
-    assert trail(db_url, request_id)[-1] == (at(hours=2), OFFICER, "asked", "CONT1", False)
+    assert trail(db_url, request_id)[-1] == (
+        at(hours=2),
+        OFFICER,
+        "asked",
+        f"alumnus {contact}",
+        False,
+    )
 
     # They change their mind before the introduction: it is not resolved behind their back.
     with write_transaction(engine_for(db_url)) as connection:
@@ -582,8 +604,35 @@ def test_a_referral_asks_only_an_alum_who_agreed_to_be_asked(db_url: str) -> Non
         now=at(hours=6),
         opened_at=at(hours=6),
     )
-    assert trail(db_url, second)[-1] == (at(hours=6), OFFICER, "asked", "CONT1", False)
+    assert trail(db_url, second)[-1] == (at(hours=6), OFFICER, "asked", f"alumnus {contact}", False)
     step(db_url, desk.close, second, outcome="resolved", actor=OFFICER, now=at(days=1), types=TYPES)
+
+
+def test_erasing_the_alum_asked_keeps_the_referral_and_erasing_the_seeker_removes_it(
+    db_url: str,
+) -> None:
+    seeker = add_alumnus(db_url, "SEEK1")
+    contact = add_alumnus(db_url, "CONT1")
+    with write_transaction(engine_for(db_url)) as connection:
+        record_referral_consent(connection, contact, granted=True, evidence="Form", now=MONDAY)
+    request_id = open_one(
+        db_url, "referral", alumnus_id=seeker, summary="Acme, please", asked_alumnus_id=contact
+    )
+
+    with write_transaction(engine_for(db_url)) as connection:
+        exported = export_alumnus(connection, alumnus_id=contact)
+        assert "Acme, please" not in repr(exported)  # the seeker's words are not the asked's
+        report = erase_alumnus(connection, alumnus_id=contact, now=at(days=1))
+    assert report.deleted["request"] == 0 and report.detached == {"request": 1}
+    row = request_row(db_url, request_id)
+    assert (row.summary, row.alumnus_id, row.asked_alumnus_id) == ("Acme, please", seeker, None)
+    assert "CONT1" not in repr(trail(db_url, request_id))
+
+    with write_transaction(engine_for(db_url)) as connection:
+        assert "Acme, please" in repr(export_alumnus(connection, alumnus_id=seeker))
+        erase_alumnus(connection, alumnus_id=seeker, now=at(days=2))
+        assert connection.execute(sa.select(sa.func.count()).select_from(_Q)).scalar_one() == 0
+        assert connection.execute(sa.select(sa.func.count()).select_from(_E)).scalar_one() == 0
 
 
 def test_bad_input_is_refused_with_what_to_do_and_changes_nothing(db_url: str) -> None:

@@ -20,13 +20,15 @@ import sqlalchemy as sa
 
 from alumni.db import engine_for
 from alumni.delivery import planning
-from alumni.messages.page_links import DETAILS, PREFERENCES
+from alumni.messages.page_links import DETAILS, PREFERENCES, REQUEST
 from alumni.models import ContactPoint, Frequency, table_of, utcnow
 from alumni.people.preferences import read_choice
 from alumni.settings import Settings
 from tests.factories import add_alumnus, add_campaign, deliveries
+from tests.mail_servers import wait_for
 from tests.web.pages import page_path
 from tests.web.test_app import MASKED, add_delivery, scopes_of, unsubscribe_path
+from tests.web.test_request_pages import requests_of
 from tests.web.test_rsvp_page import answers, invited, rsvp_path
 from tests.web_server import serving
 
@@ -286,3 +288,55 @@ def test_unsubscribing_with_a_click(
     assert page.locator("h1").inner_text() == "You are unsubscribed"
     keep(page, "unsubscribed")
     assert scopes_of(sqlite_url, "Zoraida.Quellmotte@Example.org") == {"news", "events"}
+
+
+def test_asking_for_a_letter_by_keyboard_and_clicks_then_reading_its_page(
+    sqlite_url: str, sqlite_settings: Settings, base_url: str, page: Page
+) -> None:
+    alumnus_id = alum(sqlite_url)
+    page.goto(base_url + page_path(sqlite_settings, REQUEST, alumnus_id))
+    assert page.get_attribute("html", "lang") == "en"
+
+    # Sent empty with a click: each problem beside its field, nothing opened.
+    page.get_by_role("button", name="Send my request").click()
+    assert page.locator("#type-problem").inner_text() == "Choose what you need."
+    assert page.locator("#summary-problem").inner_text() == "Tell us in a few words what you need."
+    assert page.get_attribute("#summary", "aria-invalid") == "true"
+    keep(page, "request-form-refused")
+    assert not requests_of(sqlite_url)
+
+    tab_to(page, id="type-letter")  # an unchecked group is entered at its first choice
+    page.keyboard.press("Space")
+    assert page.is_checked("#type-letter")
+    tab_to(page, id="summary")
+    page.keyboard.type("A letter for my master's application at Delft.")
+    today = utcnow().astimezone(ZoneInfo(ZONE)).date()
+    needed = today + timedelta(days=30)
+    tab_to(page, id="deadline")
+    page.keyboard.type(needed.strftime("%m%d%Y"))
+    tab_to(page, text="Send my request")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**?saved=opened")
+
+    (request,) = requests_of(sqlite_url)
+    assert page.locator("h1").inner_text() == f"Your request number {request.id}"
+    assert page.locator('[role="status"]').inner_text().startswith("Thank you: we have your")
+    assert "Recommendation letter" in page.content()
+    assert f"({ZONE})" in page.content()
+    keep(page, "request-status-opened")
+    assert (request.type, request.source, request.status) == ("letter", "web", "open")
+    assert request.deadline.astimezone(ZoneInfo(ZONE)).date() == needed
+    # The acknowledgement left at once (no SMTP server set: the Maildir outbox).
+    outbox = Path(sqlite_settings.outbox_dir) / "new"
+    wait_for(lambda: outbox.is_dir() and any(outbox.iterdir()), "the acknowledgement")
+
+    # Asking again from the page, for help this time, with clicks.
+    page.get_by_role("link", name="Ask us for something else").click()
+    page.get_by_label("Help and support").click()
+    page.get_by_label("Tell us about it").fill("I would rather not say here.")
+    page.get_by_role("button", name="Send my request").click()
+    page.wait_for_url("**?saved=opened")
+    assert "This request is confidential" in page.content()
+    assert "I would rather not say here." not in page.content()
+    keep(page, "request-status-welfare")
+    assert [r.type for r in requests_of(sqlite_url)] == ["letter", "welfare"]

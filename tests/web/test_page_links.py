@@ -1,6 +1,6 @@
-"""The links to an alum's own pages: signed, scoped to their page, expiring after 90 days,
-carrying the alumnus id and nothing else; in every message of every shipped template (text and
-HTML), where they open that alum's pages in their language."""
+"""The links to an alum's own pages (preferences, details, the request form): signed, scoped to
+their page, expiring after 90 days, carrying the alumnus id and nothing else; in every message of
+every shipped template (text and HTML), where they open that alum's pages in their language."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from alumni.events.schedule import create_event
 from alumni.messages.page_links import (
     DETAILS,
     PAGE_LINK_LIFETIME,
+    PAGE_PATHS,
     PREFERENCES,
+    REQUEST,
     page_link,
     read_page_token,
 )
@@ -37,7 +39,8 @@ from tests.factories import add_alumnus, add_campaign
 KEY = b"k" * 32
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 OPTIONS = planning.PlanOptions(message_id_domain="school.example")
-LINK = re.compile(r"https?://[^/\s\"]+/(preferences|details)/([A-Za-z0-9_.-]+)")
+LINK = re.compile(r"https?://[^/\s\"]+/(preferences|details|requests/new)/([A-Za-z0-9_.-]+)")
+PAGE_OF_PATH = {path: page for page, path in PAGE_PATHS.items()}
 LOCALES = ("en", "es", "fr", "pt-BR")
 
 
@@ -84,12 +87,12 @@ def parts(data: bytes) -> tuple[str, str]:
 
 
 def links_in(body: str) -> dict[str, str]:
-    found = {page: token for page, token in LINK.findall(body)}
-    assert set(found) == {PREFERENCES, DETAILS}, body[-600:]
+    found = {PAGE_OF_PATH[path]: token for path, token in LINK.findall(body)}
+    assert set(found) == {PREFERENCES, DETAILS, REQUEST}, body[-600:]
     return found
 
 
-def test_every_campaign_message_carries_both_links_and_they_open_the_alums_pages(
+def test_every_campaign_message_carries_every_page_link_and_they_open_the_alums_pages(
     sqlite_url: str, sqlite_settings: Settings, sqlite_client: httpx.Client
 ) -> None:
     people = {
@@ -114,12 +117,14 @@ def test_every_campaign_message_carries_both_links_and_they_open_the_alums_pages
             assert links_in(text) == links_in(html)
             for page, token in links_in(text).items():
                 assert read_page_token(kit.key, page, token, now=utcnow()) == row.alumnus_id
-                opened = sqlite_client.get(f"/{page}/{token}")
+                opened = sqlite_client.get(f"/{PAGE_PATHS[page]}/{token}")
                 assert opened.status_code == 200
                 assert f'<html lang="{people[row.alumnus_id]}">' in opened.text
 
 
-def test_every_event_mailing_carries_both_links(sqlite_url: str, sqlite_settings: Settings) -> None:
+def test_every_event_mailing_carries_every_page_link(
+    sqlite_url: str, sqlite_settings: Settings
+) -> None:
     for n, locale in enumerate(("en", "es")):
         add_alumnus(sqlite_url, f"E{n}", email=f"e{n}@example.org", locale=locale)
     engine = engine_for(sqlite_url)

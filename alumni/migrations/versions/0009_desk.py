@@ -1,7 +1,7 @@
 """desk: the alum asked for a referral's introduction
 
 Revision ID: 0009_desk
-Revises: 0008_desk
+Revises: 0009_alum
 Create Date: 2026-11-30 04:18:39
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0009_desk'
-down_revision: str | None = '0008_desk'
+down_revision: str | None = '0009_alum'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
