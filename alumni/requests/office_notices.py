@@ -74,13 +74,20 @@ def topic_of(request_id: int) -> str:
 def notice_key(
     topic: str, deadline_kind: str, deadline_at: datetime, rung: str, recipient: str
 ) -> str:
-    """What makes a notice unique, as one string: its Message-ID and event id come from it."""
+    """What makes a notice unique, as one string."""
     return f"{topic}/{deadline_kind}/{deadline_at.isoformat()}/{rung}/{recipient}"
 
 
-def event_id(key: str) -> uuid.UUID:
-    """The Prefect event id of the notice with this key: the same on every emit."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"alumni-outreach:notice:{key}")
+def row_identity(key: str, planned_at: datetime) -> str:
+    """What names one notice row for good: its key and when it was planned (another database
+    sharing the Prefect server, or one restored, has the same keys but not the same instants),
+    so its Message-ID and its event id are its own and fixed."""
+    return f"notice:{key}:{planned_at.isoformat()}"
+
+
+def event_id(identity: str) -> uuid.UUID:
+    """The Prefect event id of a notice row: the same on every emit (the server keeps one)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"alumni-outreach:{identity}")
 
 
 def new_row(
@@ -109,7 +116,9 @@ def new_row(
         "medium": medium,
         "recipient": recipient,
         "message_id": (
-            make_message_id(f"notice:{key}", domain) if medium == NoticeMedium.email else None
+            make_message_id(row_identity(key, now), domain)
+            if medium == NoticeMedium.email
+            else None
         ),
         "status": DeliveryStatus.pending,
         "due_at": due_at,
@@ -191,12 +200,15 @@ class ClaimedNotice:
     message_id: str | None
     request: Any | None
     pauses: tuple[Pause, ...]
+    created_at: datetime
 
     @property
-    def key(self) -> str:
-        return notice_key(
+    def identity(self) -> str:
+        """``row_identity`` of this row."""
+        key = notice_key(
             self.topic, self.deadline_kind, self.deadline_at, self.rung, self.recipient
         )
+        return row_identity(key, self.created_at)
 
 
 def _read(connection: Connection, ids: list[int]) -> list[ClaimedNotice]:
@@ -223,6 +235,7 @@ def _read(connection: Connection, ids: list[int]) -> list[ClaimedNotice]:
             message_id=r.message_id,
             request=requests.get(r.request_id) if r.request_id is not None else None,
             pauses=tuple(pauses.get(r.request_id, ())) if r.request_id is not None else (),
+            created_at=r.created_at,
         )
         for r in rows
     ]
@@ -397,7 +410,7 @@ def _send_batch(
             results.append(_chat(notice, webhook, types, now=now))
         elif emit is not None:
             facts = _facts(notice, types)
-            event = officer_mail.rung_event(facts, now=now, event_id=event_id(notice.key))
+            event = officer_mail.rung_event(facts, now=now, event_id=event_id(notice.identity))
             went = emit(event)
             results.append(
                 ledger.Result(notice.id, "sent")
