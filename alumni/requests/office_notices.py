@@ -411,12 +411,7 @@ def _send_batch(
         elif emit is not None:
             facts = _facts(notice, types)
             event = officer_mail.rung_event(facts, now=now, event_id=event_id(notice.identity))
-            went = emit(event)
-            results.append(
-                ledger.Result(notice.id, "sent")
-                if went
-                else ledger.Result(notice.id, "transient", reply="Prefect took no event")
-            )
+            results.append(_emitted(notice.id, event, emit))
     if mails:
         assert transport is not None
         answered: list[ledger.Result] = []
@@ -435,6 +430,16 @@ def _send_batch(
             raise
         results.extend(answered)
     return results
+
+
+def _emitted(row_id: int, event: officer_mail.NoticeEvent, emit: Emit) -> ledger.Result:
+    try:
+        went = emit(event)
+    except Exception as exc:  # whatever Prefect raised, the row is tried again, not lost
+        return ledger.Result(row_id, "transient", reply=f"Prefect refused the event: {exc}")
+    if went:
+        return ledger.Result(row_id, "sent")
+    return ledger.Result(row_id, "transient", reply="Prefect took no event (events are off)")
 
 
 def _facts(notice: ClaimedNotice, types: Mapping[str, RequestType]) -> officer_mail.RungFacts:

@@ -551,3 +551,23 @@ def test_a_desk_lead_that_is_not_an_address_is_named() -> None:
             calendar=CALENDAR,
             settings=Settings(desk_lead="the lead"),
         )
+
+
+def test_an_event_prefect_refuses_is_tried_again_and_sent_once(desk: str) -> None:
+    open_one(desk, "question", "A transcript for a visa", at(5, 9), OWNER)
+    engine = engine_for(desk)
+    settings = get_settings()
+
+    def refusing(event: NoticeEvent) -> bool:
+        raise RuntimeError("events socket closed")
+
+    first = escalate(
+        engine, now=at(6, 13), settings=settings, emit=refusing, clock=lambda: at(6, 13)
+    )
+    assert (first.sent, first.retrying) == (1, 1)
+    (event_row,) = [row for row in notices(desk) if row.medium == "event"]
+    assert event_row.status == "pending" and "events socket closed" in event_row.error
+    events = Events()
+    escalate(engine, now=at(6, 13), settings=settings, emit=events, clock=lambda: at(6, 14))
+    escalate(engine, now=at(6, 13), settings=settings, emit=events, clock=lambda: at(6, 15))
+    assert len(events.sent) == 1 and len(outbox(desk)) == 1
