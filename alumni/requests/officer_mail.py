@@ -100,7 +100,7 @@ def _who(rung: str) -> str:
         return "escalated to the desk lead: the deadline has passed"
     if rung == DIRECTOR:
         return "escalated to the director: the deadline passed a while ago"
-    return f"escalation {rung} (every hour after the breach, until someone answers)"
+    return f"escalation {rung}: the deadline is still not met, and the ladder climbs again"
 
 
 def rung_subject(facts: RungFacts, *, now: datetime) -> str:
