@@ -1,5 +1,7 @@
 """The request desk's operations: open, assign, note, wait, resume, close, decide, and the steps
-of letters (a referee), certificates (an identity check) and referrals (the alum asked).
+of letters (a referee), certificates (an identity check) and referrals (the alum asked). Which
+steps a type has, and must have done before it is resolved, its flags in ``requests.toml`` say
+(``needs_referee``, ``needs_identity_check``, ``needs_consent``, ``needs_decision``).
 
 Every operation takes a connection inside a write transaction (``alumni.db.write_transaction``),
 checks its input first (a refusal changes nothing), changes the request, appends its rows to the
