@@ -316,8 +316,8 @@ def test_notices_go_through_the_flow_to_smtp_once_each_in_the_alums_language(
             actor=OFFICER,
             now=utcnow(),
         )
-        desk.set_referee(  # a letter is resolved once someone writes it
-            connection, requests["es"], referee=OFFICER, actor=OFFICER, now=utcnow()
+        desk.set_referee(
+            connection, requests["es"], referee="kim@school.example", actor=OFFICER, now=utcnow()
         )
         desk.close(
             connection,
