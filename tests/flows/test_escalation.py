@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import sqlalchemy as sa
 import yaml
+from prefect.events.worker import EventsWorker
+from prefect.logging.handlers import APILogWorker
 from prefect.utilities.templating import apply_values
 from typer.testing import CliRunner
 
@@ -88,6 +90,11 @@ def office(
     monkeypatch.setenv("ALUMNI_DESK_WEBHOOK_STYLE", "slack")
     monkeypatch.setenv("ALUMNI_WEBHOOK_ALLOW_PRIVATE", "true")
     get_settings.cache_clear()
+    # Each test module that imports ``prefect_api`` starts its own test server; Prefect's event
+    # and log workers stay bound to the server of the first flow run in the process. Stop them,
+    # so this module's flows send to the server its tests read back from.
+    EventsWorker.drain_all(timeout=60, at_exit=False)
+    APILogWorker.drain_all(timeout=60, at_exit=False)
     started = now = utcnow()
     question = open_request(db_url, "question", QUESTION, now - timedelta(days=30), None)
     welfare = open_request(db_url, "welfare", SECRET, now - timedelta(hours=26.5), CARER)
