@@ -405,7 +405,7 @@ def test_each_owner_gets_one_digest_a_day(office: Office) -> None:
     assert desk_digest()["planned"] == 0
 
 
-def test_the_digest_deployment_runs_at_eight_in_the_offices_zone(
+def test_the_desks_deployments_run_in_the_offices_zone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ALUMNI_OFFICE_TIMEZONE", "America/Sao_Paulo")
@@ -416,4 +416,6 @@ def test_the_digest_deployment_runs_at_eight_in_the_offices_zone(
     assert resolved["desk-digest"]["schedules"] == [
         {"cron": "0 8 * * 1-5", "timezone": "America/Sao_Paulo"}
     ]
-    assert resolved["escalation"]["schedules"][0]["cron"] == "*/15 * * * *"
+    assert resolved["escalation"]["schedules"] == [
+        {"cron": "*/15 * * * *", "timezone": "America/Sao_Paulo"}
+    ]
