@@ -114,15 +114,18 @@ def insert_unless_present(
 ) -> bool:
     """Insert one row unless a row with the same ``unique`` columns exists; True if inserted.
 
-    ON CONFLICT rather than a check first: two writers of the same row may race here.
+    ON CONFLICT rather than a check first: two writers of the same row may race here. Whether
+    a row went in is read from RETURNING: psycopg gives no rowcount for the INSERT ... RETURNING
+    SQLAlchemy makes on PostgreSQL (-1, which counted as inserted).
     """
     dialect: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
     result = connection.execute(
         dialect.insert(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[table.c[name] for name in unique])
+        .returning(*table.primary_key.columns)
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -527,3 +527,44 @@ class RequestNotice(SQLModel, table=True):
     )  # the newest audit event when it was queued: the office's words after it are the next's
     context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # welfare: no content
     created_at: datetime = _when(default_factory=utcnow)
+
+
+class NoticeMedium(StrEnum):
+    email = "email"  # to one officer's address
+    webhook = "webhook"  # to the desk's chat (ALUMNI_DESK_WEBHOOK_URL)
+    event = "event"  # a Prefect event, emitted by the flow, for automations to act on
+
+
+# One notice to the office that the ledger sends once: a rung of a request's escalation ladder
+# (an email to one officer, a message to the desk's chat, a Prefect event) or an owner's daily
+# digest. Unique per what it is about: ``topic`` is ``request-<id>`` or ``digest`` (not the
+# nullable request_id, as NULLs never conflict), so reruns, two runs at once and a catch-up
+# plan each once. A rung belongs to one deadline instant: a deadline that moves gets new rows.
+class OfficeNotice(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("topic", "deadline_kind", "deadline_at", "rung", "recipient"),
+        sa.Index("ix_officenotice_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str = Field(max_length=32)  # request-<id> / digest
+    request_id: int | None = Field(
+        default=None, foreign_key="request.id", index=True, ondelete="CASCADE"
+    )
+    deadline_kind: str = Field(max_length=16)  # first_response / next_update / resolution / day
+    deadline_at: datetime = _when()  # the deadline the rung belongs to; digest: the office day
+    rung: str = Field(max_length=16)  # reminder / lead / director / repeat-<n> / digest
+    level: int = 0  # 1 reminder, 2 lead, 3 director, 3+n repeat-<n>; 0 digest
+    medium: NoticeMedium = Field(sa_type=sa.String(8))
+    recipient: str = Field(max_length=320)  # an officer's address; the webhook; the event's name
+    message_id: str | None = Field(default=None, max_length=200, unique=True)  # email only
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=sa.String(16))
+    due_at: datetime | None = _when(nullable=True, default=None)
+    attempts: int = 0
+    maybe_duplicate: bool = False  # taken over after a crash while handed over: may go twice
+    claimed_at: datetime | None = _when(nullable=True, default=None)  # renewed while held
+    claimed_by: str | None = Field(default=None, max_length=64)
+    handed_at: datetime | None = _when(nullable=True, default=None)  # given to the transport
+    sent_at: datetime | None = _when(nullable=True, default=None)
+    error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _when(default_factory=utcnow)

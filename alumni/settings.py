@@ -26,7 +26,7 @@ from datetime import time
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -194,6 +194,25 @@ class Settings(BaseSettings):
         default="09:00-17:00",
         description="The office's opening hours on a business day, wall-clock time in "
         "ALUMNI_OFFICE_TIMEZONE, e.g. 09:00-17:00.",
+    )
+    desk_lead: str | None = Field(
+        default=None,
+        description="The request desk's lead: told at a breach, and reminded for requests with "
+        "no owner; unset: the office's own address (ALUMNI_FROM).",
+    )
+    desk_director: str | None = Field(
+        default=None,
+        description="Told of a breach a type's director_after later; unset: the desk lead.",
+    )
+    desk_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="The desk's chat webhook (Slack, Discord, Teams or JSON), told of every "
+        "escalation; unset: email only.",
+    )
+    desk_webhook_style: Literal["slack", "discord", "teams", "generic"] = Field(
+        default="generic",
+        description="The payload the desk's chat webhook takes: slack, discord, teams "
+        "(an Adaptive Card) or generic JSON {title, text}.",
     )
 
     @field_validator("office_timezone")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import typer
 
 from alumni.cli.digest import digest_app
+from alumni.cli.escalation import escalate, request_digest
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
 from alumni.cli.requests import request_app
@@ -47,6 +48,8 @@ app.add_typer(social_app, name="social")
 app.add_typer(digest_app, name="digest")
 app.add_typer(replies_app, name="replies")
 app.add_typer(request_app, name="request")
+request_app.command("digest")(request_digest)
+app.command()(escalate)
 app.command()(track)
 
 

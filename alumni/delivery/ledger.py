@@ -1,7 +1,9 @@
 """The ledger: one claim, lease and record mechanism for the rows of every channel.
 
-A channel's rows (``DELIVERIES``: email and event mailings; ``POSTS``: social posts) move
-pending → claimed → sent, pending again after a back-off, or failed; skipped rows never move.
+A channel's rows (``DELIVERIES``: email and event mailings; ``POSTS``: social posts;
+``NOTICES``: the office's own notices, escalation rungs and owners' digests, which belong to
+no campaign) move pending → claimed → sent, pending again after a back-off, or failed; skipped
+rows never move.
 
 1. ``claim_rows`` (``claim`` for deliveries) gives a worker a batch of due rows under a lease
    (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``FOR UPDATE SKIP LOCKED``).
@@ -37,6 +39,7 @@ from alumni.models import (
     Campaign,
     Delivery,
     DeliveryStatus,
+    OfficeNotice,
     SocialPost,
     table_of,
     utcnow,
@@ -65,20 +68,38 @@ class Channel:
 
     Attributes:
         name: what the rows are called in messages (``deliveries``, ``posts``).
-        table: the table of the rows; each has id, campaign_id, status, due_at, attempts,
-            claimed_at, claimed_by, handed_at, maybe_duplicate and error.
+        table: the table of the rows; each has id, status, due_at, attempts, claimed_at,
+            claimed_by, handed_at, maybe_duplicate and error, and campaign_id if
+            ``by_campaign``.
         sent_at: the column stamped when the peer accepted a row.
         hard_bounces: rows carry an email address, and a 5.1.1 suppresses it.
+        by_campaign: rows belong to a campaign, and are claimed and renewed a campaign at a
+            time; otherwise (office notices) the whole channel is one queue.
     """
 
     name: str
     table: sa.Table
     sent_at: str
     hard_bounces: bool = False
+    by_campaign: bool = True
 
 
 DELIVERIES = Channel("deliveries", _D, "sent_at", hard_bounces=True)
 POSTS = Channel("posts", table_of(SocialPost), "posted_at")
+NOTICES = Channel("notices", table_of(OfficeNotice), "sent_at", by_campaign=False)
+
+
+def of_campaign(channel: Channel, campaign_id: int | None) -> list[Any]:
+    """The WHERE terms that keep a claim or renewal to one campaign's rows: none for a channel
+    without campaigns (``campaign_id`` None).
+
+    Raises:
+        ValueError: a campaign given for a channel without campaigns, or none for one with.
+    """
+    if channel.by_campaign != (campaign_id is not None):
+        wanted = "a campaign id" if channel.by_campaign else "no campaign id"
+        raise ValueError(f"the {channel.name} channel takes {wanted}, not {campaign_id!r}")
+    return [] if campaign_id is None else [channel.table.c.campaign_id == campaign_id]
 
 
 def takeover_cutoff(*, now: datetime, lease: timedelta) -> datetime:
@@ -130,21 +151,25 @@ def load_campaign(connection: Connection, campaign_id: int, *, lock: bool = Fals
 def claim_rows(
     engine: Engine,
     channel: Channel,
-    campaign_id: int,
+    campaign_id: int | None,
     *,
     worker: str,
     limit: int,
     now: datetime,
     lease: timedelta,
     read: Callable[[Connection, list[int]], list[T]],
+    where: Sequence[Any] = (),
 ) -> list[T]:
-    """Claim up to ``limit`` due rows of the campaign for ``worker``; ``read`` turns the claimed
-    ids into what the worker needs, in the same transaction.
+    """Claim up to ``limit`` due rows of the campaign (of the whole channel when it has no
+    campaigns: ``campaign_id`` None) for ``worker``; ``read`` turns the claimed ids into what
+    the worker needs, in the same transaction. ``where`` narrows the rows further (e.g. only
+    the kinds of row this worker can send).
 
     Rows go in order of due time, then id. A row taken over from a worker whose lease lapsed is
     flagged ``maybe_duplicate`` if that worker had handed it over and not recorded it.
     """
     t = channel.table
+    scope = [*of_campaign(channel, campaign_id), *where]
     with write_transaction(engine) as connection:
         # One query per way of being due, each read in order from the (campaign, status, due)
         # index; one query with OR sorted every row of the campaign, sent ones too.
@@ -152,7 +177,7 @@ def claim_rows(
         for condition in due_conditions(channel, now=now, lease=lease):
             query = (
                 sa.select(t.c.id, t.c.status, t.c.due_at, t.c.handed_at)
-                .where(t.c.campaign_id == campaign_id, condition)
+                .where(*scope, condition)
                 .order_by(t.c.due_at, t.c.id)
                 .limit(limit)
             )
@@ -205,14 +230,18 @@ def mark_handed(
         return set(connection.execute(sa.select(t.c.id).where(mine)).scalars())
 
 
-def renew(engine: Engine, channel: Channel, campaign_id: int, *, worker: str, now: datetime) -> int:
-    """Renew the lease of every row of the campaign that ``worker`` holds; return how many."""
+def renew(
+    engine: Engine, channel: Channel, campaign_id: int | None, *, worker: str, now: datetime
+) -> int:
+    """Renew the lease of every row of the campaign (of the channel, for one without campaigns)
+    that ``worker`` holds; return how many."""
     t = channel.table
+    scope = of_campaign(channel, campaign_id)
     with write_transaction(engine) as connection:
         result = connection.execute(
             sa.update(t)
             .where(
-                t.c.campaign_id == campaign_id,
+                *scope,
                 t.c.status == DeliveryStatus.claimed,
                 t.c.claimed_by == worker,
             )
@@ -222,7 +251,8 @@ def renew(engine: Engine, channel: Channel, campaign_id: int, *, worker: str, no
 
 
 class Heartbeat:
-    """Renews a worker's claims on one campaign every third of the lease while it works.
+    """Renews a worker's claims on one campaign (or on a channel without campaigns:
+    ``campaign_id`` None) every third of the lease while it works.
 
     A context manager: a thread renews from ``__enter__`` until ``__exit__``. A renewal that
     fails (the database busy or away) is logged and tried again at the next beat, so a slow
@@ -233,7 +263,7 @@ class Heartbeat:
         self,
         engine: Engine,
         channel: Channel,
-        campaign_id: int,
+        campaign_id: int | None,
         *,
         worker: str,
         lease: timedelta,
@@ -283,7 +313,8 @@ class Result:
 
     Attributes:
         row_id: the delivery or post id.
-        outcome: ``sent``, ``transient`` or ``permanent``.
+        outcome: ``sent``, ``transient``, ``permanent``, or ``skipped`` (not to be sent after
+            all, e.g. an office notice whose deadline moved; the reply says why).
         reply: the peer's answer (kept as the row's error unless sent).
         address: email only: the recipient, suppressed on a 5.1.1.
         enhanced_status: email only: the RFC 3463 status of the reply (``5.1.1``).
@@ -319,7 +350,8 @@ def record(
 ) -> None:
     """Write results in one transaction: sent rows at once; transient ones back to pending
     after their back-off (failed after ``MAX_ATTEMPTS``, unless the peer set the wait);
-    permanent ones failed.
+    permanent ones failed; skipped ones (while ``worker`` still holds them) skipped, with the
+    reply as their error.
 
     A sent or permanent answer is written whoever holds the row (it is what happened); a
     transient one only while ``worker`` still holds it. On channels with ``hard_bounces`` a
@@ -373,6 +405,16 @@ def record(
                     .values(**values, error=r.reply[:1000] or None)
                 )
         for r in results:
+            if r.outcome == "skipped":  # nothing went: only while still held, like transient
+                connection.execute(
+                    sa.update(t)
+                    .where(
+                        t.c.id == r.row_id,
+                        t.c.status == DeliveryStatus.claimed,
+                        t.c.claimed_by == worker,
+                    )
+                    .values(status=DeliveryStatus.skipped, error=r.reply[:1000] or None)
+                )
             if r.outcome != "permanent":
                 continue
             connection.execute(

@@ -9,4 +9,7 @@ questions, ideas), each with an owner, an SLA clock, an audit trail and an escal
 - ``views``: what the desk shows: one request, and the open ones breaches first.
 - ``referrals``: who agreed to be asked for a job introduction.
 - ``notices``: the messages the alum gets about their own request, in their language.
+- ``ladder``: the escalation ladder: which rungs are due (pure), and firing each once.
+- ``office_notices``: the office's own notices on the ledger (rungs, owners' digests).
+- ``officer_mail``: what those notices say; ``desk_view``: the desk at a glance.
 """
