@@ -203,9 +203,10 @@ class CampaignKit:
             ValueError: the MIME checks or an extra part refused it (named).
         """
         token = make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
-        context = self.context(row, token)
+        # Rendered already (the preflight's spool): the context, with its page links, is not
+        # needed again; only the unsubscribe link goes into the headers.
         email = rendered or self.store.render_email(
-            self.template, row.locale, context, family=self.family
+            self.template, row.locale, self.context(row, token), family=self.family
         )
         extra = self.extra_parts(row, now=now)
         data = self.skeleton.build(
@@ -216,7 +217,7 @@ class CampaignKit:
             html=email.html,
             message_id=row.message_id,
             date=now,
-            unsubscribe_url=context["links"]["unsubscribe"],
+            unsubscribe_url=f"{self.base_url}/unsubscribe/{token}",
             unsubscribe_mailto=(
                 f"mailto:{self.sender.address}?subject={quote('unsubscribe ' + token)}"
             ),
