@@ -33,6 +33,20 @@ pytest_plugins = ["tests.smtp_server", "tests.social_servers", "tests.mail_serve
 
 
 @pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """One Prefect test server for the whole session: flows, artifacts, logs and events.
+
+    One only: Prefect's event and log workers stay bound to the server of the process's first
+    flow run, so a second server would not see what later runs send.
+    """
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer | None]:
     url = os.environ.get("ALUMNI_TEST_POSTGRES_URL")
     if url:

@@ -38,7 +38,6 @@ from alumni.models import Campaign, Event, table_of, utcnow
 from alumni.settings import Settings, get_settings
 from flows.event_invites import event_mailing
 from tests.factories import add_alumnus
-from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
 from tests.smtp_server import Recorder, Serve
 
 OPTIONS = PlanOptions(message_id_domain="school.example")
@@ -137,7 +136,7 @@ def test_a_failing_mailing_preflight_stops_it_sending_nothing_and_names_each_rec
     tmp_path: Path,
     serve: Serve,
     monkeypatch: pytest.MonkeyPatch,
-    prefect_api: str,  # noqa: F811
+    prefect_api: str,
 ) -> None:
     handler = Recorder()
     monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{serve(handler).port}?tls=none")

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -24,8 +24,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from prefect.settings import PREFECT_API_URL
-from prefect.testing.utilities import prefect_test_harness
 
 from alumni.db import engine_for
 from alumni.delivery import ledger, progress, receipts
@@ -39,12 +37,6 @@ from tests.smtp_server import Recorder, Serve, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ["en", "es", "pt-BR", "fr", "de", None]
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[str]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield str(PREFECT_API_URL.value())
 
 
 @pytest.fixture

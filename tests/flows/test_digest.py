@@ -27,7 +27,6 @@ from alumni.people.preferences import EVERY_MESSAGE, Choice, save_choice
 from alumni.settings import get_settings
 from flows.digest import monthly_digest
 from tests.factories import add_alumnus, add_campaign, daytime_zone, deliveries
-from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
 from tests.smtp_server import Recorder, Serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +36,7 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Recorder:  # noqa: F811
+def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Recorder:
     """A real SMTP server that ALUMNI_SMTP_URL points at."""
     handler = Recorder()
     controller = serve(handler)

@@ -37,8 +37,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import sqlalchemy as sa
 import yaml
-from prefect.events.worker import EventsWorker
-from prefect.logging.handlers import APILogWorker
 from prefect.utilities.templating import apply_values
 from typer.testing import CliRunner
 
@@ -50,7 +48,6 @@ from alumni.requests.types import load_request_types
 from alumni.settings import get_settings
 from flows.escalation import desk_digest, escalation
 from tests.factories import add_alumnus
-from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
 from tests.smtp_server import Recorder, Serve
 
 if TYPE_CHECKING:
@@ -74,7 +71,7 @@ def office(
     serve: Serve,
     webhook_receiver: WebhookReceiver,
     monkeypatch: pytest.MonkeyPatch,
-    prefect_api: str,  # noqa: F811
+    prefect_api: str,
 ) -> Iterator[Office]:
     """A desk in London with a lead, a director, the chat webhook and a real SMTP server; a
     question nobody owns opened 30 days ago and a welfare request opened 26.5 hours ago."""
@@ -90,11 +87,6 @@ def office(
     monkeypatch.setenv("ALUMNI_DESK_WEBHOOK_STYLE", "slack")
     monkeypatch.setenv("ALUMNI_WEBHOOK_ALLOW_PRIVATE", "true")
     get_settings.cache_clear()
-    # Each test module that imports ``prefect_api`` starts its own test server; Prefect's event
-    # and log workers stay bound to the server of the first flow run in the process. Stop them,
-    # so this module's flows send to the server its tests read back from.
-    EventsWorker.drain_all(timeout=60, at_exit=False)
-    APILogWorker.drain_all(timeout=60, at_exit=False)
     started = now = utcnow()
     question = open_request(db_url, "question", QUESTION, now - timedelta(days=30), None)
     welfare = open_request(db_url, "welfare", SECRET, now - timedelta(hours=26.5), CARER)
@@ -330,7 +322,7 @@ def test_each_rung_fires_once_and_welfare_content_is_nowhere(
     assert QUESTION not in artifact  # no summaries at all
 
 
-def test_two_runs_at_once_send_each_rung_once(office: Office, prefect_api: str) -> None:  # noqa: F811
+def test_two_runs_at_once_send_each_rung_once(office: Office, prefect_api: str) -> None:
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
     runs = [
         subprocess.Popen(

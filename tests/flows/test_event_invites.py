@@ -23,7 +23,6 @@ from alumni.models import Delivery, EventMailing, table_of, utcnow
 from alumni.settings import get_settings
 from flows.event_invites import event_mailing, event_reminders
 from tests.factories import add_alumnus
-from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
 from tests.smtp_server import Recorder, Serve
 
 PLACE = "The Old Library, 1 College Road"
@@ -40,7 +39,7 @@ def plan(url: str, event_id: int, key: str) -> None:
 
 
 @pytest.fixture
-def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Recorder:  # noqa: F811
+def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Recorder:
     """A real SMTP server that ALUMNI_SMTP_URL points at."""
     handler = Recorder()
     controller = serve(handler)

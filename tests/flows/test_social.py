@@ -28,7 +28,6 @@ from alumni.social.accounts import class_channels, network_accounts
 from connectors.social import Outcome
 from flows.social import social_campaign
 from tests.factories import add_alumnus, daytime_zone
-from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
 
 if TYPE_CHECKING:
     from tests.social_servers import BlueskyPds, MastodonServer, WebhookReceiver
@@ -42,7 +41,7 @@ _P = table_of(SocialPost)
 def office(
     sqlite_url: str,
     monkeypatch: pytest.MonkeyPatch,
-    prefect_api: str,  # noqa: F811
+    prefect_api: str,
 ) -> Iterator[str]:
     """A class of 2016 with three alumni, an office where it is day, and the Prefect server."""
     yield from _office(sqlite_url, monkeypatch, prefect_api)
@@ -52,13 +51,13 @@ def office(
 def office_db(
     db_url: str,
     monkeypatch: pytest.MonkeyPatch,
-    prefect_api: str,  # noqa: F811
+    prefect_api: str,
 ) -> Iterator[str]:
     """The same office on SQLite and on PostgreSQL."""
     yield from _office(db_url, monkeypatch, prefect_api)
 
 
-def _office(url: str, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Iterator[str]:  # noqa: F811
+def _office(url: str, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Iterator[str]:
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     monkeypatch.setenv("ALUMNI_OFFICE_TIMEZONE", daytime_zone())
     monkeypatch.setenv("ALUMNI_BASE_URL", "https://alumni.school.example")

@@ -30,7 +30,6 @@ from alumni.requests.notices import NOTICE_KINDS, queue_notice, when_text
 from alumni.requests.send_now import send_notices_now
 from alumni.settings import get_settings
 from tests.factories import add_alumnus, add_campaign, add_sent_delivery, daytime_zone, deliveries
-from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
 from tests.smtp_server import Recorder, Serve, free_port
 
 OFFICER = "officer@school.example"
@@ -108,7 +107,7 @@ def mail(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> Recorder:
 
 
 @pytest.fixture
-def smtp(mail: Recorder, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Recorder:  # noqa: F811
+def smtp(mail: Recorder, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Recorder:
     """The real SMTP server, and the session's Prefect server for the flows."""
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     return mail

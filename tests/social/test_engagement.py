@@ -31,7 +31,6 @@ from tests.flows.test_social import (  # noqa: F401  (fixtures)
     office,
     office_db,
     posts,
-    prefect_api,
     social,
     use_bluesky,
     use_mastodon,

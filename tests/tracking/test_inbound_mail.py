@@ -53,7 +53,6 @@ from alumni.tracking.inbox import InboxSummary, claim_and_track, mailbox_key, re
 from alumni.tracking.record import TrackingContext
 from connectors.imap import ImapConfigError, ImapMailbox
 from tests.factories import add_alumnus, daytime_zone
-from tests.flows.test_campaign import prefect_api  # noqa: F401  (the session's Prefect server)
 from tests.mail_servers import ALUMNI_DOMAIN, OFFICE, MailSystem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -334,7 +333,7 @@ def test_a_done_folder_the_server_refuses_stops_the_run_before_any_message_is_cl
 
 
 @pytest.fixture
-def officer_api(office: MailSystem, prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+def officer_api(office: MailSystem, prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The session's Prefect server, where ``alumni`` commands run their flows."""
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     return prefect_api
