@@ -25,7 +25,7 @@ from alumni.requests.desk_view import desk_markdown
 from alumni.requests.ladder import as_of_instant, desk_rules, escalate
 from alumni.requests.officer_mail import NoticeEvent
 from alumni.requests.owner_digest import send_digests
-from alumni.requests.views import list_requests
+from alumni.requests.views import open_requests_seen_by_nobody
 from alumni.settings import get_settings
 
 ARTIFACT_KEY = "request-desk"
@@ -89,16 +89,7 @@ def escalation(as_of: datetime | None = None) -> dict[str, Any]:
         )
     types, calendar = desk_rules(settings)
     with engine.connect() as connection:
-        views = list_requests(
-            connection,
-            overdue=False,
-            type=None,
-            viewer=None,
-            now=now,
-            types=types,
-            calendar=calendar,
-            officers=frozenset(),
-        )
+        views = open_requests_seen_by_nobody(connection, now=now, types=types, calendar=calendar)
     create_markdown_artifact(
         markdown=desk_markdown(views, now=now, zone=calendar.tz), key=ARTIFACT_KEY
     )

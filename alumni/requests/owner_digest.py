@@ -31,7 +31,7 @@ from alumni.requests.office_notices import (
     send_due,
 )
 from alumni.requests.types import RequestType
-from alumni.requests.views import list_requests
+from alumni.requests.views import open_requests_seen_by_nobody
 from alumni.settings import Settings
 
 DAY = "day"  # the deadline kind of a digest row: its deadline_at is the start of the office day
@@ -100,21 +100,14 @@ def composer(
     calendar: BusinessCalendar,
 ) -> Compose:
     """What makes a digest row's email when it is sent: (row, now) -> (subject, body), from
-    the recipient's open requests at that moment (``views.list_requests``, read as nobody
-    named, so no confidential content is in them)."""
+    the recipient's open requests at that moment (``views.open_requests_seen_by_nobody``:
+    no confidential content is in them)."""
     lead = Officers.from_settings(settings).lead
 
     def compose(notice: ClaimedNotice, now: datetime) -> tuple[str, str]:
         with engine.connect() as connection:
-            views = list_requests(
-                connection,
-                overdue=False,
-                type=None,
-                viewer=None,
-                now=now,
-                types=types,
-                calendar=calendar,
-                officers=frozenset(),
+            views = open_requests_seen_by_nobody(
+                connection, now=now, types=types, calendar=calendar
             )
         mine = [v for v in views if (v["owner"] or lead) == notice.recipient]
         subject = officer_mail.digest_subject(mine, now=now, zone=calendar.tz)

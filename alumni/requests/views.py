@@ -88,6 +88,27 @@ def request_view(
     return view
 
 
+def open_requests_seen_by_nobody(
+    connection: Connection,
+    *,
+    now: datetime,
+    types: Mapping[str, RequestType],
+    calendar: BusinessCalendar,
+) -> list[dict[str, Any]]:
+    """Every request not closed, as ``list_requests`` shows them to no named officer (so no
+    confidential content is in them): what the desk's artifact and the owners' digests list."""
+    return list_requests(
+        connection,
+        overdue=False,
+        type=None,
+        viewer=None,
+        now=now,
+        types=types,
+        calendar=calendar,
+        officers=frozenset(),
+    )
+
+
 def list_requests(
     connection: Connection,
     *,
