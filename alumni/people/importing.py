@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from alumni.db import bulk_insert, write_transaction
+from alumni.db import bulk_insert, bulk_load, write_transaction
 from alumni.models import (
     Alumnus,
     AlumnusStatus,
@@ -47,7 +47,7 @@ from alumni.models import (
 )
 from alumni.people.erasure_list import EXTERNAL_ID, anything_erased, erased_among
 from alumni.people.rejected_rows import RejectedFile, rejected_path
-from alumni.people.suppression import suppressed_scopes
+from alumni.people.suppression import anything_suppressed, suppressed_scopes
 from alumni.people.validation import COLUMNS, REQUIRED_COLUMNS, CleanRow, Problem, check_row
 
 _A = table_of(Alumnus)
@@ -324,7 +324,7 @@ def import_rows(
         result.warnings.append(f"column(s) {', '.join(unknown)} are not used and were ignored")
     now = utcnow()
     try:
-        with write_transaction(engine) as connection:
+        with write_transaction(engine) as connection, bulk_load(connection):
             run_id: int = connection.execute(
                 sa.insert(_RUN)
                 .values(filename=filename, sha256=sha256, started_at=now)
@@ -402,8 +402,9 @@ class _Writer:
         self.source = f"import #{run_id} ({filename})"
         self.result = result
         self.signing_key = signing_key
-        # Nobody erased yet (the usual case): no row needs hashing.
+        # Nobody erased or suppressed yet (a first load): no row needs hashing.
         self.check_erased = anything_erased(connection)
+        self.check_suppressed = anything_suppressed(connection)
 
     def write(self, rows: list[CleanRow]) -> list[Problem]:
         """Write one batch; return the problems only visible against the database.
@@ -689,7 +690,7 @@ class _Writer:
         addresses = {
             (contact.kind, contact.value): row for row in rows.values() for contact in row.contacts
         }
-        if not addresses:
+        if not addresses or not self.check_suppressed:
             return
         found = suppressed_scopes(self.connection, addresses, signing_key=self.signing_key)
         for (kind, _value), scopes in found.items():

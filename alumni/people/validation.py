@@ -228,19 +228,18 @@ class _Checker:
 
     def __init__(self, row: int, values: dict[str, str]) -> None:
         self.row = row
-        self.values = values
+        self.cells = {column: (values.get(column) or "").strip() for column in COLUMNS}
         self.problems: list[Problem] = []
         self.unreadable: set[str] = set()
-        for column in COLUMNS:
-            value = (values.get(column) or "").strip()
+        if _CONTROL.search("".join(self.cells.values())) is None:
+            return  # the usual row: no cell to look at one by one
+        for column, value in self.cells.items():
             if found := _CONTROL.search(value):
                 self.problems.append(Problem(row, column, value, _control_message(found[0])))
                 self.unreadable.add(column)
 
     def get(self, column: str) -> str:
-        if column in self.unreadable:
-            return ""
-        return (self.values.get(column) or "").strip()
+        return "" if column in self.unreadable else self.cells[column]
 
     def fail(self, column: str, message: str) -> None:
         if column not in self.unreadable:
