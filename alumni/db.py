@@ -7,7 +7,8 @@ opens ``BEGIN IMMEDIATE`` there so that concurrent writers queue instead of fail
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -111,22 +112,53 @@ def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, An
     Core's typed executemany cost ~30 us a row here, more than the rest of an import. Values
     must be plain already; aware datetimes are turned into SQLite's text form there.
     """
-    if not rows:
+    if rows:
+        columns = list(rows[0])
+        insert_columns(
+            connection, table, columns, [[row[name] for row in rows] for name in columns]
+        )
+
+
+def insert_columns(
+    connection: Connection, table: sa.Table, columns: Sequence[str], cells: Sequence[list[Any]]
+) -> None:
+    """``bulk_insert`` with the values given column by column (``cells[i]`` for ``columns[i]``).
+
+    A caller that holds its rows as tuples can transpose them with ``zip`` for nothing, where
+    building a dict per row cost more than the insert itself.
+    """
+    if not cells or not cells[0]:
         return
-    columns = list(rows[0])
     sqlite = connection.dialect.name == "sqlite"
     marker = "?" if sqlite else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    values = [tuple(row[name] for name in columns) for row in rows]
-    if sqlite:
-        # only the columns that hold a datetime in some row need SQLite's text form
-        when = [i for i, name in enumerate(columns) if _is_datetime(table.c[name])]
-        if when:
-            values = [_as_sqlite_text(value, when) for value in values]
-    connection.exec_driver_sql(sql, values)
+    if sqlite:  # only datetime columns need SQLite's text form
+        cells = [
+            [None if value is None else _sqlite_datetime(value) for value in column]
+            if _is_datetime(table.c[name])
+            else column
+            for name, column in zip(columns, cells, strict=True)
+        ]
+    connection.exec_driver_sql(sql, list(zip(*cells, strict=True)))
+
+
+def one_of(
+    connection: Connection, column: sa.ColumnElement[Any], values: Sequence[Any]
+) -> sa.ColumnElement[bool]:
+    """``column IN values`` with the values as one parameter, for lists of thousands.
+
+    Core's ``in_`` compiles a bound parameter per value, which cost more than the lookup itself
+    in an import; SQLite reads the list from one JSON text, PostgreSQL from one array.
+    """
+    if connection.dialect.name == "sqlite":
+        listed: sa.Select[tuple[Any]] = sa.select(sa.column("value")).select_from(
+            sa.func.json_each(sa.literal(json.dumps(list(values))))
+        )
+        return column.in_(listed)
+    return column == sa.any_(sa.literal(list(values), type_=postgresql.ARRAY(column.type)))
 
 
 def insert_unless_present(
@@ -150,14 +182,6 @@ def insert_unless_present(
 
 def _is_datetime(column: sa.Column[Any]) -> bool:
     return isinstance(getattr(column.type, "impl", column.type), sa.DateTime)
-
-
-def _as_sqlite_text(value: tuple[Any, ...], positions: list[int]) -> tuple[Any, ...]:
-    cells = list(value)
-    for i in positions:
-        if isinstance(cells[i], datetime):
-            cells[i] = _sqlite_datetime(cells[i])
-    return tuple(cells)
 
 
 @lru_cache(maxsize=4096)

@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from alumni.db import bulk_insert, bulk_load, write_transaction
+from alumni.db import bulk_load, insert_columns, one_of, write_transaction
 from alumni.models import (
     Alumnus,
     AlumnusStatus,
@@ -269,6 +269,33 @@ def _check_batch(batch: list[RawRow], today: date) -> list[CleanRow | list[Probl
     ]
 
 
+# A row as sent to a checking process: its cells without their column names, which travel
+# once per batch (pickle sends an object referenced many times only once).
+_PackedRow = tuple[int, tuple[str, ...], list[str] | Problem]
+
+
+def _pack(batch: list[RawRow]) -> list[_PackedRow]:
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+    packed: list[_PackedRow] = []
+    for number, values in batch:
+        if isinstance(values, dict):
+            names = tuple(values)
+            packed.append((number, shared.setdefault(names, names), list(values.values())))
+        else:
+            packed.append((number, (), values))
+    return packed
+
+
+def _check_packed(batch: list[_PackedRow], today: date) -> list[CleanRow | list[Problem]]:
+    rows: list[RawRow] = []
+    for number, names, values in batch:
+        if isinstance(values, Problem):
+            rows.append((number, values))
+        else:
+            rows.append((number, dict(zip(names, values, strict=True))))
+    return _check_batch(rows, today)
+
+
 def _checked_batches(
     rows: Iterable[RawRow], batch_size: int, today: date, workers: int
 ) -> Iterator[tuple[list[RawRow], list[CleanRow | list[Problem]]]]:
@@ -286,7 +313,7 @@ def _checked_batches(
         in_flight: deque[tuple[list[RawRow], Future[Any]]] = deque()
         while True:
             while len(in_flight) <= workers and (batch := list(islice(source, batch_size))):
-                in_flight.append((batch, pool.submit(_check_batch, batch, today)))
+                in_flight.append((batch, pool.submit(_check_packed, _pack(batch), today)))
             if not in_flight:
                 return
             batch, future = in_flight.popleft()
@@ -430,7 +457,7 @@ class _Writer:
                     _A.c.external_id,
                     _A.c.last_import_id,
                     *(_A.c[name] for name in _PERSON_FIELDS),
-                ).where(_A.c.external_id.in_(list(unique)))
+                ).where(one_of(self.connection, _A.c.external_id, list(unique)))
             )
         }
         ids: dict[str, int] = {}
@@ -464,12 +491,12 @@ class _Writer:
         for external_id in refused:
             del unique[external_id]
         if new_rows:
-            bulk_insert(self.connection, _A, [self._person(row) for row in new_rows])
+            self._insert_people(new_rows)
             ids.update(
                 (r.external_id, r.id)
                 for r in self.connection.execute(
                     sa.select(_A.c.external_id, _A.c.id).where(
-                        _A.c.external_id.in_([row.external_id for row in new_rows])
+                        one_of(self.connection, _A.c.external_id, [r.external_id for r in new_rows])
                     )
                 )
             )
@@ -487,14 +514,21 @@ class _Writer:
                 self.result.unchanged += 1
         return problems
 
-    def _person(self, row: CleanRow) -> dict[str, Any]:
-        return {
-            "external_id": row.external_id,
-            **{name: getattr(row, name) for name in _PERSON_FIELDS},
-            "created_at": self.now,
-            "updated_at": self.now,
-            "last_import_id": self.run_id,
-        }
+    def _insert_people(self, rows: list[CleanRow]) -> None:
+        fields = ("external_id", *_PERSON_FIELDS)
+        by_field = dict(zip(CleanRow._fields, zip(*rows, strict=True), strict=True))
+        count = len(rows)
+        insert_columns(
+            self.connection,
+            _A,
+            (*fields, "created_at", "updated_at", "last_import_id"),
+            [
+                *(list(by_field[name]) for name in fields),
+                [self.now] * count,
+                [self.now] * count,
+                [self.run_id] * count,
+            ],
+        )
 
     def _update_people(self, updates: list[dict[str, Any]]) -> None:
         """Apply per-person changes, one executemany per set of changed columns."""
@@ -516,7 +550,7 @@ class _Writer:
     ) -> set[str]:
         old_ids = [ids[e] for e in ids if e not in new]
         current: dict[tuple[int, str], Any] = {}
-        for start in range(0, len(old_ids), 1000):
+        if old_ids:
             for r in self.connection.execute(
                 sa.select(
                     _CP.c.id,
@@ -527,12 +561,12 @@ class _Writer:
                     _CP.c.verified_at,
                     _CP.c.label,
                 ).where(
-                    _CP.c.alumnus_id.in_(old_ids[start : start + 1000]),
+                    one_of(self.connection, _CP.c.alumnus_id, old_ids),
                     _CP.c.superseded_at.is_(None),
                 )
             ):
                 current[(r.alumnus_id, r.kind)] = r
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         supersede: list[dict[str, Any]] = []
         refresh: list[dict[str, Any]] = []
         changed: set[str] = set()
@@ -564,17 +598,17 @@ class _Writer:
                 elif external_id not in new:
                     changed.add(external_id)
                 inserts.append(
-                    {
-                        "alumnus_id": alumnus_id,
-                        "kind": contact.kind,
-                        "value": contact.value,
-                        "label": contact.label,
-                        "source": contact.source or self.source,
-                        "verified_at": contact.verified_at,
-                        "status": contact.status,
-                        "created_at": self.now,
-                        "import_run_id": self.run_id,
-                    }
+                    (
+                        alumnus_id,
+                        contact.kind,
+                        contact.value,
+                        contact.label,
+                        contact.source or self.source,
+                        contact.verified_at,
+                        contact.status,
+                        self.now,
+                        self.run_id,
+                    )
                 )
         if supersede:
             self.connection.execute(
@@ -590,8 +624,7 @@ class _Writer:
                 .values(status=sa.bindparam("status"), verified_at=sa.bindparam("verified_at")),
                 refresh,
             )
-        if inserts:
-            bulk_insert(self.connection, _CP, inserts)
+        _insert_tuples(self.connection, _CP, _CONTACT_COLUMNS, inserts)
         return changed
 
     def _write_consents(
@@ -602,36 +635,26 @@ class _Writer:
             return set()
         latest: dict[tuple[int, str], bool] = {}
         alumnus_ids = [ids[e] for e, _ in wanted if e not in new]
-        for start in range(0, len(alumnus_ids), 1000):
-            chunk = alumnus_ids[start : start + 1000]
+        if alumnus_ids:
             for r in self.connection.execute(
                 sa.select(_CO.c.alumnus_id, _CO.c.purpose, _CO.c.granted)
-                .where(_CO.c.alumnus_id.in_(chunk))
+                .where(one_of(self.connection, _CO.c.alumnus_id, alumnus_ids))
                 .order_by(_CO.c.at, _CO.c.id)
             ):
                 latest[(r.alumnus_id, r.purpose)] = r.granted
-        inserts = []
+        inserts: list[tuple[Any, ...]] = []
         changed: set[str] = set()
+        now, run_id = self.now, self.run_id
         for external_id, row in wanted:
             alumnus_id = ids[external_id]
+            evidence = row.consent_evidence or f"{self.source}, row {row.row}"
             for purpose, granted in row.consents.items():
                 if latest.get((alumnus_id, purpose)) == granted:
                     continue
                 if (alumnus_id, purpose) in latest:
                     changed.add(external_id)
-                inserts.append(
-                    {
-                        "alumnus_id": alumnus_id,
-                        "purpose": purpose,
-                        "channel": "any",
-                        "granted": granted,
-                        "at": self.now,
-                        "import_run_id": self.run_id,
-                        "evidence": row.consent_evidence or f"{self.source}, row {row.row}",
-                    }
-                )
-        if inserts:
-            bulk_insert(self.connection, _CO, inserts)
+                inserts.append((alumnus_id, purpose, "any", granted, now, run_id, evidence))
+        _insert_tuples(self.connection, _CO, _CONSENT_COLUMNS, inserts)
         return changed
 
     def _write_ambassadors(self, rows: dict[str, CleanRow], ids: dict[str, int]) -> set[str]:
@@ -642,7 +665,7 @@ class _Writer:
             (r.alumnus_id, r.class_year)
             for r in self.connection.execute(
                 sa.select(_AM.c.alumnus_id, _AM.c.class_year).where(
-                    _AM.c.alumnus_id.in_(list(wanted))
+                    one_of(self.connection, _AM.c.alumnus_id, list(wanted))
                 )
             )
         }
@@ -699,6 +722,37 @@ class _Writer:
                 f"row {row.row}: the {kind} of {row.external_id} is on the suppression list "
                 f"({', '.join(sorted(scopes))}); it was imported, and campaigns will skip it"
             )
+
+
+_CONTACT_COLUMNS = (
+    "alumnus_id",
+    "kind",
+    "value",
+    "label",
+    "source",
+    "verified_at",
+    "status",
+    "created_at",
+    "import_run_id",
+)
+_CONSENT_COLUMNS = (
+    "alumnus_id",
+    "purpose",
+    "channel",
+    "granted",
+    "at",
+    "import_run_id",
+    "evidence",
+)
+
+
+def _insert_tuples(
+    connection: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    if rows:
+        insert_columns(
+            connection, table, columns, [list(cells) for cells in zip(*rows, strict=True)]
+        )
 
 
 def _duplicate(row: CleanRow, first_row: int | None) -> Problem:
