@@ -112,37 +112,44 @@ def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, An
     Core's typed executemany cost ~30 us a row here, more than the rest of an import. Values
     must be plain already; aware datetimes are turned into SQLite's text form there.
     """
-    if rows:
-        columns = list(rows[0])
-        insert_columns(
-            connection, table, columns, [[row[name] for row in rows] for name in columns]
-        )
+    if not rows:
+        return
+    columns = list(rows[0])
+    cells = []
+    for name in columns:  # a comprehension per column costs less than a tuple per row
+        column = [row[name] for row in rows]
+        if _is_datetime(table.c[name]):
+            column = [stored_time(connection, value) for value in column]
+        cells.append(column)
+    insert_rows(connection, table, columns, list(zip(*cells, strict=True)))
 
 
-def insert_columns(
-    connection: Connection, table: sa.Table, columns: Sequence[str], cells: Sequence[list[Any]]
+def insert_rows(
+    connection: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """``bulk_insert`` with the values given column by column (``cells[i]`` for ``columns[i]``).
+    """``bulk_insert`` for rows held as tuples in the order of ``columns``.
 
-    A caller that holds its rows as tuples can transpose them with ``zip`` for nothing, where
-    building a dict per row cost more than the insert itself.
+    Datetimes must have gone through ``stored_time`` (a caller converts its one "now" once,
+    where a conversion per row here cost as much as the insert).
     """
-    if not cells or not cells[0]:
+    if not rows:
         return
     sqlite = connection.dialect.name == "sqlite"
+    if sqlite and any(isinstance(value, datetime) for value in rows[0]):
+        raise TypeError(f"insert into {table.name}: pass datetimes through stored_time first")
     marker = "?" if sqlite else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    if sqlite:  # only datetime columns need SQLite's text form
-        cells = [
-            [None if value is None else _sqlite_datetime(value) for value in column]
-            if _is_datetime(table.c[name])
-            else column
-            for name, column in zip(columns, cells, strict=True)
-        ]
-    connection.exec_driver_sql(sql, list(zip(*cells, strict=True)))
+    connection.exec_driver_sql(sql, rows)
+
+
+def stored_time(connection: Connection, value: datetime | None) -> datetime | str | None:
+    """``value`` as ``insert_rows`` hands it to the database: SQLite's text form, or itself."""
+    if value is None or connection.dialect.name != "sqlite":
+        return value
+    return _sqlite_datetime(value)
 
 
 def one_of(

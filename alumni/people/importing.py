@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from alumni.db import bulk_load, insert_columns, one_of, write_transaction
+from alumni.db import bulk_load, insert_rows, one_of, stored_time, write_transaction
 from alumni.models import (
     Alumnus,
     AlumnusStatus,
@@ -66,6 +66,8 @@ _PERSON_FIELDS = (
     "locale",
     "status",
 )
+# A CleanRow's fields 1 to 10 (external_id to status) are an alumnus row's, in this order.
+assert CleanRow._fields[1:11] == ("external_id", *_PERSON_FIELDS)
 KEPT_PROBLEMS = 1000  # problems kept in an ImportResult; problem_count counts every one
 
 # A row's spreadsheet number, and its cells by column or why it could not be read.
@@ -515,19 +517,12 @@ class _Writer:
         return problems
 
     def _insert_people(self, rows: list[CleanRow]) -> None:
-        fields = ("external_id", *_PERSON_FIELDS)
-        by_field = dict(zip(CleanRow._fields, zip(*rows, strict=True), strict=True))
-        count = len(rows)
-        insert_columns(
+        now = stored_time(self.connection, self.now)
+        insert_rows(
             self.connection,
             _A,
-            (*fields, "created_at", "updated_at", "last_import_id"),
-            [
-                *(list(by_field[name]) for name in fields),
-                [self.now] * count,
-                [self.now] * count,
-                [self.run_id] * count,
-            ],
+            ("external_id", *_PERSON_FIELDS, "created_at", "updated_at", "last_import_id"),
+            [(*row[1:11], now, now, self.run_id) for row in rows],
         )
 
     def _update_people(self, updates: list[dict[str, Any]]) -> None:
@@ -567,6 +562,7 @@ class _Writer:
             ):
                 current[(r.alumnus_id, r.kind)] = r
         inserts: list[tuple[Any, ...]] = []
+        now = stored_time(self.connection, self.now)
         supersede: list[dict[str, Any]] = []
         refresh: list[dict[str, Any]] = []
         changed: set[str] = set()
@@ -604,9 +600,9 @@ class _Writer:
                         contact.value,
                         contact.label,
                         contact.source or self.source,
-                        contact.verified_at,
+                        stored_time(self.connection, contact.verified_at),
                         contact.status,
-                        self.now,
+                        now,
                         self.run_id,
                     )
                 )
@@ -624,7 +620,7 @@ class _Writer:
                 .values(status=sa.bindparam("status"), verified_at=sa.bindparam("verified_at")),
                 refresh,
             )
-        _insert_tuples(self.connection, _CP, _CONTACT_COLUMNS, inserts)
+        insert_rows(self.connection, _CP, _CONTACT_COLUMNS, inserts)
         return changed
 
     def _write_consents(
@@ -644,7 +640,7 @@ class _Writer:
                 latest[(r.alumnus_id, r.purpose)] = r.granted
         inserts: list[tuple[Any, ...]] = []
         changed: set[str] = set()
-        now, run_id = self.now, self.run_id
+        now, run_id = stored_time(self.connection, self.now), self.run_id
         for external_id, row in wanted:
             alumnus_id = ids[external_id]
             evidence = row.consent_evidence or f"{self.source}, row {row.row}"
@@ -654,7 +650,7 @@ class _Writer:
                 if (alumnus_id, purpose) in latest:
                     changed.add(external_id)
                 inserts.append((alumnus_id, purpose, "any", granted, now, run_id, evidence))
-        _insert_tuples(self.connection, _CO, _CONSENT_COLUMNS, inserts)
+        insert_rows(self.connection, _CO, _CONSENT_COLUMNS, inserts)
         return changed
 
     def _write_ambassadors(self, rows: dict[str, CleanRow], ids: dict[str, int]) -> set[str]:
@@ -744,15 +740,6 @@ _CONSENT_COLUMNS = (
     "import_run_id",
     "evidence",
 )
-
-
-def _insert_tuples(
-    connection: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    if rows:
-        insert_columns(
-            connection, table, columns, [list(cells) for cells in zip(*rows, strict=True)]
-        )
 
 
 def _duplicate(row: CleanRow, first_row: int | None) -> Problem:
