@@ -17,6 +17,7 @@ from alumni.cli.digest import digest_app
 from alumni.cli.escalation import escalate, request_digest
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
+from alumni.cli.reach import reach_app
 from alumni.cli.requests import request_app
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
 from alumni.cli.tracking import replies_app, track
@@ -48,6 +49,7 @@ app.add_typer(social_app, name="social")
 app.add_typer(digest_app, name="digest")
 app.add_typer(replies_app, name="replies")
 app.add_typer(request_app, name="request")
+app.add_typer(reach_app, name="reach")
 request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)
