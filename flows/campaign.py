@@ -33,14 +33,15 @@ from alumni.delivery.report import campaign_report
 from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import CampaignKit, kit_for
 from alumni.models import CampaignStatus, utcnow
+from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from flows.waiting import Waiter, send_until_done
 
 
 @task(name="plan-deliveries")
 def plan_deliveries(campaign_id: int) -> dict[str, int]:
-    """One delivery row per alum of the class, pending or skipped with its reason."""
-    options = planning.PlanOptions.from_settings(get_settings())
+    """One delivery row per alum of the audience, pending or skipped with its reason."""
+    options = plan_options(get_settings())  # a capped campaign reaches the longest-unreached first
     return asdict(planning.plan(get_engine(), campaign_id, now=utcnow(), options=options))
 
 
