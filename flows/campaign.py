@@ -33,6 +33,7 @@ from alumni.delivery.report import campaign_report
 from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import CampaignKit, kit_for
 from alumni.models import CampaignStatus, utcnow
+from alumni.reach.fairness import compare_groups
 from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from flows.waiting import Waiter, send_until_done
@@ -139,7 +140,9 @@ def class_campaign(
     )
     with engine.connect() as connection:
         report = campaign_report(connection, campaign_id)
+        fairness = compare_groups(connection, campaign_id, now=utcnow())
     create_markdown_artifact(markdown=report.markdown(), key=f"campaign-{campaign_id}-report")
+    create_markdown_artifact(markdown=fairness.markdown(), key=f"campaign-{campaign_id}-fairness")
     create_table_artifact(
         table=[{"outcome": k, "alumni": v} for k, v in sorted(report.outcomes.items())],
         key=f"campaign-{campaign_id}-outcomes",
