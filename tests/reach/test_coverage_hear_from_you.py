@@ -69,7 +69,8 @@ def test_once_to_the_unreached_and_only_within_consent(db_url: str) -> None:
     )
     assert campaign.series_key == series_key(2016, now=now)
 
-    # a rerun the same year: the same campaign, nobody twice; newly unreached alumni join
+    # a rerun the same year plans nobody twice; newly unreached alumni join the same campaign
+    assert plan_hear_from_you(engine, 2016, now=now, options=options) is None
     newcomer = add_alumnus(db_url, "U7", email="u7@example.org")
     assert plan_hear_from_you(engine, 2016, now=now, options=options) == campaign_id
     after = outcomes(db_url, campaign_id)
