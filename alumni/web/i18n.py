@@ -12,13 +12,10 @@ Strings are plain text: the page templates escape them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale
-from babel.dates import format_date
-
+from alumni.messages.locale_format import format_day, text_direction
 from alumni.messages.rendering import locale_candidates
 
 __all__ = ["DEFAULT", "LOCALES", "WORDS", "Words", "accepted_locale", "page_locale", "words_for"]
@@ -788,13 +785,13 @@ class Words:
 
         A datetime is read in ``zone`` (an IANA name; None or unknown: UTC).
         """
-        if isinstance(moment, datetime):
-            try:
-                tz = ZoneInfo(zone) if zone else UTC
-            except (ZoneInfoNotFoundError, ValueError):
-                tz = UTC
-            moment = moment.astimezone(tz).date()
-        return format_date(moment, format="long", locale=Locale.parse(self.locale, sep="-"))
+        return format_day(moment, self.locale, zone=zone)
+
+    @property
+    def direction(self) -> str:
+        """``rtl`` for a language written right to left (Arabic), else ``ltr``: the page's
+        ``dir``."""
+        return text_direction(self.locale)
 
 
 def words_for(locale: str) -> Words:
