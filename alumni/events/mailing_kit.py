@@ -30,6 +30,7 @@ from alumni.events.mailings import ANSWERS, RSVP
 from alumni.events.schedule import invite_event, load_event
 from alumni.events.times import describe_time
 from alumni.messages.mime import MimePart
+from alumni.messages.locale_format import reading_locale
 from alumni.messages.rendering import INVITE, RenderError
 from alumni.messages.signing import make_token
 from alumni.models import Delivery, EventMailing, table_of
@@ -102,7 +103,7 @@ class EventKit(CampaignKit):
             event.ends_at,
             event_tz=event.timezone,
             viewer_tz=self.timezones.get(row.alumnus_id),
-            locale=language,
+            locale=reading_locale(language, row.locale),  # ar-EG refines ar, en-GB en
         )
         abroad = bool(event.country and row.country and row.country != event.country)
         return {

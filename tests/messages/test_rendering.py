@@ -41,6 +41,8 @@ def sample_context(**sections: dict[str, Any]) -> dict[str, Any]:
         "alum": {
             "first_name": "Ana",
             "last_name": "Souza",
+            "display_name": "Ana Souza",
+            "greeting_name": "Ana",
             "class_year": 2001,
             "programme": "Civil Engineering",
             "city": "Recife",
