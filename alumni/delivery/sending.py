@@ -219,7 +219,9 @@ class CampaignKit:
         extra = self.extra_parts(row, now=now)
         data = self.skeleton.build(
             to_address=row.address,
-            to_name=full_name(row.first_name, row.last_name, locale=row.locale, country=row.country),
+            to_name=full_name(
+                row.first_name, row.last_name, locale=row.locale, country=row.country
+            ),
             subject=email.subject,
             text=email.text,
             html=email.html,

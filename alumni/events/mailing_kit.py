@@ -29,8 +29,8 @@ from alumni.events.calendar_codec import Method, build_invite
 from alumni.events.mailings import ANSWERS, RSVP
 from alumni.events.schedule import invite_event, load_event
 from alumni.events.times import describe_time
-from alumni.messages.mime import MimePart
 from alumni.messages.locale_format import reading_locale
+from alumni.messages.mime import MimePart
 from alumni.messages.rendering import INVITE, RenderError
 from alumni.messages.signing import make_token
 from alumni.models import Delivery, EventMailing, table_of

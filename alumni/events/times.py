@@ -3,8 +3,9 @@
 "Saturday, June 12, 2027, 7:00 PM-10:00 PM (your time, America/New_York)" beside
 "sábado, 13 de junio de 2027, 0:00-3:00 (hora del evento, Europe/London)" (with an en dash): an
 alum abroad sees both, one at home sees one. Dates and times are formatted by Babel (CLDR) in
-the reader's locale (``alumni.messages.locale_format``); the two labels come from the small table below, and a language without
-labels is written in English throughout so a line never mixes two languages.
+the reader's locale (``alumni.messages.locale_format``); the two labels come from the small
+table below, and a language without labels is written in English throughout so a line never
+mixes two languages.
 """
 
 from __future__ import annotations
@@ -85,9 +86,7 @@ def describe_time(
         moment.astimezone(viewer_zone).utcoffset() == moment.astimezone(event_zone).utcoffset()
         for moment in (starts_at_utc, ends_at_utc)
     )
-    local_text = _line(
-        starts_at_utc, ends_at_utc, viewer_zone, tag, yours, viewer_zone.key
-    )
+    local_text = _line(starts_at_utc, ends_at_utc, viewer_zone, tag, yours, viewer_zone.key)
     return EventTimes(local_text=local_text, event_text=event_text, same_zone=same)
 
 

@@ -8,12 +8,12 @@ Digits are the Latin ones everywhere (Babel's default), as the office's dates an
 
 In templates (the store registers these filters on its environments)::
 
-    {{ request.opened_at|format_date }}                 "June 12, 2027" / "12 يونيو 2027"
-    {{ request.opened_at|format_date("full", zone) }}   "Saturday, June 12, 2027"
-    {{ event.starts_at|format_time(alum.timezone) }}    "7:00 PM" / "19:00"
-    {{ event.starts_at|format_datetime(zone) }}         "Saturday, June 12, 2027, 7:00 PM (Europe/London)"
-    {{ cohort.classmates|format_number }}               "1,234" / "1 234" / "1.234"
-    {{ cities|format_list }}                            "Lima, Oslo, and Cairo" / "ليما وأوسلو والقاهرة"
+    {{ opened_at|format_date }}                  "June 12, 2027" / "12 يونيو 2027"
+    {{ opened_at|format_date("full", zone) }}    "Saturday, June 12, 2027"
+    {{ starts_at|format_time(zone) }}            "7:00 PM" / "19:00"
+    {{ starts_at|format_datetime(zone) }}        "Saturday, June 12, 2027, 7:00 PM (Europe/London)"
+    {{ cohort.classmates|format_number }}        "1,234" / "1 234" / "1.234"
+    {{ cities|format_list }}                     "Lima, Oslo, and Cairo" / "ليما وأوسلو والقاهرة"
 
 The filters write in the language of the template being rendered (``ar`` for
 ``email/reunion/ar.html.j2``), refined by the alum's own tag when it is the same language
@@ -48,8 +48,8 @@ __all__ = [
     "FALLBACK",
     "READER_KEY",
     "babel_locale",
-    "format_day",
     "format_clock",
+    "format_day",
     "format_moment",
     "format_month",
     "format_number",

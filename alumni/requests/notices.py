@@ -175,7 +175,11 @@ def _context(
     tz = zone(alum.timezone, settings.office_timezone).key
 
     def written(moment: datetime | None) -> str | None:
-        return None if moment is None else when_text(moment, tz=tz, locale=reading_locale(language, alum.locale))
+        return (
+            None
+            if moment is None
+            else when_text(moment, tz=tz, locale=reading_locale(language, alum.locale))
+        )
 
     answer_by = resolve_by = None
     due = _deadlines(connection, request, rtype, settings=settings, now=now)
