@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from alumni.messages.locale_format import format_clock, format_day, reading_locale
+from alumni.messages.locale_format import comma, format_clock, format_day, reading_locale
 
 FALLBACK_LOCALE = "en"
 EN_DASH = "\u2013"
@@ -118,9 +118,10 @@ def _line(
     start_day = format_day(start.date(), locale, width="full")
     start_time = format_clock(start, locale, zone=zone.key)
     end_time = format_clock(end, locale, zone=zone.key)
+    sep = comma(locale)  # ", ", or "، " in Arabic
     if end.date() == start.date():
-        when = f"{start_day}, {start_time}{EN_DASH}{end_time}"
+        when = f"{start_day}{sep}{start_time}{EN_DASH}{end_time}"
     else:
         end_day = format_day(end.date(), locale, width="full")
-        when = f"{start_day}, {start_time} {EN_DASH} {end_day}, {end_time}"
-    return f"{when} ({label}, {tz_name})"
+        when = f"{start_day}{sep}{start_time} {EN_DASH} {end_day}{sep}{end_time}"
+    return f"{when} ({label}{sep}{tz_name})"

@@ -48,6 +48,7 @@ __all__ = [
     "FALLBACK",
     "READER_KEY",
     "babel_locale",
+    "comma",
     "format_clock",
     "format_day",
     "format_moment",
@@ -63,6 +64,8 @@ __all__ = [
 FALLBACK: Final = "en"
 # The render-time variable that carries the alum's own tag to the filters (the store sets it).
 READER_KEY: Final = "_reader_locale"
+# Languages written in Arabic script, which use the Arabic comma.
+_ARABIC_COMMA: Final = frozenset({"ar", "fa", "ur", "ps", "ckb", "sd", "ug"})
 DateWidth = Literal["short", "medium", "long", "full"]
 # ``email/reunion/pt-BR.html.j2`` -> ``pt-BR``: the language a template is written in.
 _TEMPLATE_LOCALE = re.compile(r"(?:^|/)(?P<locale>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)\.[a-z]+\.j2$")
@@ -164,6 +167,12 @@ def format_number(value: int | float | Decimal, tag: str | None) -> str:
 def format_words(items: Iterable[object], tag: str | None) -> str:
     """Items joined as ``tag`` writes a list: "a, b, and c", "a, b et c", "a وb وc"."""
     return str(_babel_list([str(item) for item in items], locale=babel_locale(tag)))
+
+
+def comma(tag: str | None) -> str:
+    """The comma (and space) ``tag`` puts between the parts of a phrase: ", ", or the Arabic
+    comma "، " in the languages written in Arabic script (CLDR has no pattern for it alone)."""
+    return "\u060c " if babel_locale(tag).language in _ARABIC_COMMA else ", "
 
 
 def text_direction(tag: str | None) -> Literal["ltr", "rtl"]:

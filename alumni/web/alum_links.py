@@ -38,6 +38,7 @@ class Alum:
     country: str | None
     words: Words
     greeting_name: str  # "Ana", or "Tanaka Hiroshi" where the family name comes first
+    city: str | None
 
 
 def _alum(site: Site, alumnus_id: int) -> Alum | None:
@@ -49,6 +50,7 @@ def _alum(site: Site, alumnus_id: int) -> Alum | None:
                 _A.c.last_name,
                 _A.c.timezone,
                 _A.c.country,
+                _A.c.city,
                 _A.c.locale,
                 _A.c.status,
             ).where(_A.c.id == alumnus_id)
@@ -56,9 +58,8 @@ def _alum(site: Site, alumnus_id: int) -> Alum | None:
     if row is None or row.status == AlumnusStatus.erased:
         return None
     greeting = greeting_name(row.first_name, row.last_name, locale=row.locale, country=row.country)
-    return Alum(
-        row.id, row.first_name, row.timezone, row.country, words_of_alum(row.locale), greeting
-    )
+    words = words_of_alum(row.locale)
+    return Alum(row.id, row.first_name, row.timezone, row.country, words, greeting, row.city)
 
 
 def alum_of_link(site: Site, request: Request, page: str, token: str) -> Alum | HTMLResponse:

@@ -36,7 +36,7 @@ from alumni.people.contact_details import (
     correct_detail,
     current_details,
 )
-from alumni.people.postal import phone_display
+from alumni.people.postal import phone_display, place_line
 from alumni.people.two_way import note_two_way
 from alumni.web.alum_links import Alum, alum_of_link
 from alumni.web.csrf import FIELD, form_token, form_token_ok
@@ -95,6 +95,8 @@ def add_routes(app: FastAPI, site: Site) -> None:
             words=words,
             title=words("det_title"),
             greeting_name=alum.greeting_name,
+            # Where the office has them living, as the page's language writes a place.
+            place=place_line(alum.city, alum.country, locale=words.locale),
             details=[_shown(detail, alum) for detail in details if detail.kind in _INPUTS],
             notice=notice,
             problems=problems or {},

@@ -10,6 +10,7 @@ import pytest
 
 from alumni.messages.locale_format import (
     babel_locale,
+    comma,
     format_clock,
     format_day,
     format_moment,
@@ -105,6 +106,7 @@ def test_direction_and_the_locale_to_format_in() -> None:
     assert reading_locale("ar", "ar-XX-bogus-tag-") == "ar"
     assert reading_locale("pt-BR", None) == "pt-BR"
     assert str(babel_locale("pt_BR")) == "pt_BR" and str(babel_locale("nonsense!")) == "en"
+    assert [comma(tag) for tag in ("en", "pt-BR", "ar-EG", "fa")] == [", ", ", ", "، ", "، "]
     assert str(zone_of("Bad/Zone")) == "UTC" and str(zone_of("Africa/Cairo")) == "Africa/Cairo"
 
 

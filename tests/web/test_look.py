@@ -38,4 +38,4 @@ def test_the_stylesheet_uses_only_the_palettes_colours_and_shows_focus() -> None
     used = {style[i : i + 7] for i in range(len(style)) if style[i] == "#"}
     assert used == set(PALETTE.values())
     assert f":focus-visible,input:focus-within{{outline:3px solid {PALETTE['focus']}" in style
-    assert page.startswith('<!doctype html>\n<html lang="es" dir="ltr">')
+    assert page.startswith('<!doctype html>\n<html lang="es">')
