@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from alumni.db import engine_for
+from alumni.delivery.campaigns import preview
 from alumni.people.names import family_name_first, full_name, greeting_name
+from tests.factories import add_alumnus, add_campaign
 
 
 @pytest.mark.parametrize(
@@ -47,3 +50,23 @@ def test_a_greeting_uses_the_given_name_or_the_full_name_where_the_family_comes_
     assert greeting_name("Hiroshi", "Tanaka", locale="ja", country="JP") == "Tanaka Hiroshi"
     assert greeting_name("Ferenc", "Nagy", locale=None, country="HU") == "Nagy Ferenc"
     assert greeting_name(" ", "Souza", locale="pt-BR", country="BR") == "Souza"
+
+
+def test_a_campaign_greets_and_addresses_an_alum_in_their_order(sqlite_url: str) -> None:
+    """The user's path: ``alumni campaign preview`` of the shipped reunion for a Japanese alum
+    (no Japanese template: the English one) and a Brazilian one."""
+    add_alumnus(
+        sqlite_url, "JP-1", first_name="Hiroshi", last_name="Tanaka", locale="ja-JP", country="JP"
+    )
+    add_alumnus(sqlite_url, "BR-1", first_name="Ana", last_name="Souza", locale="pt-BR")
+    campaign_id = add_campaign(sqlite_url, template="reunion")
+    engine = engine_for(sqlite_url)
+
+    tanaka = preview(engine, campaign_id, alumnus="JP-1")
+    souza = preview(engine, campaign_id, alumnus="BR-1")
+
+    assert tanaka.locale == "en" and "Dear Tanaka Hiroshi," in tanaka.text
+    assert "Dear Tanaka Hiroshi," in tanaka.html
+    assert b"To: Tanaka Hiroshi <" in tanaka.raw
+    assert souza.locale == "pt-BR" and "Olá, Ana" in souza.text and "Souza" not in souza.text
+    assert b"To: Ana Souza <" in souza.raw
