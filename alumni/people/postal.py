@@ -35,6 +35,7 @@ _COMMAS: Final = {"ar": "\u060c ", "fa": "\u060c ", "ur": "\u060c "}
 
 
 def _babel(locale: str | None) -> Locale:
+    # alumni.people may not import alumni.messages (the import contract), so not locale_format.
     if locale and locale.strip():
         try:
             return Locale.parse(locale.strip().replace("_", "-"), sep="-")
