@@ -120,6 +120,9 @@ def test_the_details_page_shows_the_number_as_egypt_dials_it_left_to_right(
     number = page.locator(f"#detail-{phone}-value bdi")
     assert number.inner_text() == "010 01234567"  # at home in Egypt: the national form
     assert number.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    # A new number or address is typed left to right too.
+    field = page.locator(f"#value-{phone}")
+    assert field.evaluate("e => getComputedStyle(e).direction") == "ltr"
     keep(page, "rtl-details-ar")
 
 
