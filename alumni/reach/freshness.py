@@ -185,6 +185,8 @@ def phone_country_doubts(points: Iterable[Point]) -> list[Doubt]:
             number = phonenumbers.parse(point.value, None)
         except phonenumbers.NumberParseException:
             continue  # stored values are E.164; an unreadable one is for the import to refuse
+        if number.country_code is None:
+            continue
         regions = phonenumbers.region_codes_for_country_code(number.country_code)
         if point.country.upper() not in regions:
             found.append(
