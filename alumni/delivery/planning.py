@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from alumni.db import bulk_insert, write_transaction
 from alumni.delivery.audience import (
     DIGEST_TEMPLATE,
+    NAMED_AUDIENCE_TEMPLATES,
     Budget,
     Member,
     channel_chosen,
@@ -103,8 +104,9 @@ def plan(
     Args:
         only: plan these alumni of the class only (a follow-up mailing's audience); None: the
             whole class (and programme) of the campaign, or nobody new for a monthly digest or
-            a request notice (their audience is only ever given by their maker:
-            ``alumni.delivery.digest.plan_digest``, ``alumni.requests.notices.queue_notice``).
+            a request notice, a still-yours or a consent question (their audience is only ever
+            given by their maker: ``alumni.delivery.digest.plan_digest``,
+            ``alumni.requests.notices.queue_notice``, ``alumni.reach``).
 
     Raises:
         RuntimeError: the campaign was stopped.
@@ -213,9 +215,13 @@ def plan_on(
 
 
 def _audience_named(connection: Connection, campaign: Any) -> bool:
-    """True for a campaign whose maker names its audience: a monthly digest
-    (``alumni.delivery.digest``) or a notice about one alum's request (``RequestNotice``)."""
-    return campaign.template == DIGEST_TEMPLATE or notice_of(connection, campaign.id) is not None
+    """True for a campaign whose maker names its audience: one of ``NAMED_AUDIENCE_TEMPLATES``
+    (a monthly digest, a still-yours question, a consent question) or a notice about one alum's
+    request (``RequestNotice``)."""
+    return (
+        campaign.template in NAMED_AUDIENCE_TEMPLATES
+        or notice_of(connection, campaign.id) is not None
+    )
 
 
 def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.Select[Any]:

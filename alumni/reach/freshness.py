@@ -20,7 +20,10 @@ them all. The rules (``RULES``):
   rule as the class report's ``stale_contacts``.
 
 Only current points (not superseded, not already ``invalid``) of contactable alumni (active or
-lost) are looked at. A point may be doubtful for several reasons: each is listed.
+lost) are looked at. A point may be doubtful for several reasons: each is listed. A point the
+alum vouched for themselves (confirmed or corrected on the still-yours page: its source says
+``confirmed by alum`` or ``alum:web``) within ``stale_after_days`` is doubted by no rule but
+``unverified``: they told us it is theirs.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import phonenumbers
 import sqlalchemy as sa
 
 from alumni.models import Alumnus, ContactKind, ContactPoint, ContactStatus, table_of
+from alumni.people.contact_details import CONFIRMED, SOURCE
 from alumni.reach.channels import CONTACTABLE
 from alumni.settings import Settings
 
@@ -53,6 +57,7 @@ __all__ = [
     "school_address_doubts",
     "shared_phone_doubts",
     "unverified_doubts",
+    "vouched",
 ]
 
 RULES: Final = (
@@ -266,6 +271,15 @@ def unverified_doubts(
     return found
 
 
+def vouched(point: Point, *, now: datetime, stale_after_days: int) -> bool:
+    """True when the alum confirmed or corrected the point themselves within the window."""
+    by_alum = point.source.startswith(CONFIRMED) or point.source == SOURCE
+    recent = point.verified_at is not None and point.verified_at >= now - timedelta(
+        days=stale_after_days
+    )
+    return by_alum and recent
+
+
 def _point_query() -> sa.Select[Any]:
     return (
         sa.select(
@@ -368,6 +382,12 @@ def doubts(
         found += school_address_doubts(points, rules.school_domains, now=now)
     if "unverified" in only:
         found += unverified_doubts(points, now=now, stale_after_days=rules.stale_after_days)
+    found = [
+        d
+        for d in found
+        if d.rule == "unverified"
+        or not vouched(d.point, now=now, stale_after_days=rules.stale_after_days)
+    ]
     order = {rule: place for place, rule in enumerate(RULES)}
     return sorted(found, key=lambda d: (d.point.alumnus_id, d.point.id, order[d.rule]))
 

@@ -224,3 +224,22 @@ def test_graduation_and_age_are_pure_rules_of_a_given_now() -> None:
     assert unverified_doubts([point], now=NOW + timedelta(days=1096), stale_after_days=1095) == [
         Doubt(point, "unverified", "last verified 1096 days ago")
     ]
+
+
+def test_a_detail_the_alum_confirmed_is_no_longer_doubted(db_url: str) -> None:
+    a = add_alumnus(db_url, "A", country="BR")
+    confirmed = _point(
+        db_url, a, "phone", "+441632960001", source="confirmed by alum; first from x"
+    )
+    corrected = _point(db_url, a, "phone", "+441632960002", source="alum:web")
+    long_ago = _point(
+        db_url,
+        a,
+        "phone",
+        "+441632960003",
+        source="confirmed by alum; first from x",
+        verified_at=NOW - timedelta(days=400),
+    )
+
+    assert set(_found(db_url, "phone_country")) == {long_ago}
+    assert {confirmed, corrected}.isdisjoint(_found(db_url, "unverified"))
