@@ -101,7 +101,10 @@ def _summary(campaigns: dict[int, dict[str, Any]], failures: list[str]) -> str:
     if not campaigns and not failures:
         lines.append("Nobody had a stale or doubtful detail to ask about.")
     if campaigns:
-        lines += ["| class | campaign | alumni asked | details | outcomes |", "|---|---|---|---|---|"]
+        lines += [
+            "| class | campaign | alumni asked | details | outcomes |",
+            "|---|---|---|---|---|",
+        ]
         for campaign_id, done in campaigns.items():
             outcomes = ", ".join(f"{k} {v}" for k, v in sorted(done["outcomes"].items()))
             lines.append(
