@@ -40,7 +40,9 @@ class Format(StrEnum):
     json = "json"
 
 
-def _write(records: list[dict[str, Any]], columns: list[str], format: Format, title: str) -> None:
+def write_records(
+    records: list[dict[str, Any]], columns: list[str], format: Format, title: str
+) -> None:
     """Print ``records`` as a table, CSV or JSON; every value shown as text only."""
     if format is Format.json:
         text = json.dumps(records, indent=2, ensure_ascii=False, default=str)
@@ -115,7 +117,7 @@ def show(
     columns = ["id", "kind", "value", "label", "source", "verified", "status", "current"]
     if format is not Format.table:
         columns = list(records[0]) if records else columns
-    _write(records, columns, format, f"contact details of {terminal_text(ref)}")
+    write_records(records, columns, format, f"contact details of {terminal_text(ref)}")
 
 
 @contacts_app.command("stale")
@@ -148,7 +150,7 @@ def stale(
         out.print("no stale or doubtful contact details", highlight=False)
         return
     columns = ["alumnus", "class_year", "detail", "kind", "value", "rule", "reason"]
-    _write(records, columns, format, "stale or doubtful contact details")
+    write_records(records, columns, format, "stale or doubtful contact details")
 
 
 def _names(connection: sa.Connection, ids: set[int]) -> dict[int, str]:
@@ -191,4 +193,4 @@ def lost_list(
     if not records and format is Format.table:
         out.print("nobody is lost: every alum has a working channel", highlight=False)
         return
-    _write(records, ["class_year", "name"], format, "lost alumni")
+    write_records(records, ["class_year", "name"], format, "lost alumni")
