@@ -252,3 +252,20 @@ def test_the_found_alum_gets_one_message_the_consent_question(
             )
         }
     assert consents == {("news", False), ("events", False)}
+
+
+def test_erasing_the_tipster_keeps_what_the_found_alum_now_holds(sqlite_url: str) -> None:
+    from alumni.people.privacy import erase_alumnus
+
+    tipster, lost, tip = drive(sqlite_url)
+    with write_transaction(engine_for(sqlite_url)) as connection:
+        done = verify_tip(
+            connection, tip, officer="ines@school.example", now=utcnow(), options=OPTIONS
+        )
+    with write_transaction(engine_for(sqlite_url)) as connection:
+        erase_alumnus(connection, alumnus_id=tipster, now=utcnow())
+
+    with engine_for(sqlite_url).connect() as connection:
+        tips = list(connection.execute(sa.select(table_of(ReachTip))))
+    assert tips == []  # the tip was the tipster's words: gone with them
+    assert one(sqlite_url, ContactPoint, id=done.contact_point_id).alumnus_id == lost
