@@ -230,6 +230,12 @@ class Settings(BaseSettings):
         ge=1,
         description="The still-yours flow asks about one detail at most once in this many months.",
     )
+    still_yours_per_run: int = Field(
+        default=2000,
+        ge=1,
+        description="The still-yours flow asks at most this many alumni per run (doubtful "
+        "details first, then the longest unverified); the rest wait for the next run.",
+    )
 
     @field_validator("office_timezone")
     @classmethod

@@ -5,8 +5,9 @@ Thin by design: ``alumni.reach.still_yours`` decides who is asked about what (th
 ``alumni.reach.freshness``, a channel that works, at most once per detail per
 ALUMNI_STILL_YOURS_EVERY_MONTHS); per class year with somebody to ask, one task makes and plans
 that class's campaign and the class-campaign flow sends it as a subflow, like any campaign
-(preflight, batches, the ledger's exactly-once). One class that fails does not hold back the
-others; the run fails at the end, naming it.
+(preflight, batches, the ledger's exactly-once). At most ALUMNI_STILL_YOURS_PER_RUN alumni are
+asked per run, doubtful details first across all classes; the rest wait for the next run. One
+class that fails does not hold back the others; the run fails at the end, naming it.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from flows.campaign import class_campaign
 
 
 @task(name="ask-class")
-def ask_class(class_year: int) -> dict[str, int] | None:
-    """The class's still-yours campaign, made and planned; None when nobody is to be asked."""
+def ask_class(class_year: int, alumni: list[int]) -> dict[str, int] | None:
+    """The class's still-yours campaign to those of ``alumni`` still due, made and planned;
+    None when nobody is to be asked."""
     settings = get_settings()
     asked = asking.ask_class(
         get_engine(),
@@ -36,6 +38,7 @@ def ask_class(class_year: int) -> dict[str, int] | None:
         rules=FreshnessRules.from_settings(settings),
         every_months=settings.still_yours_every_months,
         options=planning.PlanOptions.from_settings(settings),
+        among=alumni,
     )
     if asked is None:
         return None
@@ -57,21 +60,24 @@ def still_yours(class_year: int | None = None) -> dict[str, Any]:
     """
     logger = get_run_logger()
     settings = get_settings()
-    if class_year is None:
-        with get_engine().connect() as connection:
-            years = asking.classes_to_ask(
-                connection,
-                now=utcnow(),
-                rules=FreshnessRules.from_settings(settings),
-                every_months=settings.still_yours_every_months,
-            )
-    else:
-        years = [class_year]
-    logger.info("classes with details to check: %s", years or "none")
+    with get_engine().connect() as connection:
+        chosen = asking.choose_run(
+            connection,
+            now=utcnow(),
+            rules=FreshnessRules.from_settings(settings),
+            every_months=settings.still_yours_every_months,
+            limit=settings.still_yours_per_run,
+            class_year=class_year,
+        )
+    logger.info(
+        "alumni to ask by class (at most %d a run): %s",
+        settings.still_yours_per_run,
+        {year: len(alumni) for year, alumni in chosen.items()} or "none",
+    )
     campaigns: dict[int, dict[str, Any]] = {}
     failures: list[str] = []
-    for year in years:
-        made = ask_class(year, return_state=True)
+    for year, alumni in chosen.items():
+        made = ask_class(year, alumni, return_state=True)
         if not made.is_completed():
             failures.append(f"class of {year}: {made.message}")
             continue

@@ -7,6 +7,10 @@ working channels (``alumni.reach.channels``: the ledger's per-alum channel; hand
 not a person) and who is not waiting to answer the consent question of a tip
 (``alumni.reach.tips``: nothing but that question until they say yes).
 
+A run asks at most ``ALUMNI_STILL_YOURS_PER_RUN`` alumni (``choose_run``: across all classes,
+doubtful details first, then the longest unverified: ``first_asked``); the rest are asked by the
+next runs, so the first run on an old file does not write to everyone at once.
+
 How: per class year, one campaign of the ``still_yours`` template (its audience named, like a
 digest's), purpose ``service``: it is about the alum's own record, which the office must keep
 accurate, so it is not capped by the news budget and a news or events unsubscribe or a pause
@@ -20,8 +24,9 @@ now, source ``confirmed by alum``) or corrected (the old value kept as history).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -41,11 +46,12 @@ from alumni.models import (
 from alumni.reach.channels import working_channels
 from alumni.reach.freshness import Doubt, FreshnessRules, doubts
 
-__all__ = ["Asked", "ask_class", "classes_to_ask", "months_before", "to_ask"]
+__all__ = ["Asked", "ask_class", "choose_run", "first_asked", "months_before", "to_ask"]
 
 _C = table_of(Campaign)
 _DC = table_of(DetailCheck)
 _T = table_of(ReachTip)
+_NEVER = datetime.min.replace(tzinfo=UTC)  # never verified sorts before any verification
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,39 @@ def to_ask(
     return {year: dict(alumni) for year, alumni in sorted(chosen.items())}
 
 
-def classes_to_ask(
-    connection: Connection, *, now: datetime, rules: FreshnessRules, every_months: int
-) -> list[int]:
-    """The class years with somebody to ask now."""
-    return sorted(to_ask(connection, now=now, rules=rules, every_months=every_months))
+def first_asked(alumni: Mapping[int, Sequence[Doubt]]) -> list[int]:
+    """The alumni in the order they are asked when a run cannot ask everyone: those with a
+    doubtful detail (any rule but ``unverified``) first, then the longest unverified (never
+    verified first), then by id."""
+
+    def order(alumnus_id: int) -> tuple[bool, datetime, int]:
+        found = alumni[alumnus_id]
+        doubtful = any(d.rule != "unverified" for d in found)
+        checked = [d.point.verified_at for d in found]
+        oldest = min((c for c in checked if c is not None), default=_NEVER)
+        return (not doubtful, _NEVER if None in checked else oldest, alumnus_id)
+
+    return sorted(alumni, key=order)
+
+
+def choose_run(
+    connection: Connection,
+    *,
+    now: datetime,
+    rules: FreshnessRules,
+    every_months: int,
+    limit: int,
+    class_year: int | None = None,
+) -> dict[int, list[int]]:
+    """Class year -> the alumni one run asks: at most ``limit`` of all those due, in
+    ``first_asked`` order across every class (so no class waits behind another's backlog)."""
+    due = to_ask(connection, now=now, rules=rules, every_months=every_months, class_year=class_year)
+    every = {a: found for alumni in due.values() for a, found in alumni.items()}
+    year_of = {a: year for year, alumni in due.items() for a in alumni}
+    chosen: dict[int, list[int]] = defaultdict(list)
+    for alumnus_id in first_asked(every)[: max(limit, 0)]:
+        chosen[year_of[alumnus_id]].append(alumnus_id)
+    return {year: sorted(alumni) for year, alumni in sorted(chosen.items())}
 
 
 def ask_class(
@@ -128,16 +162,24 @@ def ask_class(
     rules: FreshnessRules,
     every_months: int,
     options: PlanOptions,
+    among: Collection[int] | None = None,
 ) -> Asked | None:
     """Make, record and plan the class's still-yours campaign; None when nobody is to be asked.
 
     Safe to run again and two at once: what was asked within ``every_months`` is not asked again.
+
+    Args:
+        among: ask only these alumni (``choose_run``'s choice for the class); None: everyone
+            due.
     """
     with write_transaction(engine) as connection:
         lock_named(connection, f"alumni still-yours {class_year}")
         chosen = to_ask(
             connection, now=now, rules=rules, every_months=every_months, class_year=class_year
         ).get(class_year, {})
+        if among is not None:
+            wanted = set(among)
+            chosen = {a: found for a, found in chosen.items() if a in wanted}
         if not chosen:
             return None
         campaign_id: int = connection.execute(
