@@ -14,7 +14,8 @@ nothing. ``POST`` (with the page's form token, ``alumni.web.csrf``) takes:
 
 A problem is shown beside its field and nothing is saved (422). Saved, the tip waits for an
 officer (``alumni.reach.tips.submit_tip``: a desk request, nothing used until verified) and the
-answer is 303 to the page with a "thank you" notice. One tip per tipster and lost classmate: a
+answer is 303 to the page with a "thank you" notice; the desk's acknowledgement to the tipster
+goes out at once (``alumni.requests.send_now``). One tip per tipster and lost classmate: a
 second one about the same classmate is refused with a notice (409), so a link cannot be used to
 flood the office.
 
@@ -28,15 +29,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Request
+from fastapi import BackgroundTasks, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
 from alumni.db import write_transaction
 from alumni.messages.page_links import CONSENT, TIP
-from alumni.models import Alumnus, table_of, utcnow
+from alumni.models import Alumnus, ReachTip, table_of, utcnow
 from alumni.people.contact_details import KINDS, normalise_detail
 from alumni.reach.channels import lost_classmates
 from alumni.reach.tips import HOW_KNOWN_LIMIT, TipAlreadyGiven, answer_consent, submit_tip
+from alumni.requests.send_now import send_notices_now
 from alumni.web.alum_links import Alum, alum_of_link
 from alumni.web.csrf import FIELD, form_token, form_token_ok
 from alumni.web.forms import Problems, Submitted, saved, submitted
@@ -45,6 +47,7 @@ from alumni.web.site import Site
 __all__ = ["add_routes"]
 
 _A = table_of(Alumnus)
+_T = table_of(ReachTip)
 _TIP_NOTICES = {"sent": "tip_saved"}
 _CONSENT_NOTICES = {"yes": "consent_saved_yes", "no": "consent_saved_no"}
 
@@ -95,7 +98,10 @@ def add_routes(app: FastAPI, site: Site) -> None:
 
     @app.post("/tip/{token:path}", response_class=HTMLResponse)
     def send_tip(
-        request: Request, token: str, form: Annotated[Submitted, Depends(submitted)]
+        request: Request,
+        token: str,
+        form: Annotated[Submitted, Depends(submitted)],
+        background: BackgroundTasks,
     ) -> Response:
         alum = alum_of_link(site, request, TIP, token)
         if isinstance(alum, HTMLResponse):
@@ -128,7 +134,7 @@ def add_routes(app: FastAPI, site: Site) -> None:
             return tip_page(alum, token, status=422, problems=problems, entered=entered)
         try:
             with write_transaction(site.engine) as connection:
-                submit_tip(
+                tip_id = submit_tip(
                     connection,
                     tipster_id=alum.id,
                     lost_alumnus_id=int(entered["lost"]),
@@ -137,8 +143,13 @@ def add_routes(app: FastAPI, site: Site) -> None:
                     how_known=how,
                     now=now,
                 )
+                request_id = connection.execute(
+                    sa.select(_T.c.request_id).where(_T.c.id == tip_id)
+                ).scalar_one()
         except TipAlreadyGiven:
             return tip_page(alum, token, status=409, notice=words("tip_already"), entered=entered)
+        # The desk's acknowledgement to the tipster leaves at once, after this answer is sent.
+        background.add_task(send_notices_now, site.engine, request_id, settings=site.settings)
         return saved(token, "sent")
 
     def consent_page(alum: Alum, token: str, *, status: int, notice: str | None) -> HTMLResponse:

@@ -19,6 +19,7 @@ from alumni.messages.page_links import CONSENT, TIP
 from alumni.models import Consent, ContactPoint, ReachTip, Request, table_of
 from alumni.settings import Settings
 from tests.factories import add_alumnus
+from tests.mail_servers import wait_for
 from tests.web.pages import assert_accessible, page_path, submit
 from tests.web_server import serving
 
@@ -128,6 +129,11 @@ def test_an_alum_tells_us_how_to_reach_a_lost_classmate_in_the_browser(
         "web",
     )
     assert "Bea.Costa@example.net" not in request.summary  # the officer reads it in `tips list`
+    # The desk's acknowledgement goes to the tipster at once (no SMTP here: the outbox).
+    sent = sqlite_settings.outbox_dir / "new"
+    wait_for(lambda: sent.exists() and len(list(sent.iterdir())) == 1, "the acknowledgement")
+    (acknowledgement,) = sent.iterdir()
+    assert b"To: tomas@example.org" in acknowledgement.read_bytes()
     # Nothing is used until an officer verifies it: Bea's details are as they were.
     assert rows(sqlite_url, ContactPoint) == points_before
 
