@@ -4,15 +4,20 @@ every class, at most ALUMNI_STILL_YOURS_PER_RUN a run; months counted on the cal
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
+from alumni.messages.page_links import PAGE_PATHS
+from alumni.messages.rendering import TemplateStore
 from alumni.models import ContactPoint, table_of
 from alumni.reach.freshness import Doubt, FreshnessRules, Point
 from alumni.reach.still_yours import choose_run, first_asked, months_before
 from tests.factories import add_alumnus
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 RULES = FreshnessRules(stale_after_days=365)
 
@@ -85,3 +90,46 @@ def test_months_are_counted_on_the_calendar() -> None:
     assert months_before(datetime(2026, 1, 15, tzinfo=UTC), 13) == datetime(
         2024, 12, 15, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize("locale", ["en", "es", "fr", "pt-BR"])
+@pytest.mark.parametrize(
+    ("template", "link"), [("still_yours", "details"), ("consent_question", "consent")]
+)
+def test_each_question_is_written_in_each_language_with_its_link(
+    locale: str, template: str, link: str
+) -> None:
+    store = TemplateStore(ROOT / "templates")
+    links = {name: f"https://alumni.school.example/{name}/TOKEN" for name in PAGE_PATHS}
+    context = {
+        "alum": {
+            "first_name": "Ana",
+            "last_name": "Lima",
+            "class_year": 2016,
+            "programme": None,
+            "city": None,
+            "country": "BR",
+        },
+        "cohort": {
+            "year": 2016,
+            "classmates": 3,
+            "years_since": 10,
+            "next_milestone": None,
+            "next_milestone_year": None,
+            "countries": 2,
+        },
+        "campaign": {"name": "x"},
+        "office": {
+            "name": "Alumni Office",
+            "email": "alumni@school.example",
+            "postal_address": "1 Road",
+        },
+        "links": {"unsubscribe": "https://alumni.school.example/unsubscribe/U", **links},
+    }
+
+    email = store.render_email(template, locale, context)
+
+    assert email.locale == locale
+    assert email.subject.startswith("Ana")
+    assert links[link] in email.text and links[link] in email.html
+    assert f'<html lang="{locale}">' in email.html
