@@ -56,6 +56,7 @@ from alumni.models import (
     table_of,
 )
 from alumni.people.contact_details import KINDS, normalise_detail
+from alumni.people.erasure_list import erased_among
 from alumni.people.two_way import note_two_way
 from alumni.reach.channels import lost_classmates
 from alumni.requests.desk import close, open_request
@@ -265,7 +266,10 @@ def verify_tip(
     want to hear from us (see the module docstring). Run inside a write transaction.
 
     Raises:
-        TipError: no such tip, or it was verified or rejected already.
+        TipError: no such tip, or it was verified or rejected already; the lost alum must not
+            be contacted (deceased, erased, do not contact); the detail belonged to an erased
+            alum.
+        WrongHashKey: the erasure list was made with another secret key.
     """
     tip = _pending(connection, tip_id)
     alum = connection.execute(
@@ -275,6 +279,11 @@ def verify_tip(
         raise TipError(
             f"alumnus {tip.lost_alumnus_id} is {alum.status}: they must not be contacted; "
             f"reject tip {tip_id} instead"
+        )
+    if erased_among(connection, [(tip.kind, tip.value)]):
+        raise TipError(
+            f"the {tip.kind} of tip {tip_id} belonged to someone erased at their request: it "
+            f"must not be stored again; reject tip {tip_id} instead"
         )
     _, label = normalise_detail(tip.kind, tip.value, country=alum.country)
     point_id: int = connection.execute(

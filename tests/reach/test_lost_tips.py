@@ -269,3 +269,21 @@ def test_erasing_the_tipster_keeps_what_the_found_alum_now_holds(sqlite_url: str
         tips = list(connection.execute(sa.select(table_of(ReachTip))))
     assert tips == []  # the tip was the tipster's words: gone with them
     assert one(sqlite_url, ContactPoint, id=done.contact_point_id).alumnus_id == lost
+
+
+def test_a_tip_naming_an_erased_alums_address_is_not_stored(sqlite_url: str) -> None:
+    from alumni.people.privacy import erase_alumnus
+
+    gone = add_alumnus(sqlite_url, "G", email="bea@example.net", class_year=2001)
+    with write_transaction(engine_for(sqlite_url)) as connection:
+        erase_alumnus(connection, alumnus_id=gone, now=utcnow())
+    _, lost, tip = drive(sqlite_url)  # the tip gives the erased alum's old address
+
+    with (
+        write_transaction(engine_for(sqlite_url)) as connection,
+        pytest.raises(TipError, match=f"tip {tip} belonged to someone erased"),
+    ):
+        verify_tip(connection, tip, officer="ines@school.example", now=utcnow(), options=OPTIONS)
+
+    assert one(sqlite_url, ReachTip, id=tip).status == "pending"
+    assert one(sqlite_url, Alumnus, id=lost).status == "lost"
