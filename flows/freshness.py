@@ -16,6 +16,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
 
 from alumni.db import get_engine
 from alumni.delivery import planning
@@ -45,7 +46,14 @@ def ask_class(class_year: int, alumni: list[int]) -> dict[str, int] | None:
     return {"campaign_id": asked.campaign_id, "alumni": asked.alumni, "details": asked.details}
 
 
-@flow(name="still-yours")
+def still_yours_run_name() -> str:
+    """``still-yours 2026-12`` (the month of the run); ``still-yours 2016 2026-12``: one class."""
+    year = flow_run.parameters.get("class_year")
+    month = f"{utcnow():%Y-%m}"
+    return f"still-yours {month}" if year is None else f"still-yours {year} {month}"
+
+
+@flow(name="still-yours", flow_run_name=still_yours_run_name)
 def still_yours(class_year: int | None = None) -> dict[str, Any]:
     """Ask every alum with a stale or doubtful detail whether it is still theirs.
 
@@ -96,9 +104,22 @@ def still_yours(class_year: int | None = None) -> dict[str, Any]:
             "details": asked["details"],
             "outcomes": report["outcomes"],
         }
-    create_markdown_artifact(markdown=_summary(campaigns, failures), key="still-yours")
+    asked = sum(done["alumni"] for done in campaigns.values())
+    sent = sum(done["outcomes"].get("sent", 0) for done in campaigns.values())
+    said = f"still yours? {asked} alumni asked in {len(campaigns)} class(es), {sent} sent"
+    waiting = sum(done["outcomes"].get("pending", 0) for done in campaigns.values())
+    if waiting:
+        said += f", {waiting} wait for later: due-campaigns sends them"
+    if not campaigns and not failures:
+        said = "still yours? nobody had a stale or doubtful detail to ask about"
+    create_markdown_artifact(
+        markdown=_summary(campaigns, failures),
+        key="still-yours",
+        description=said if not failures else f"{said}; {len(failures)} class(es) did not finish",
+    )
     if failures:
         raise RuntimeError("the still-yours question did not finish for " + "; ".join(failures))
+    logger.info(said)
     return {"campaigns": campaigns}
 
 
