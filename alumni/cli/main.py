@@ -13,6 +13,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
+from alumni.cli.contacts import contacts_app, lost_app
 from alumni.cli.digest import digest_app
 from alumni.cli.escalation import escalate, request_digest
 from alumni.cli.events import event_app, reunions_app
@@ -20,6 +21,7 @@ from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_
 from alumni.cli.reach import reach_app
 from alumni.cli.requests import request_app
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
+from alumni.cli.tips import tips_app
 from alumni.cli.tracking import replies_app, track
 from alumni.db import get_engine, upgrade, write_transaction
 from alumni.models import utcnow
@@ -50,6 +52,9 @@ app.add_typer(digest_app, name="digest")
 app.add_typer(replies_app, name="replies")
 app.add_typer(request_app, name="request")
 app.add_typer(reach_app, name="reach")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(lost_app, name="lost")
+app.add_typer(tips_app, name="tips")
 request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)

@@ -115,8 +115,9 @@ def plan(
     Args:
         only: plan these alumni of the class only (a follow-up mailing's audience); None: the
             whole class (and programme) of the campaign, or nobody new for a monthly digest or
-            a request notice (their audience is only ever given by their maker:
-            ``alumni.delivery.digest.plan_digest``, ``alumni.requests.notices.queue_notice``).
+            a request notice, a still-yours or a consent question (their audience is only ever
+            given by their maker: ``alumni.delivery.digest.plan_digest``,
+            ``alumni.requests.notices.queue_notice``, ``alumni.reach``).
 
     Raises:
         RuntimeError: the campaign was stopped.
@@ -231,8 +232,9 @@ def plan_on(
 
 
 def _audience_named(connection: Connection, campaign: Any) -> bool:
-    """True for a campaign whose maker names its audience: a monthly digest
-    (``alumni.delivery.digest``) or a notice about one alum's request (``RequestNotice``)."""
+    """True for a campaign whose maker names its audience (``named_audience``: hear-from-you,
+    still-yours, a found alum's consent question), a monthly digest (``alumni.delivery.digest``)
+    or a notice about one alum's request (``RequestNotice``)."""
     return (
         campaign.named_audience
         or campaign.template == DIGEST_TEMPLATE
