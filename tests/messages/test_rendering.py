@@ -387,9 +387,9 @@ def shipped() -> TemplateStore:
 
 
 def test_shipped_templates_are_complete(shipped: TemplateStore) -> None:
-    assert shipped.names() == sorted([SHIPPED_DIGEST, *SHIPPED_NAMES])
-    for name in [SHIPPED_DIGEST, *SHIPPED_NAMES]:
-        assert shipped.locales(name) == SHIPPED_LOCALES
+    assert {SHIPPED_DIGEST, *SHIPPED_NAMES} <= set(shipped.names())
+    for name in shipped.names():  # every email the school sends, in every shipped language
+        assert (name, shipped.locales(name)) == (name, SHIPPED_LOCALES)
         assert shipped.incomplete_locales(name) == {}
 
 
