@@ -20,7 +20,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from alumni.models import Alumnus, Ambassador, AlumnusStatus, table_of
+from alumni.models import Alumnus, AlumnusStatus, Ambassador, table_of
 
 __all__ = [
     "AmbassadorError",
