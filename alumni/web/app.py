@@ -5,7 +5,8 @@ Pages, one module each: ``unsubscribe`` (``/unsubscribe/<token>``), ``rsvp``
 (``/rsvp/<token>``), ``preferences`` (``/preferences/<token>``), ``details``
 (``/details/<token>``), ``request_form`` (``/requests/new/<token>``: ask the office for
 something), ``request_status`` (``/requests/<token>``: where one request stands), ``clicks``
-(``/l/<token>``, tracked links in posts), ``errors`` (the plain-words error pages);
+(``/l/<token>``, tracked links in posts), ``ambassador_page`` (``/ambassador/<token>``: an
+ambassador's class page), ``errors`` (the plain-words error pages);
 ``/healthz`` is here. They share one look (``look``, templates under
 ``templates/``), the alum's language (``i18n``), form tokens against cross-site requests
 (``csrf``) and form reading (``forms``).
@@ -35,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alumni.settings import Settings, get_settings
 from alumni.web import (
+    ambassador_page,
     clicks,
     details,
     preferences,
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The request form before the status pages: both live under /requests/.
     for pages in (unsubscribe, rsvp, preferences, details, request_form, request_status, clicks):
         pages.add_routes(app, site)
+    ambassador_page.add_routes(app, site)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -198,6 +198,84 @@ _EN = {
     "decision_planned": "We plan to take up your idea later.",
     "decision_declined": "We will not take up your idea.",
     "st_ask_more": "Ask us for something else",
+    "amb_title": "Class of {year}: your ambassador's page",
+    "amb_intro": (
+        "Hello {name}, thank you for speaking for your class. This page is yours alone: "
+        "please do not forward its link."
+    ),
+    "amb_events": "Coming events",
+    "amb_no_events": "No events are planned yet.",
+    "amb_reach": "Whom we can reach",
+    "amb_reach_text": (
+        "We can reach {reachable} of {contactable} classmates ({percent}%): {email} by "
+        "email, {social} on social networks. {unreachable} have no working contact."
+    ),
+    "amb_lost": "Classmates we cannot reach",
+    "amb_lost_hint": (
+        "If you know how to reach one of them, tell us on the tip form. We ask them "
+        "before we use anything, and we never show anyone's contact details here."
+    ),
+    "amb_tip_link": "Tell us how to reach someone",
+    "amb_no_lost": "We can reach everyone in your class.",
+    "amb_ideas": "Your class's ideas",
+    "amb_no_ideas": "No ideas yet.",
+    "amb_propose": "Propose an event or an idea",
+    "amb_kind": "What is it?",
+    "amb_kind_event": "An event",
+    "amb_kind_idea": "An idea",
+    "amb_idea_text": "What do you propose?",
+    "amb_idea_send": "Send to the office",
+    "amb_drafts": "Messages you drafted",
+    "amb_draft": "Draft a message to your class",
+    "amb_draft_hint": "The office reads and approves it before anything is sent.",
+    "amb_draft_name": "Title",
+    "amb_draft_template": "Kind of message",
+    "amb_template_newsletter": "News",
+    "amb_template_reunion": "Reunion",
+    "amb_draft_send_on": "Not before this day (optional)",
+    "amb_draft_send_at": "At this time on each classmate's clock, like 09:30 (optional)",
+    "amb_draft_send": "Save the draft",
+    "amb_draft_waiting": "Waiting for the office's approval",
+    "amb_draft_approved": "Approved by the office",
+    "amb_withdraw": "Withdraw",
+    "amb_saved_idea": "Thank you: the office has your proposal and will answer.",
+    "amb_saved_draft": "Saved: the office will review your draft.",
+    "amb_saved_withdrawn": "The draft was withdrawn.",
+    "amb_err_kind": "Choose an event or an idea.",
+    "amb_err_empty": "Please write something here.",
+    "amb_err_template": "Choose one of the kinds of message.",
+    "amb_err_time": "Write the time as HH:MM, for example 09:30.",
+    "amb_err_day_past": "Choose today or a later day.",
+    "amb_gone_title": "This page is no longer yours",
+    "amb_gone": (
+        "This link belongs to an ambassador role that has ended, so there is nothing to "
+        "do here. Write to {email} if this is a mistake."
+    ),
+    "amb_scope_title": "Not your class",
+    "amb_scope": "This belongs to another class than yours, so nothing was changed.",
+    "join_title": "Stay in touch with your classmates",
+    "join_intro": (
+        "{name} invited you to join the alumni of the class of {year}. Tell us who you "
+        "are: we email you once to confirm your address, and nothing else until you do."
+    ),
+    "join_first": "First name",
+    "join_last": "Last name",
+    "join_year": "Class year (the year you graduated)",
+    "join_email": "Email address",
+    "join_consent": "Send me news and events of my class (you can stop any time)",
+    "join_send": "Sign up",
+    "join_err_name": "Give your first or last name.",
+    "join_err_year": "Give a year from {first} to {last}.",
+    "join_err_email": "Give a working email address, like name@example.org.",
+    "join_sent_title": "Check your email",
+    "join_sent": "We have sent a link to {email}. Open it within {days} days to confirm it.",
+    "join_confirm_title": "Confirm your address",
+    "join_confirm_text": "Confirm that {email} is yours to join the class of {year}.",
+    "join_confirm_button": "Confirm",
+    "join_done_title": "Welcome",
+    "join_done": "Your address is confirmed: you are on the list of the class of {year}.",
+    "join_refused_title": "We could not add you",
+    "join_refused": "We could not add you with these details. Please write to {email}.",
 }
 
 _ES = {
@@ -376,6 +454,88 @@ _ES = {
     "decision_planned": "Tenemos previsto llevar a cabo tu idea más adelante.",
     "decision_declined": "No vamos a llevar a cabo tu idea.",
     "st_ask_more": "Pedirnos otra cosa",
+    "amb_title": "Promoción de {year}: tu página de embajador",
+    "amb_intro": (
+        "Hola, {name}: gracias por hablar en nombre de tu promoción. Esta página es solo "
+        "para ti: no reenvíes su enlace."
+    ),
+    "amb_events": "Próximos eventos",
+    "amb_no_events": "Todavía no hay eventos previstos.",
+    "amb_reach": "A quién podemos contactar",
+    "amb_reach_text": (
+        "Podemos contactar a {reachable} de {contactable} compañeros ({percent} %): "
+        "{email} por correo, {social} en redes sociales. {unreachable} no tienen ningún "
+        "contacto que funcione."
+    ),
+    "amb_lost": "Compañeros a los que no podemos contactar",
+    "amb_lost_hint": (
+        "Si sabes cómo contactar a alguno, cuéntanoslo en el formulario de pistas. Les "
+        "preguntamos antes de usar nada, y aquí nunca mostramos los datos de nadie."
+    ),
+    "amb_tip_link": "Dinos cómo contactar a alguien",
+    "amb_no_lost": "Podemos contactar a toda tu promoción.",
+    "amb_ideas": "Las ideas de tu promoción",
+    "amb_no_ideas": "Todavía no hay ideas.",
+    "amb_propose": "Propón un evento o una idea",
+    "amb_kind": "¿Qué es?",
+    "amb_kind_event": "Un evento",
+    "amb_kind_idea": "Una idea",
+    "amb_idea_text": "¿Qué propones?",
+    "amb_idea_send": "Enviar a la oficina",
+    "amb_drafts": "Mensajes que has redactado",
+    "amb_draft": "Redacta un mensaje para tu promoción",
+    "amb_draft_hint": "La oficina lo lee y lo aprueba antes de enviar nada.",
+    "amb_draft_name": "Título",
+    "amb_draft_template": "Tipo de mensaje",
+    "amb_template_newsletter": "Noticias",
+    "amb_template_reunion": "Reencuentro",
+    "amb_draft_send_on": "No antes de este día (opcional)",
+    "amb_draft_send_at": "A esta hora en el reloj de cada compañero, como 09:30 (opcional)",
+    "amb_draft_send": "Guardar el borrador",
+    "amb_draft_waiting": "Esperando la aprobación de la oficina",
+    "amb_draft_approved": "Aprobado por la oficina",
+    "amb_withdraw": "Retirar",
+    "amb_saved_idea": "Gracias: la oficina tiene tu propuesta y te responderá.",
+    "amb_saved_draft": "Guardado: la oficina revisará tu borrador.",
+    "amb_saved_withdrawn": "El borrador se ha retirado.",
+    "amb_err_kind": "Elige un evento o una idea.",
+    "amb_err_empty": "Escribe algo aquí.",
+    "amb_err_template": "Elige uno de los tipos de mensaje.",
+    "amb_err_time": "Escribe la hora como HH:MM, por ejemplo 09:30.",
+    "amb_err_day_past": "Elige hoy o un día posterior.",
+    "amb_gone_title": "Esta página ya no es tuya",
+    "amb_gone": (
+        "Este enlace pertenece a un papel de embajador que ha terminado, así que aquí no "
+        "hay nada que hacer. Escribe a {email} si es un error."
+    ),
+    "amb_scope_title": "No es tu promoción",
+    "amb_scope": "Esto pertenece a otra promoción, así que no se ha cambiado nada.",
+    "join_title": "Mantente en contacto con tus compañeros",
+    "join_intro": (
+        "{name} te invita a unirte a los antiguos alumnos de la promoción de {year}. "
+        "Dinos quién eres: te escribimos una vez para confirmar tu dirección, y nada más "
+        "hasta que lo hagas."
+    ),
+    "join_first": "Nombre",
+    "join_last": "Apellidos",
+    "join_year": "Promoción (el año en que te graduaste)",
+    "join_email": "Correo electrónico",
+    "join_consent": (
+        "Enviadme noticias y eventos de mi promoción (puedo darme de baja cuando quiera)"
+    ),
+    "join_send": "Apuntarme",
+    "join_err_name": "Escribe tu nombre o tus apellidos.",
+    "join_err_year": "Escribe un año de {first} a {last}.",
+    "join_err_email": "Escribe una dirección de correo que funcione, como nombre@example.org.",
+    "join_sent_title": "Mira tu correo",
+    "join_sent": "Hemos enviado un enlace a {email}. Ábrelo en {days} días para confirmarla.",
+    "join_confirm_title": "Confirma tu dirección",
+    "join_confirm_text": "Confirma que {email} es tuya para unirte a la promoción de {year}.",
+    "join_confirm_button": "Confirmar",
+    "join_done_title": "Bienvenida, bienvenido",
+    "join_done": "Tu dirección está confirmada: ya estás en la lista de la promoción de {year}.",
+    "join_refused_title": "No hemos podido apuntarte",
+    "join_refused": "No hemos podido apuntarte con estos datos. Escribe a {email}.",
 }
 
 _FR = {
@@ -558,6 +718,91 @@ _FR = {
     "decision_planned": "Nous prévoyons de mettre votre idée en œuvre plus tard.",
     "decision_declined": "Nous n’allons pas mettre votre idée en œuvre.",
     "st_ask_more": "Nous demander autre chose",
+    "amb_title": "Promotion {year} : votre page d’ambassadeur",
+    "amb_intro": (
+        "Bonjour {name}, merci de représenter votre promotion. Cette page n’est qu’à vous "
+        ": ne transférez pas son lien."
+    ),
+    "amb_events": "Événements à venir",
+    "amb_no_events": "Aucun événement n’est encore prévu.",
+    "amb_reach": "Qui nous pouvons joindre",
+    "amb_reach_text": (
+        "Nous pouvons joindre {reachable} camarades sur {contactable} ({percent} %) : "
+        "{email} par e-mail, {social} sur les réseaux sociaux. {unreachable} n’ont aucun "
+        "contact qui fonctionne."
+    ),
+    "amb_lost": "Camarades que nous ne pouvons pas joindre",
+    "amb_lost_hint": (
+        "Si vous savez comment joindre l’un d’eux, dites-le-nous sur le formulaire. Nous "
+        "leur demandons avant d’utiliser quoi que ce soit, et nous ne montrons ici les "
+        "coordonnées de personne."
+    ),
+    "amb_tip_link": "Dites-nous comment joindre quelqu’un",
+    "amb_no_lost": "Nous pouvons joindre toute votre promotion.",
+    "amb_ideas": "Les idées de votre promotion",
+    "amb_no_ideas": "Pas encore d’idées.",
+    "amb_propose": "Proposer un événement ou une idée",
+    "amb_kind": "De quoi s’agit-il ?",
+    "amb_kind_event": "Un événement",
+    "amb_kind_idea": "Une idée",
+    "amb_idea_text": "Que proposez-vous ?",
+    "amb_idea_send": "Envoyer au bureau",
+    "amb_drafts": "Messages que vous avez rédigés",
+    "amb_draft": "Rédiger un message à votre promotion",
+    "amb_draft_hint": "Le bureau le lit et l’approuve avant tout envoi.",
+    "amb_draft_name": "Titre",
+    "amb_draft_template": "Type de message",
+    "amb_template_newsletter": "Nouvelles",
+    "amb_template_reunion": "Retrouvailles",
+    "amb_draft_send_on": "Pas avant ce jour (facultatif)",
+    "amb_draft_send_at": "À cette heure, chez chaque camarade, par exemple 09:30 (facultatif)",
+    "amb_draft_send": "Enregistrer le brouillon",
+    "amb_draft_waiting": "En attente de l’approbation du bureau",
+    "amb_draft_approved": "Approuvé par le bureau",
+    "amb_withdraw": "Retirer",
+    "amb_saved_idea": "Merci : le bureau a reçu votre proposition et vous répondra.",
+    "amb_saved_draft": "Enregistré : le bureau relira votre brouillon.",
+    "amb_saved_withdrawn": "Le brouillon a été retiré.",
+    "amb_err_kind": "Choisissez un événement ou une idée.",
+    "amb_err_empty": "Écrivez quelque chose ici.",
+    "amb_err_template": "Choisissez l’un des types de message.",
+    "amb_err_time": "Écrivez l’heure sous la forme HH:MM, par exemple 09:30.",
+    "amb_err_day_past": "Choisissez aujourd’hui ou un jour suivant.",
+    "amb_gone_title": "Cette page n’est plus la vôtre",
+    "amb_gone": (
+        "Ce lien appartient à un rôle d’ambassadeur qui a pris fin : il n’y a rien à "
+        "faire ici. Écrivez à {email} s’il s’agit d’une erreur."
+    ),
+    "amb_scope_title": "Pas votre promotion",
+    "amb_scope": "Ceci appartient à une autre promotion : rien n’a été modifié.",
+    "join_title": "Gardez le contact avec vos camarades",
+    "join_intro": (
+        "{name} vous invite à rejoindre les anciens de la promotion {year}. Dites-nous "
+        "qui vous êtes : nous vous écrivons une fois pour confirmer votre adresse, et "
+        "rien d’autre avant."
+    ),
+    "join_first": "Prénom",
+    "join_last": "Nom",
+    "join_year": "Promotion (l’année de votre diplôme)",
+    "join_email": "Adresse e-mail",
+    "join_consent": (
+        "Envoyez-moi les nouvelles et événements de ma promotion (à arrêter quand je veux)"
+    ),
+    "join_send": "M’inscrire",
+    "join_err_name": "Indiquez votre prénom ou votre nom.",
+    "join_err_year": "Indiquez une année de {first} à {last}.",
+    "join_err_email": "Indiquez une adresse e-mail valide, comme nom@example.org.",
+    "join_sent_title": "Consultez vos e-mails",
+    "join_sent": (
+        "Nous avons envoyé un lien à {email}. Ouvrez-le sous {days} jours pour la confirmer."
+    ),
+    "join_confirm_title": "Confirmez votre adresse",
+    "join_confirm_text": "Confirmez que {email} est à vous pour rejoindre la promotion {year}.",
+    "join_confirm_button": "Confirmer",
+    "join_done_title": "Bienvenue",
+    "join_done": "Votre adresse est confirmée : vous êtes sur la liste de la promotion {year}.",
+    "join_refused_title": "Nous n’avons pas pu vous inscrire",
+    "join_refused": "Nous n’avons pas pu vous inscrire avec ces informations. Écrivez à {email}.",
 }
 
 _PT_BR = {
@@ -727,6 +972,87 @@ _PT_BR = {
     "decision_planned": "Planejamos colocar sua ideia em prática mais adiante.",
     "decision_declined": "Não vamos colocar sua ideia em prática.",
     "st_ask_more": "Pedir outra coisa",
+    "amb_title": "Turma de {year}: sua página de embaixador",
+    "amb_intro": (
+        "Olá, {name}, obrigado por falar pela sua turma. Esta página é só sua: não "
+        "encaminhe o link dela."
+    ),
+    "amb_events": "Próximos eventos",
+    "amb_no_events": "Ainda não há eventos previstos.",
+    "amb_reach": "Quem conseguimos contatar",
+    "amb_reach_text": (
+        "Conseguimos contatar {reachable} de {contactable} colegas ({percent}%): {email} "
+        "por e-mail, {social} nas redes sociais. {unreachable} não têm nenhum contato que "
+        "funcione."
+    ),
+    "amb_lost": "Colegas que não conseguimos contatar",
+    "amb_lost_hint": (
+        "Se você sabe como contatar algum deles, conte-nos no formulário de dicas. "
+        "Perguntamos a eles antes de usar qualquer coisa, e nunca mostramos aqui os "
+        "contatos de ninguém."
+    ),
+    "amb_tip_link": "Diga-nos como contatar alguém",
+    "amb_no_lost": "Conseguimos contatar toda a sua turma.",
+    "amb_ideas": "As ideias da sua turma",
+    "amb_no_ideas": "Ainda não há ideias.",
+    "amb_propose": "Proponha um evento ou uma ideia",
+    "amb_kind": "O que é?",
+    "amb_kind_event": "Um evento",
+    "amb_kind_idea": "Uma ideia",
+    "amb_idea_text": "O que você propõe?",
+    "amb_idea_send": "Enviar ao escritório",
+    "amb_drafts": "Mensagens que você redigiu",
+    "amb_draft": "Redija uma mensagem para a sua turma",
+    "amb_draft_hint": "O escritório lê e aprova antes de qualquer envio.",
+    "amb_draft_name": "Título",
+    "amb_draft_template": "Tipo de mensagem",
+    "amb_template_newsletter": "Notícias",
+    "amb_template_reunion": "Reencontro",
+    "amb_draft_send_on": "Não antes deste dia (opcional)",
+    "amb_draft_send_at": "Neste horário no relógio de cada colega, como 09:30 (opcional)",
+    "amb_draft_send": "Salvar o rascunho",
+    "amb_draft_waiting": "Aguardando a aprovação do escritório",
+    "amb_draft_approved": "Aprovado pelo escritório",
+    "amb_withdraw": "Retirar",
+    "amb_saved_idea": "Obrigado: o escritório recebeu sua proposta e vai responder.",
+    "amb_saved_draft": "Salvo: o escritório vai revisar seu rascunho.",
+    "amb_saved_withdrawn": "O rascunho foi retirado.",
+    "amb_err_kind": "Escolha um evento ou uma ideia.",
+    "amb_err_empty": "Escreva algo aqui.",
+    "amb_err_template": "Escolha um dos tipos de mensagem.",
+    "amb_err_time": "Escreva o horário como HH:MM, por exemplo 09:30.",
+    "amb_err_day_past": "Escolha hoje ou um dia posterior.",
+    "amb_gone_title": "Esta página não é mais sua",
+    "amb_gone": (
+        "Este link pertence a um papel de embaixador que terminou, então não há nada a "
+        "fazer aqui. Escreva para {email} se for um engano."
+    ),
+    "amb_scope_title": "Não é a sua turma",
+    "amb_scope": "Isto pertence a outra turma, então nada foi alterado.",
+    "join_title": "Mantenha contato com seus colegas",
+    "join_intro": (
+        "{name} convidou você para se juntar aos ex-alunos da turma de {year}. Diga-nos "
+        "quem você é: escrevemos uma vez para confirmar seu endereço, e nada mais até "
+        "você confirmar."
+    ),
+    "join_first": "Nome",
+    "join_last": "Sobrenome",
+    "join_year": "Turma (o ano em que você se formou)",
+    "join_email": "E-mail",
+    "join_consent": "Envie-me notícias e eventos da minha turma (posso parar quando quiser)",
+    "join_send": "Inscrever-me",
+    "join_err_name": "Informe seu nome ou sobrenome.",
+    "join_err_year": "Informe um ano de {first} a {last}.",
+    "join_err_email": "Informe um e-mail que funcione, como nome@example.org.",
+    "join_sent_title": "Veja seu e-mail",
+    "join_sent": "Enviamos um link para {email}. Abra-o em até {days} dias para confirmá-lo.",
+    "join_confirm_title": "Confirme seu endereço",
+    "join_confirm_text": "Confirme que {email} é seu para entrar na turma de {year}.",
+    "join_confirm_button": "Confirmar",
+    "join_done_title": "Boas-vindas",
+    "join_done": "Seu endereço está confirmado: você está na lista da turma de {year}.",
+    "join_refused_title": "Não conseguimos inscrever você",
+    "join_refused": "Não conseguimos inscrever você com estes dados. Escreva para {email}.",
 }
 
 WORDS: Final[dict[str, dict[str, str]]] = {"en": _EN, "es": _ES, "fr": _FR, "pt-BR": _PT_BR}
