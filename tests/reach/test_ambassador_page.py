@@ -182,7 +182,7 @@ def test_a_tampered_link_and_an_ex_ambassadors_old_link_do_nothing(
     path = path_of(settings, two_classes["2016"])
     token = form_token_of(client.get(path).text)
     # the 2016 link with the 2015 role's id put in: its signature no longer matches
-    payload, expiry, mac = path.rsplit("/", 1)[1].split(".")
+    _, expiry, mac = path.rsplit("/", 1)[1].split(".")
     forged_payload = make_token(key, "ambassador", str(two_classes["2015"])).split(".")[0]
     forged = client.get(f"/ambassador/{forged_payload}.{expiry}.{mac}")
     assert forged.status_code == 400
