@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import bulk_insert, write_transaction
+from alumni.delivery.ambassador_kit import ambassador_digest_of
 from alumni.delivery.audience import (
     DIGEST_TEMPLATE,
     Budget,
@@ -234,8 +235,13 @@ def _awaiting_approval(connection: Connection, campaign_id: int) -> bool:
 
 def _audience_named(connection: Connection, campaign: Any) -> bool:
     """True for a campaign whose maker names its audience: a monthly digest
-    (``alumni.delivery.digest``) or a notice about one alum's request (``RequestNotice``)."""
-    return campaign.template == DIGEST_TEMPLATE or notice_of(connection, campaign.id) is not None
+    (``alumni.delivery.digest``), a notice about one alum's request (``RequestNotice``) or a
+    class's digest to its ambassadors (``AmbassadorDigest``)."""
+    return (
+        campaign.template == DIGEST_TEMPLATE
+        or notice_of(connection, campaign.id) is not None
+        or ambassador_digest_of(connection, campaign.id) is not None
+    )
 
 
 def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.Select[Any]:
