@@ -139,3 +139,45 @@ def test_a_bad_month_is_refused_naming_it(sqlite_url: str) -> None:
     with pytest.raises(ValueError, match="'2026-13' is not a month"):
         digest_month("2026-13", now=utcnow())
     assert digest_month(None, now=utcnow()) == f"{utcnow():%Y-%m}"
+
+
+def test_the_campaign_flow_refuses_a_draft_until_an_officer_approves_it(
+    db_url: str, smtp: Recorder
+) -> None:
+    from alumni.messages.rendering import TemplateStore
+    from alumni.reach import drafts
+    from flows.campaign import class_campaign
+
+    alum(db_url, "A1", 2016, "Ana", "Lima", email="ana@example.org")
+    alum(db_url, "A2", 2016, "Ben", "Okafor", email="ben@example.org")
+    engine = engine_for(db_url)
+    with write_transaction(engine) as connection:
+        role = ambassadors.add_ambassador(connection, "A1", now=utcnow())
+        ana = ambassadors.identity_of(connection, role)
+        assert ana is not None
+        campaign_id = drafts.draft_campaign(
+            connection,
+            ana,
+            name="Our news",
+            template="newsletter",
+            send_at=None,
+            send_on=None,
+            store=TemplateStore(get_settings().templates_dir),
+            office_timezone="UTC",
+            now=utcnow(),
+        )
+    refused = class_campaign(campaign_id=campaign_id, wait=False, return_state=True)
+    assert refused.is_failed()
+    assert smtp.received == []
+    with engine.connect() as connection:
+        assert (
+            connection.execute(
+                sa.select(sa.func.count()).select_from(table_of(Delivery))
+            ).scalar_one()
+            == 0
+        )
+        drafts.approve(connection, campaign_id, officer="ola@school.example.org", now=utcnow())
+        connection.commit()
+    sent = class_campaign(campaign_id=campaign_id, wait=False, return_state=True)
+    assert sent.is_completed(), sent.message
+    assert sorted(m.rcpt_tos[0] for m in smtp.received) == ["ana@example.org", "ben@example.org"]
