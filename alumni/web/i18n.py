@@ -268,7 +268,7 @@ _EN = {
     "join_err_year": "Give a year from {first} to {last}.",
     "join_err_email": "Give a working email address, like name@example.org.",
     "join_sent_title": "Check your email",
-    "join_sent": "We have sent a link to {email}. Open it within {days} days to confirm it.",
+    "join_sent": "We have emailed you a link. Open it within {days} days to confirm your address.",
     "join_confirm_title": "Confirm your address",
     "join_confirm_text": "Confirm that {email} is yours to join the class of {year}.",
     "join_confirm_button": "Confirm",
@@ -528,7 +528,7 @@ _ES = {
     "join_err_year": "Escribe un año de {first} a {last}.",
     "join_err_email": "Escribe una dirección de correo que funcione, como nombre@example.org.",
     "join_sent_title": "Mira tu correo",
-    "join_sent": "Hemos enviado un enlace a {email}. Ábrelo en {days} días para confirmarla.",
+    "join_sent": "Te hemos enviado un enlace. Ábrelo en {days} días para confirmar tu dirección.",
     "join_confirm_title": "Confirma tu dirección",
     "join_confirm_text": "Confirma que {email} es tuya para unirte a la promoción de {year}.",
     "join_confirm_button": "Confirmar",
@@ -794,7 +794,7 @@ _FR = {
     "join_err_email": "Indiquez une adresse e-mail valide, comme nom@example.org.",
     "join_sent_title": "Consultez vos e-mails",
     "join_sent": (
-        "Nous avons envoyé un lien à {email}. Ouvrez-le sous {days} jours pour la confirmer."
+        "Nous vous avons envoyé un lien. Ouvrez-le sous {days} jours pour confirmer votre adresse."
     ),
     "join_confirm_title": "Confirmez votre adresse",
     "join_confirm_text": "Confirmez que {email} est à vous pour rejoindre la promotion {year}.",
@@ -1045,7 +1045,9 @@ _PT_BR = {
     "join_err_year": "Informe um ano de {first} a {last}.",
     "join_err_email": "Informe um e-mail que funcione, como nome@example.org.",
     "join_sent_title": "Veja seu e-mail",
-    "join_sent": "Enviamos um link para {email}. Abra-o em até {days} dias para confirmá-lo.",
+    "join_sent": (
+        "Enviamos um link para você. Abra-o em até {days} dias para confirmar seu endereço."
+    ),
     "join_confirm_title": "Confirme seu endereço",
     "join_confirm_text": "Confirme que {email} é seu para entrar na turma de {year}.",
     "join_confirm_button": "Confirmar",
