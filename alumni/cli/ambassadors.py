@@ -13,8 +13,9 @@ from alumni.cli.output import fail, out, ready_engine, safe_text, terminal_json
 from alumni.cli.requests import As, officer
 from alumni.db import write_transaction
 from alumni.messages.ambassador_links import ambassador_link
+from alumni.messages.rendering import RenderError, TemplateStore
 from alumni.models import utcnow
-from alumni.reach import ambassadors, drafts
+from alumni.reach import ambassadors, drafts, referrals, share
 from alumni.settings import get_settings
 
 ambassador_app = typer.Typer(
@@ -134,3 +135,99 @@ def approve_campaign(
         f"{campaign_id}` sends it",
         highlight=False,
     )
+
+
+share_app = typer.Typer(
+    help="Share kits: links with referral codes and ready-to-post text; who they brought.",
+    no_args_is_help=True,
+)
+
+
+@share_app.command("kit")
+def share_kit(
+    class_year: Annotated[int, typer.Option(help="The class the kit is for.")],
+    alumnus: Annotated[
+        str | None,
+        typer.Option(help="The sharer's external id (default: each ambassador of the class)."),
+    ] = None,
+) -> None:
+    """Print each sharer's join link (with their referral code) and the text to post on each
+    network, measured as that network counts it, in the sharer's language."""
+    engine = ready_engine()
+    settings = get_settings()
+    store = TemplateStore(settings.templates_dir, default_locale=settings.default_locale)
+    try:
+        with write_transaction(engine) as connection:
+            kits = share.share_kits(
+                connection,
+                class_year=class_year,
+                external_id=alumnus,
+                key=settings.signing_key(),
+                base_url=settings.base_url,
+                store=store,
+                now=utcnow(),
+            )
+    except (ambassadors.AmbassadorError, RenderError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    for kit in kits:
+        out.print(
+            f"# {safe_text(kit.name)} ({safe_text(kit.external_id)}), class of "
+            f"{kit.class_year}, in {kit.locale}",
+            highlight=False,
+        )
+        out.print(f"link: {kit.link}", highlight=False)
+        for post in kit.posts:
+            out.print(
+                f"\n## {post.network} ({post.length} of {post.limit})\n"
+                f"{safe_text(post.text, lines=True)}",
+                highlight=False,
+            )
+        out.print("", highlight=False)
+
+
+@share_app.command("report")
+def share_report(
+    class_year: Annotated[int | None, typer.Option(help="Only this class.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON list.")] = False,
+) -> None:
+    """Each class's referrals: links shared, sign-ups, confirmed, and per sharer."""
+    engine = ready_engine()
+    with engine.connect() as connection:
+        report = referrals.referral_report(connection, class_year)
+    if json_output:
+        listed = [
+            {
+                "class_year": r.class_year,
+                "shared": r.shared,
+                "signed_up": r.signed_up,
+                "confirmed": r.confirmed,
+                "sharers": [
+                    {
+                        "external_id": s.external_id,
+                        "name": s.name,
+                        "signed_up": s.signed_up,
+                        "confirmed": s.confirmed,
+                    }
+                    for s in r.sharers
+                ],
+            }
+            for r in report
+        ]
+        out.print(terminal_json(json.dumps(listed, ensure_ascii=False)), highlight=False)
+        return
+    if not report:
+        out.print(
+            "no share links yet: `alumni share kit --class-year Y` makes them", highlight=False
+        )
+    for r in report:
+        out.print(
+            f"class of {r.class_year}: {r.shared} shared, {r.signed_up} signed up, "
+            f"{r.confirmed} confirmed",
+            highlight=False,
+        )
+        for s in r.sharers:
+            out.print(
+                f"  {safe_text(s.external_id or '-')}  {safe_text(s.name)}: "
+                f"{s.signed_up} signed up, {s.confirmed} confirmed",
+                highlight=False,
+            )

@@ -13,7 +13,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
-from alumni.cli.ambassadors import ambassador_app, approve_campaign
+from alumni.cli.ambassadors import ambassador_app, approve_campaign, share_app
 from alumni.cli.digest import digest_app
 from alumni.cli.escalation import escalate, request_digest
 from alumni.cli.events import event_app, reunions_app
@@ -51,6 +51,7 @@ app.add_typer(replies_app, name="replies")
 app.add_typer(request_app, name="request")
 app.add_typer(ambassador_app, name="ambassador")
 campaign_app.command("approve")(approve_campaign)
+app.add_typer(share_app, name="share")
 request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)

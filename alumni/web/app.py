@@ -6,7 +6,8 @@ Pages, one module each: ``unsubscribe`` (``/unsubscribe/<token>``), ``rsvp``
 (``/details/<token>``), ``request_form`` (``/requests/new/<token>``: ask the office for
 something), ``request_status`` (``/requests/<token>``: where one request stands), ``clicks``
 (``/l/<token>``, tracked links in posts), ``ambassador_page`` (``/ambassador/<token>``: an
-ambassador's class page), ``errors`` (the plain-words error pages);
+ambassador's class page), ``join`` (``/join/<code>``: sign up through a share link, and
+``/join/confirm/<token>``: confirm the address), ``errors`` (the plain-words error pages);
 ``/healthz`` is here. They share one look (``look``, templates under
 ``templates/``), the alum's language (``i18n``), form tokens against cross-site requests
 (``csrf``) and form reading (``forms``).
@@ -39,6 +40,7 @@ from alumni.web import (
     ambassador_page,
     clicks,
     details,
+    join,
     preferences,
     request_form,
     request_status,
@@ -143,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for pages in (unsubscribe, rsvp, preferences, details, request_form, request_status, clicks):
         pages.add_routes(app, site)
     ambassador_page.add_routes(app, site)
+    join.add_routes(app, site)
 
     @app.get("/healthz")
     def healthz() -> Response:
