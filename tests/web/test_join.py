@@ -20,8 +20,16 @@ from typer.testing import CliRunner
 
 from alumni.cli.main import app
 from alumni.db import engine_for, write_transaction
-from alumni.models import Alumnus, Consent, ContactPoint, ImportRun, ShareLink, Signup, table_of
-from alumni.models import utcnow
+from alumni.models import (
+    Alumnus,
+    Consent,
+    ContactPoint,
+    ImportRun,
+    ShareLink,
+    Signup,
+    table_of,
+    utcnow,
+)
 from alumni.reach.share import join_link, share_link_id
 from alumni.settings import Settings, get_settings
 from tests.factories import add_alumnus
