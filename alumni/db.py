@@ -7,6 +7,7 @@ opens ``BEGIN IMMEDIATE`` there so that concurrent writers queue instead of fail
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -85,6 +86,16 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
                 yield connection
         finally:
             connection.info.pop("begin", None)
+
+
+def lock_named(connection: Connection, name: str) -> None:
+    """Serialise the writers of one named thing until the transaction ends: SQLite's
+    ``BEGIN IMMEDIATE`` (``write_transaction``) already does; PostgreSQL takes a
+    transaction-scoped advisory lock keyed by ``name``."""
+    if connection.dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:

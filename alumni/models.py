@@ -570,6 +570,56 @@ class OfficeNotice(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
 
 
+# One time the still-yours flow asked an alum about one of their details (``alumni.reach.
+# still_yours``): the message is a delivery of ``campaign_id``; a detail is asked about at most
+# once per ALUMNI_STILL_YOURS_EVERY_MONTHS.
+class DetailCheck(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "contact_point_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_point_id: int = Field(foreign_key="contactpoint.id", index=True, ondelete="CASCADE")
+    alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    reasons: str = Field(max_length=2000)  # the rules' reasons, one per line
+    asked_at: datetime = _when()
+
+
+class TipStatus(StrEnum):
+    pending = "pending"  # waits for an officer; nothing is used
+    verified = "verified"  # an officer checked it: the detail was added, the alum asked once
+    rejected = "rejected"  # an officer refused it; ``decision_reason`` says why
+
+
+# "I know how to reach X": a tip from one alum (the tipster) about a lost one, from the tip form
+# (``alumni.web.tip_form``). Nothing in it is used until an officer verifies it
+# (``alumni.reach.tips``). One tip per tipster and lost alum.
+class ReachTip(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tipster_id", "lost_alumnus_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lost_alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    tipster_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)  # email / phone / mastodon / bluesky
+    value: str = Field(max_length=320)  # normalised as the import stores it
+    how_known: str = Field(max_length=1000)  # in the tipster's words
+    status: TipStatus = Field(default=TipStatus.pending, sa_type=sa.String(16))
+    created_at: datetime = _when(default_factory=utcnow)
+    request_id: int | None = Field(
+        default=None, foreign_key="request.id", ondelete="SET NULL"
+    )  # the desk request that puts it before an officer, under the question SLA
+    decided_at: datetime | None = _when(nullable=True, default=None)
+    decided_by: str | None = Field(default=None, max_length=320)  # the officer
+    decision_reason: str | None = Field(default=None, max_length=1000)  # rejected: why
+    contact_point_id: int | None = Field(
+        default=None, foreign_key="contactpoint.id", ondelete="SET NULL"
+    )  # verified: the detail added
+    campaign_id: int | None = Field(
+        default=None, foreign_key="campaign.id", ondelete="SET NULL"
+    )  # verified, email: the one message asking whether they want to hear from us
+    consent_answer: str | None = Field(default=None, max_length=8)  # yes / no, from the alum
+    answered_at: datetime | None = _when(nullable=True, default=None)
+
+
 # A campaign an ambassador drafted for their class: nothing of it is planned or sent until an
 # officer approves it (``alumni campaign approve``; the planner refuses it before then).
 class CampaignDraft(SQLModel, table=True):

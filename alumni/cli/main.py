@@ -14,12 +14,14 @@ import sqlalchemy as sa
 import typer
 
 from alumni.cli.ambassadors import ambassador_app, approve_campaign, share_app
+from alumni.cli.contacts import contacts_app, lost_app
 from alumni.cli.digest import digest_app
 from alumni.cli.escalation import escalate, request_digest
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
 from alumni.cli.requests import request_app
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
+from alumni.cli.tips import tips_app
 from alumni.cli.tracking import replies_app, track
 from alumni.db import get_engine, upgrade, write_transaction
 from alumni.models import utcnow
@@ -49,6 +51,9 @@ app.add_typer(social_app, name="social")
 app.add_typer(digest_app, name="digest")
 app.add_typer(replies_app, name="replies")
 app.add_typer(request_app, name="request")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(lost_app, name="lost")
+app.add_typer(tips_app, name="tips")
 app.add_typer(ambassador_app, name="ambassador")
 campaign_app.command("approve")(approve_campaign)
 app.add_typer(share_app, name="share")

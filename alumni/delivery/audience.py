@@ -37,6 +37,15 @@ class SkipReason(StrEnum):
 # The template of the monthly digest (``alumni.delivery.digest``): the news campaign that
 # gathers what a digest alum was skipped for, so it is never skipped for ``digest`` itself.
 DIGEST_TEMPLATE = "digest"
+# Templates of campaigns whose maker names each recipient (``plan(only=...)``), so that planning
+# one again never adds the rest of the class: the monthly digest, the still-yours question about
+# an alum's own details (``alumni.reach.still_yours``) and the one question a lost alum found by
+# a tip gets (``alumni.reach.tips``).
+STILL_YOURS_TEMPLATE = "still_yours"
+CONSENT_QUESTION_TEMPLATE = "consent_question"
+NAMED_AUDIENCE_TEMPLATES = frozenset(
+    {DIGEST_TEMPLATE, STILL_YOURS_TEMPLATE, CONSENT_QUESTION_TEMPLATE}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from alumni.db import bulk_insert, write_transaction
 from alumni.delivery.ambassador_kit import ambassador_digest_of
 from alumni.delivery.audience import (
     DIGEST_TEMPLATE,
+    NAMED_AUDIENCE_TEMPLATES,
     Budget,
     Member,
     channel_chosen,
@@ -107,8 +108,9 @@ def plan(
     Args:
         only: plan these alumni of the class only (a follow-up mailing's audience); None: the
             whole class (and programme) of the campaign, or nobody new for a monthly digest or
-            a request notice (their audience is only ever given by their maker:
-            ``alumni.delivery.digest.plan_digest``, ``alumni.requests.notices.queue_notice``).
+            a request notice, a still-yours or a consent question (their audience is only ever
+            given by their maker: ``alumni.delivery.digest.plan_digest``,
+            ``alumni.requests.notices.queue_notice``, ``alumni.reach``).
 
     Raises:
         RuntimeError: the campaign was stopped, or is an ambassador's draft not yet approved.
@@ -234,11 +236,11 @@ def _awaiting_approval(connection: Connection, campaign_id: int) -> bool:
 
 
 def _audience_named(connection: Connection, campaign: Any) -> bool:
-    """True for a campaign whose maker names its audience: a monthly digest
-    (``alumni.delivery.digest``), a notice about one alum's request (``RequestNotice``) or a
-    class's digest to its ambassadors (``AmbassadorDigest``)."""
+    """True for a campaign whose maker names its audience: one of ``NAMED_AUDIENCE_TEMPLATES``
+    (a monthly digest, a still-yours question, a consent question), a notice about one alum's
+    request (``RequestNotice``) or a class's digest to its ambassadors (``AmbassadorDigest``)."""
     return (
-        campaign.template == DIGEST_TEMPLATE
+        campaign.template in NAMED_AUDIENCE_TEMPLATES
         or notice_of(connection, campaign.id) is not None
         or ambassador_digest_of(connection, campaign.id) is not None
     )

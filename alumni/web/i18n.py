@@ -198,6 +198,37 @@ _EN = {
     "decision_planned": "We plan to take up your idea later.",
     "decision_declined": "We will not take up your idea.",
     "st_ask_more": "Ask us for something else",
+    # The tip form and the consent question (alumni.web.tip_form)
+    "tip_title": "Help us find a classmate",
+    "tip_intro": (
+        "{name}, we have lost touch with these classmates of yours. If you know how to reach one "
+        "of them, tell us: an officer checks every tip, and we only write to them once, to ask "
+        "whether they want to hear from us."
+    ),
+    "tip_none": "We know how to reach every one of your classmates. Thank you for wanting to help.",
+    "tip_who": "Whom do you know how to reach?",
+    "tip_choose": "Choose a classmate",
+    "tip_kind": "How can we reach them?",
+    "tip_value": "Their address, number or handle",
+    "tip_how": "How do you know it?",
+    "tip_how_hint": "For example: we work together; they gave it to me last year.",
+    "tip_send": "Send the tip",
+    "tip_saved": "Thank you: an officer will check your tip before anything is done with it.",
+    "tip_already": (
+        "You have already told us about this classmate. Thank you: an officer is looking at it."
+    ),
+    "err_tip_who": "Choose the classmate from the list.",
+    "err_tip_value": "Write how to reach them.",
+    "err_tip_how": "Say in a few words how you know it.",
+    "consent_title": "Would you like to hear from us?",
+    "consent_intro": (
+        "{name}, would you like to hear from us: news of your class, reunions and events? We will"
+        " not write again unless you say yes."
+    ),
+    "consent_yes": "Yes, keep me posted",
+    "consent_no": "No, thank you",
+    "consent_saved_yes": "Thank you: we are glad to be back in touch.",
+    "consent_saved_no": "Thank you for telling us: we will not write to you.",
     "amb_title": "Class of {year}: your ambassador's page",
     "amb_intro": (
         "Hello {name}, thank you for speaking for your class. This page is yours alone: "
@@ -454,6 +485,35 @@ _ES = {
     "decision_planned": "Tenemos previsto llevar a cabo tu idea más adelante.",
     "decision_declined": "No vamos a llevar a cabo tu idea.",
     "st_ask_more": "Pedirnos otra cosa",
+    # The tip form and the consent question (alumni.web.tip_form)
+    "tip_title": "Ayúdanos a encontrar a un compañero",
+    "tip_intro": (
+        "{name}, hemos perdido el contacto con estos compañeros tuyos. Si sabes cómo localizar a "
+        "alguno, dínoslo: una persona de la oficina revisa cada aviso, y solo les escribimos una "
+        "vez, para preguntarles si quieren saber de nosotros."
+    ),
+    "tip_none": "Sabemos cómo localizar a todos tus compañeros. Gracias por querer ayudar.",
+    "tip_who": "¿A quién sabes cómo localizar?",
+    "tip_choose": "Elige a un compañero",
+    "tip_kind": "¿Cómo podemos localizarle?",
+    "tip_value": "Su dirección, número o usuario",
+    "tip_how": "¿Cómo lo sabes?",
+    "tip_how_hint": "Por ejemplo: trabajamos juntos; me lo dio el año pasado.",
+    "tip_send": "Enviar el aviso",
+    "tip_saved": "Gracias: una persona de la oficina revisará tu aviso antes de hacer nada con él.",
+    "tip_already": "Ya nos hablaste de este compañero. Gracias: la oficina lo está revisando.",
+    "err_tip_who": "Elige al compañero de la lista.",
+    "err_tip_value": "Escribe cómo localizarle.",
+    "err_tip_how": "Di en pocas palabras cómo lo sabes.",
+    "consent_title": "¿Quieres saber de nosotros?",
+    "consent_intro": (
+        "{name}, ¿quieres saber de nosotros: noticias de tu promoción, reencuentros y eventos? No"
+        " volveremos a escribirte si no dices que sí."
+    ),
+    "consent_yes": "Sí, quiero estar al día",
+    "consent_no": "No, gracias",
+    "consent_saved_yes": "Gracias: nos alegra volver a estar en contacto.",
+    "consent_saved_no": "Gracias por decírnoslo: no te escribiremos.",
     "amb_title": "Promoción de {year}: tu página de embajador",
     "amb_intro": (
         "Hola, {name}: gracias por hablar en nombre de tu promoción. Esta página es solo "
@@ -718,6 +778,38 @@ _FR = {
     "decision_planned": "Nous prévoyons de mettre votre idée en œuvre plus tard.",
     "decision_declined": "Nous n’allons pas mettre votre idée en œuvre.",
     "st_ask_more": "Nous demander autre chose",
+    # The tip form and the consent question (alumni.web.tip_form)
+    "tip_title": "Aidez-nous à retrouver un camarade",
+    "tip_intro": (
+        "{name}, nous avons perdu le contact avec ces camarades de votre promotion. Si vous savez"
+        " comment joindre l’un d’eux, dites-le-nous : un membre du bureau vérifie chaque "
+        "indication, et nous ne leur écrivons qu’une fois, pour leur demander s’ils souhaitent "
+        "avoir de nos nouvelles."
+    ),
+    "tip_none": "Nous savons comment joindre tous vos camarades. Merci de vouloir aider.",
+    "tip_who": "Qui savez-vous joindre ?",
+    "tip_choose": "Choisissez un camarade",
+    "tip_kind": "Comment pouvons-nous le joindre ?",
+    "tip_value": "Son adresse, son numéro ou son identifiant",
+    "tip_how": "Comment le savez-vous ?",
+    "tip_how_hint": "Par exemple : nous travaillons ensemble ; il me l’a donné l’an dernier.",
+    "tip_send": "Envoyer l’indication",
+    "tip_saved": (
+        "Merci : un membre du bureau vérifiera votre indication avant d’en faire quoi que ce soit."
+    ),
+    "tip_already": "Vous nous avez déjà parlé de ce camarade. Merci : le bureau s’en occupe.",
+    "err_tip_who": "Choisissez le camarade dans la liste.",
+    "err_tip_value": "Écrivez comment le joindre.",
+    "err_tip_how": "Dites en quelques mots comment vous le savez.",
+    "consent_title": "Souhaitez-vous avoir de nos nouvelles ?",
+    "consent_intro": (
+        "{name}, souhaitez-vous avoir de nos nouvelles : celles de votre promotion, les "
+        "retrouvailles et les événements ? Nous ne vous écrirons plus si vous ne dites pas oui."
+    ),
+    "consent_yes": "Oui, tenez-moi informé",
+    "consent_no": "Non, merci",
+    "consent_saved_yes": "Merci : nous sommes heureux de reprendre contact.",
+    "consent_saved_no": "Merci de nous l’avoir dit : nous ne vous écrirons pas.",
     "amb_title": "Promotion {year} : votre page d’ambassadeur",
     "amb_intro": (
         "Bonjour {name}, merci de représenter votre promotion. Cette page n’est qu’à vous "
@@ -972,6 +1064,38 @@ _PT_BR = {
     "decision_planned": "Planejamos colocar sua ideia em prática mais adiante.",
     "decision_declined": "Não vamos colocar sua ideia em prática.",
     "st_ask_more": "Pedir outra coisa",
+    # The tip form and the consent question (alumni.web.tip_form)
+    "tip_title": "Ajude-nos a encontrar um colega",
+    "tip_intro": (
+        "{name}, perdemos o contato com estes colegas da sua turma. Se você sabe como encontrar "
+        "algum deles, conte para nós: alguém do escritório confere cada dica, e só escrevemos a "
+        "eles uma vez, para perguntar se querem ter notícias nossas."
+    ),
+    "tip_none": "Sabemos como encontrar todos os seus colegas. Obrigado por querer ajudar.",
+    "tip_who": "Quem você sabe como encontrar?",
+    "tip_choose": "Escolha um colega",
+    "tip_kind": "Como podemos encontrá-lo?",
+    "tip_value": "O endereço, número ou usuário",
+    "tip_how": "Como você sabe?",
+    "tip_how_hint": "Por exemplo: trabalhamos juntos; ele me passou no ano passado.",
+    "tip_send": "Enviar a dica",
+    "tip_saved": (
+        "Obrigado: alguém do escritório vai conferir sua dica antes de fazer qualquer coisa com "
+        "ela."
+    ),
+    "tip_already": "Você já nos falou deste colega. Obrigado: o escritório está cuidando disso.",
+    "err_tip_who": "Escolha o colega na lista.",
+    "err_tip_value": "Escreva como encontrá-lo.",
+    "err_tip_how": "Diga em poucas palavras como você sabe.",
+    "consent_title": "Você quer ter notícias nossas?",
+    "consent_intro": (
+        "{name}, você quer ter notícias nossas: da sua turma, de reencontros e eventos? Não "
+        "voltaremos a escrever se você não disser sim."
+    ),
+    "consent_yes": "Sim, quero receber notícias",
+    "consent_no": "Não, obrigado",
+    "consent_saved_yes": "Obrigado: que bom voltar a ter contato.",
+    "consent_saved_no": "Obrigado por nos avisar: não vamos escrever para você.",
     "amb_title": "Turma de {year}: sua página de embaixador",
     "amb_intro": (
         "Olá, {name}, obrigado por falar pela sua turma. Esta página é só sua: não "

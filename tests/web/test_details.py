@@ -116,7 +116,9 @@ def test_confirming_a_detail_makes_it_verified_now_and_ok(
     confirmed = rows[ids["email"]]
     assert confirmed.status == "ok" and confirmed.verified_at >= started
     assert confirmed.superseded_at is None and confirmed.value == "dora@old.example.org"
+    assert confirmed.source == "confirmed by alum; first from import"
     assert rows[ids["phone"]].verified_at == IMPORTED  # the others are as they were
+    assert rows[ids["phone"]].source == "import"
     with engine_for(db_url).connect() as connection:
         noted = connection.execute(
             sa.select(_A.c.last_two_way_at, _A.c.last_two_way_channel).where(_A.c.id == alumnus_id)
