@@ -217,6 +217,12 @@ class Campaign(SQLModel, table=True):
     networks: str | None = Field(default=None, max_length=100)  # social: None means all set up
     window_hours: int | None = None  # social: posts must go out within this many hours...
     window_ends_at: datetime | None = _when(nullable=True, default=None)  # ...of the plan
+    # Reach (alumni/reach): who among the class, and in which order when a cap limits it.
+    audience_where: dict[str, list[str]] | None = Field(default=None, sa_type=sa.JSON)
+    audience_reason: str | None = Field(default=None, max_length=2000)  # a sensitive filter's why
+    max_recipients: int | None = None  # a cap: the longest-unreached first (reach/priority.py)
+    named_audience: bool = False  # its maker names who gets it (plan ``only=``), not the class
+    series_key: str | None = Field(default=None, max_length=100, unique=True)  # once per key
 
 
 # The record of one message to one alum on one channel: exactly one row per

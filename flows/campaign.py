@@ -33,14 +33,16 @@ from alumni.delivery.report import campaign_report
 from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import CampaignKit, kit_for
 from alumni.models import CampaignStatus, utcnow
+from alumni.reach.fairness import compare_groups
+from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from flows.waiting import Waiter, send_until_done
 
 
 @task(name="plan-deliveries")
 def plan_deliveries(campaign_id: int) -> dict[str, int]:
-    """One delivery row per alum of the class, pending or skipped with its reason."""
-    options = planning.PlanOptions.from_settings(get_settings())
+    """One delivery row per alum of the audience, pending or skipped with its reason."""
+    options = plan_options(get_settings())  # a capped campaign reaches the longest-unreached first
     return asdict(planning.plan(get_engine(), campaign_id, now=utcnow(), options=options))
 
 
@@ -138,7 +140,9 @@ def class_campaign(
     )
     with engine.connect() as connection:
         report = campaign_report(connection, campaign_id)
+        fairness = compare_groups(connection, campaign_id, now=utcnow())
     create_markdown_artifact(markdown=report.markdown(), key=f"campaign-{campaign_id}-report")
+    create_markdown_artifact(markdown=fairness.markdown(), key=f"campaign-{campaign_id}-fairness")
     create_table_artifact(
         table=[{"outcome": k, "alumni": v} for k, v in sorted(report.outcomes.items())],
         key=f"campaign-{campaign_id}-outcomes",

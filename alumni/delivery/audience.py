@@ -32,6 +32,9 @@ class SkipReason(StrEnum):
     own_requests_only = "own_requests_only"  # only about their own requests and answers
     digest = "digest"  # news comes to them in the monthly digest instead
     over_budget = "over_budget"
+    # Set by the planner, not ``decide``: the campaign's cap (``max_recipients``) was reached;
+    # those nobody reached longest went first (the caller's ``PlanOptions.order``).
+    over_cap = "over_cap"
 
 
 # The template of the monthly digest (``alumni.delivery.digest``): the news campaign that

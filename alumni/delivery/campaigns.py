@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,11 +90,17 @@ def create(
     send_at: str | None = None,
     not_before: str | None = None,
     social: SocialOptions | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+    where_reason: str | None = None,
+    max_recipients: int | None = None,
 ) -> list[tuple[int, int]]:
     """Create one campaign per class year; return (campaign id, class year) pairs.
 
     With ``social``, the campaign posts to social networks and class channels instead of
-    emailing (channel ``social``).
+    emailing (channel ``social``). ``where`` narrows the audience to alumni whose column FIELD
+    has one of the values, kept with ``where_reason`` (check it first with
+    ``alumni.reach.fairness.check_audience``: the fairness rule lives there);
+    ``max_recipients`` caps who gets it (the planner's caller gives the order).
 
     Raises:
         ValueError: naming the option that is wrong and what to give instead.
@@ -126,6 +132,11 @@ def create(
         if start.tzinfo is None:
             raise ValueError(f"--not-before {not_before!r}: add the UTC offset, like +01:00")
         start = start.astimezone(UTC)
+    if max_recipients is not None and max_recipients < 1:
+        raise ValueError(f"--max-recipients {max_recipients}: give 1 or more")
+    for name in where or {}:
+        if name not in _A.c:
+            raise ValueError(f"--where {name}=...: no such alumni field")
     created = []
     with write_transaction(engine) as connection:
         for year in class_years:
@@ -134,6 +145,17 @@ def create(
             ).scalar_one()
             if not size:
                 raise ValueError(f"--class-year {year}: no alumni of that class are imported")
+            if (
+                where
+                and not connection.execute(
+                    sa.select(sa.func.count()).where(
+                        _A.c.class_year == year,
+                        *(_A.c[name].in_(list(values)) for name, values in where.items()),
+                    )
+                ).scalar_one()
+            ):
+                shown = " ".join(f"--where {k}={v}" for k, vs in where.items() for v in vs)
+                raise ValueError(f"{shown}: nobody in the class of {year} matches; nothing made")
             campaign_id = connection.execute(
                 sa.insert(_C)
                 .values(
@@ -146,6 +168,9 @@ def create(
                     not_before=start,
                     channel="email" if social is None else "social",
                     **(social.columns() if social is not None else {}),
+                    audience_where={k: list(v) for k, v in where.items()} if where else None,
+                    audience_reason=where_reason,
+                    max_recipients=max_recipients,
                     status="draft",
                     created_at=utcnow(),
                 )

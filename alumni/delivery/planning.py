@@ -8,11 +8,17 @@ who joined the class since, or who were named since). Each row gets a Message-ID
 same inside a transaction the caller holds (an RSVP read from the mailbox plans its notice in
 the transaction that records it). A campaign that was stopped, or an ambassador's draft that
 no officer has approved (``CampaignDraft``), is refused: nothing of it is planned.
+
+The audience is the campaign's class (and programme), narrowed by its ``audience_where``
+(FIELD -> values of alumni columns; ``alumni.reach.fairness`` checks them when the campaign is
+made). A campaign with a cap (``max_recipients``) keeps the first ones of ``PlanOptions.order``
+pending and skips the rest as ``over_cap``: the order is data the caller passes in (reach first:
+``alumni.reach.priority.reach_order``), since delivery knows nothing of reach.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +33,7 @@ from alumni.delivery.audience import (
     NAMED_AUDIENCE_TEMPLATES,
     Budget,
     Member,
+    SkipReason,
     channel_chosen,
     decide,
     pause_runs,
@@ -74,6 +81,10 @@ class PlanOptions:
     message_id_domain: str = "school.example"
     # keys the Message-IDs (``make_message_id``): never in a repr or a log
     message_id_key: bytes | None = field(default=None, repr=False)
+    # Ranks alumni ids, first to get a message when a campaign's cap limits who does; None: by id.
+    order: Callable[[Connection, Sequence[int]], Sequence[int]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlanOptions:
@@ -148,6 +159,7 @@ def plan_on(
             )
         ).scalars()
     )
+    taken = _taken(connection, campaign) if campaign.max_recipients is not None else 0
     wanted = None if only is None else set(only)
     if wanted is None and _audience_named(connection, campaign):
         wanted = set()  # a digest's or a request notice's audience is named by its maker
@@ -159,6 +171,7 @@ def plan_on(
     # most of a class shares a few zones: resolve each zone and its due time once
     timing: dict[str | None, tuple[str, datetime]] = {}
     added = 0
+    fresh: list[int] = []  # alumni planned pending by this call, for the cap
     for start in range(0, len(people), PLAN_CHUNK):
         chunk = people[start : start + PLAN_CHUNK]
         members = _members(connection, chunk, campaign, now=now, window=options.budget.days)
@@ -202,6 +215,9 @@ def plan_on(
             )
         bulk_insert(connection, _D, rows)
         added += len(rows)
+        fresh += [row["alumnus_id"] for row in rows if row["status"] == DeliveryStatus.pending]
+    if campaign.max_recipients is not None:
+        _cap(connection, campaign, fresh, slots=campaign.max_recipients - taken, options=options)
     if campaign.status == CampaignStatus.draft:
         connection.execute(
             sa.update(_C)
@@ -236,14 +252,70 @@ def _awaiting_approval(connection: Connection, campaign_id: int) -> bool:
 
 
 def _audience_named(connection: Connection, campaign: Any) -> bool:
-    """True for a campaign whose maker names its audience: one of ``NAMED_AUDIENCE_TEMPLATES``
-    (a monthly digest, a still-yours question, a consent question), a notice about one alum's
-    request (``RequestNotice``) or a class's digest to its ambassadors (``AmbassadorDigest``)."""
+    """True for a campaign whose maker names its audience: one marked ``named_audience``, one
+    of ``NAMED_AUDIENCE_TEMPLATES`` (a monthly digest, a still-yours question, a consent
+    question), a notice about one alum's request (``RequestNotice``) or a class's digest to its
+    ambassadors (``AmbassadorDigest``)."""
     return (
-        campaign.template in NAMED_AUDIENCE_TEMPLATES
+        campaign.named_audience
+        or campaign.template in NAMED_AUDIENCE_TEMPLATES
         or notice_of(connection, campaign.id) is not None
         or ambassador_digest_of(connection, campaign.id) is not None
     )
+
+
+def _taken(connection: Connection, campaign: Any) -> int:
+    """The campaign's rows that count against its cap: every row not skipped."""
+    return int(
+        connection.execute(
+            sa.select(sa.func.count()).where(
+                _D.c.campaign_id == campaign.id,
+                _D.c.channel == campaign.channel,
+                _D.c.status != DeliveryStatus.skipped,
+            )
+        ).scalar_one()
+    )
+
+
+def _cap(
+    connection: Connection, campaign: Any, fresh: list[int], *, slots: int, options: PlanOptions
+) -> None:
+    """Keep the first ``slots`` of ``fresh`` (in ``options.order``) pending; skip the rest as
+    ``over_cap``. Rows planned before are never taken back, so a rerun changes nothing."""
+    if len(fresh) <= max(slots, 0):
+        return
+    ranked = list(options.order(connection, fresh)) if options.order else sorted(fresh)
+    if sorted(ranked) != sorted(fresh):
+        raise ValueError("PlanOptions.order must return the alumni ids it was given, reordered")
+    dropped = ranked[max(slots, 0) :]
+    for start in range(0, len(dropped), PLAN_CHUNK):
+        connection.execute(
+            sa.update(_D)
+            .where(
+                _D.c.campaign_id == campaign.id,
+                _D.c.channel == campaign.channel,
+                _D.c.alumnus_id.in_(dropped[start : start + PLAN_CHUNK]),
+            )
+            .values(
+                status=DeliveryStatus.skipped,
+                skip_reason=SkipReason.over_cap.value,
+                due_at=None,
+                address=None,
+                message_id=None,
+            )
+        )
+
+
+def _where(query: sa.Select[Any], campaign: Any) -> sa.Select[Any]:
+    """Narrow a query joined to alumni to the campaign's audience filter (FIELD -> values)."""
+    for name, values in (campaign.audience_where or {}).items():
+        if name not in _A.c:
+            raise ValueError(
+                f"campaign {campaign.id}: its audience filter names {name!r}, "
+                "which is no alumni column: create the campaign again with a valid --where"
+            )
+        query = query.where(_A.c[name].in_(list(values)))
+    return query
 
 
 def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.Select[Any]:
@@ -254,7 +326,7 @@ def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.S
     query = query.where(_A.c.class_year == campaign.class_year, _A.c.id.between(low, high))
     if campaign.programme:
         query = query.where(_A.c.programme == campaign.programme)
-    return query
+    return _where(query, campaign)
 
 
 def _class_members(connection: Connection, campaign: Any) -> list[Any]:
@@ -263,7 +335,7 @@ def _class_members(connection: Connection, campaign: Any) -> list[Any]:
     )
     if campaign.programme:
         query = query.where(_A.c.programme == campaign.programme)
-    return list(connection.execute(query.order_by(_A.c.id)))
+    return list(connection.execute(_where(query, campaign).order_by(_A.c.id)))
 
 
 def _members(

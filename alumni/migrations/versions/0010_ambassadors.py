@@ -1,7 +1,7 @@
 """ambassadors: drafts, ambassador digests, share links and sign-ups
 
 Revision ID: 0010_ambassadors
-Revises: 0010_fresh
+Revises: 0010_fresh, 0010_coverage
 Create Date: 2026-11-30 06:27:26.130417
 """
 
@@ -15,7 +15,7 @@ import alumni.models
 
 
 revision: str = '0010_ambassadors'
-down_revision: str | None = '0010_fresh'
+down_revision: str | tuple[str, ...] | None = ('0010_fresh', '0010_coverage')
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
