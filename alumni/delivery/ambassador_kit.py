@@ -10,7 +10,8 @@ context::
                   place, online_url), reach (contactable, reachable, by_email, by_social,
                   unreachable, percent), lost (names only), ideas (summary, status)
     links.ambassador   the signed link to their class page (``alumni.messages.ambassador_links``)
-    links.tips         the tip form of the lost-alumni drive
+
+(``links.tip``, every message's link to the tip form of the lost-alumni drive, is there too.)
 
 An alum who is no longer an ambassador of the class when it is sent cannot be rendered: the
 preflight names them and nothing goes out. Everything else is the campaign's compose.
@@ -38,7 +39,6 @@ from alumni.settings import Settings
 __all__ = ["AMBASSADOR_DIGEST_TEMPLATE", "AmbassadorDigestKit", "ambassador_digest_of"]
 
 AMBASSADOR_DIGEST_TEMPLATE: Final = "ambassador_digest"
-TIPS_PATH: Final = "tips"  # the tip form (``alumni.web.tip_form``)
 _AD = table_of(AmbassadorDigest)
 _AM = table_of(Ambassador)
 
@@ -115,7 +115,6 @@ class AmbassadorDigestKit(CampaignKit):
         context["links"]["ambassador"] = ambassador_link(
             self.key, self.base_url, role, now=self.links_from
         )
-        context["links"]["tips"] = f"{self.base_url}/{TIPS_PATH}"
         told = self.told
         context["class_digest"] = ClassDigest(
             year=int(told["class_year"]),

@@ -4,8 +4,9 @@ ambassadors' ideas with the office's answers, and their drafted campaigns.
 
 The class page (``alumni.web.ambassador_page``) shows ``class_view`` as it is now; the monthly
 digest (``alumni.reach.ambassador_digest``) fixes ``digest_context`` of it when it is made.
-Reach counts come from ``working_channels`` (which channels work for each alum today). No
-contact detail of anyone is ever part of it.
+Reach counts come from ``working_channels`` (which channels work for each alum today) and
+``coverage_rows`` (who was reached in the last 12 months). No contact detail of anyone is ever
+part of it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from alumni.models import Event, EventStatus, table_of
 from alumni.reach.channels import LostAlum, lost_classmates, working_channels
+from alumni.reach.coverage import coverage_rows
 from alumni.reach.drafts import Draft, drafts_of_class
 from alumni.reach.ideas import Idea, ideas_of_class
 
@@ -48,6 +50,7 @@ class ClassReach:
     by_email: int
     by_social: int  # a Mastodon or Bluesky handle
     unreachable: int  # no working channel: the lost classmates
+    reached_last_year: int  # reached in the last 12 months (``alumni.reach.coverage``)
 
     @property
     def share(self) -> float:
@@ -80,15 +83,21 @@ def _coming_events(connection: Connection, class_year: int, now: datetime) -> li
     ]
 
 
-def _reach(connection: Connection, class_year: int) -> ClassReach:
+def _reach(connection: Connection, class_year: int, now: datetime) -> ClassReach:
     channels = working_channels(connection, class_year=class_year)
     reachable = sum(1 for found in channels.values() if found)
+    coverage = [
+        row
+        for row in coverage_rows(connection, now=now, class_year=class_year)
+        if row.by == "class"
+    ]
     return ClassReach(
         contactable=len(channels),
         reachable=reachable,
         by_email=sum(1 for found in channels.values() if "email" in found),
         by_social=sum(1 for found in channels.values() if found - {"email"}),
         unreachable=len(channels) - reachable,
+        reached_last_year=coverage[0].reached if coverage else 0,
     )
 
 
@@ -97,7 +106,7 @@ def class_view(connection: Connection, class_year: int, *, now: datetime) -> Cla
     return ClassView(
         class_year=class_year,
         events=_coming_events(connection, class_year, now),
-        reach=_reach(connection, class_year),
+        reach=_reach(connection, class_year, now),
         lost=lost_classmates(connection, class_year),
         ideas=ideas_of_class(connection, class_year),
         drafts=drafts_of_class(connection, class_year),
@@ -125,6 +134,7 @@ def digest_context(view: ClassView) -> dict[str, Any]:
             "by_email": view.reach.by_email,
             "by_social": view.reach.by_social,
             "unreachable": view.reach.unreachable,
+            "reached_last_year": view.reach.reached_last_year,
             "percent": round(100 * view.reach.share),
         },
         "lost": [lost.display_name for lost in view.lost],

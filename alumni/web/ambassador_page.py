@@ -3,8 +3,9 @@
 carries it).
 
 ``GET`` shows the class as ``alumni.reach.class_view`` sees it (coming events, how many the
-office can reach, the classmates nobody can reach by name only, with a link to the tip form,
-the ambassadors' ideas with the office's answers, their drafted messages) and changes nothing.
+office can reach, the classmates nobody can reach by name only, with a link to the
+ambassador's own tip form (``alumni.web.tip_form``), the ambassadors' ideas with the office's
+answers, their drafted messages) and changes nothing.
 
 ``POST`` (with the page's form token, ``alumni.web.csrf``) does one ``action``:
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import BackgroundTasks, Depends, FastAPI, Request
@@ -33,6 +34,7 @@ from fastapi.responses import HTMLResponse, Response
 from alumni.db import write_transaction
 from alumni.delivery.send_time import parse_send_at, zone
 from alumni.messages.ambassador_links import AMBASSADOR, read_ambassador_token
+from alumni.messages.page_links import TIP, page_link
 from alumni.messages.rendering import TemplateStore
 from alumni.messages.signing import BadToken
 from alumni.models import utcnow
@@ -52,10 +54,8 @@ from alumni.web.forms import Problems, Submitted, saved, submitted
 from alumni.web.i18n import Words
 from alumni.web.site import Site, request_words, words_of_alum
 
-__all__ = ["TIP_FORM", "add_routes", "read_draft", "read_idea"]
+__all__ = ["add_routes", "read_draft", "read_idea"]
 
-# The tip form of the lost-alumni drive (``alumni.web.tip_form``), beside this page.
-TIP_FORM: Final = "../tips"
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SAVED = ("idea", "draft", "withdrawn")
 _FIELDS = ("kind", "text", "name", "template", "send_on", "send_at")
@@ -120,6 +120,7 @@ def _shown(view: ClassView, words: Words) -> dict[str, Any]:
             "by_email": view.reach.by_email,
             "by_social": view.reach.by_social,
             "unreachable": view.reach.unreachable,
+            "reached_last_year": view.reach.reached_last_year,
         },
         "lost": [lost.display_name for lost in view.lost],
         "ideas": [
@@ -185,7 +186,8 @@ def add_routes(app: FastAPI, site: Site) -> None:
             templates=DRAFTABLE_TEMPLATES,
             idea_limit=IDEA_LIMIT,
             name_limit=NAME_LIMIT,
-            tip_link=TIP_FORM,
+            # the ambassador's own tip form (``alumni.web.tip_form``), beside this page
+            tip_link=".." + page_link(site.key, "", TIP, identity.alumnus_id, now=now),
             form_token=form_token(site.key, AMBASSADOR, token, now=now),
             **_shown(view, words),
         )

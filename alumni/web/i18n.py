@@ -241,6 +241,7 @@ _EN = {
         "We can reach {reachable} of {contactable} classmates ({percent}%): {email} by "
         "email, {social} on social networks. {unreachable} have no working contact."
     ),
+    "amb_reached": "In the last 12 months, {reached} of the {contactable} heard from us.",
     "amb_lost": "Classmates we cannot reach",
     "amb_lost_hint": (
         "If you know how to reach one of them, tell us on the tip form. We ask them "
@@ -527,6 +528,7 @@ _ES = {
         "{email} por correo, {social} en redes sociales. {unreachable} no tienen ningún "
         "contacto que funcione."
     ),
+    "amb_reached": "En los últimos 12 meses, {reached} de los {contactable} supieron de nosotros.",
     "amb_lost": "Compañeros a los que no podemos contactar",
     "amb_lost_hint": (
         "Si sabes cómo contactar a alguno, cuéntanoslo en el formulario de pistas. Les "
@@ -823,6 +825,7 @@ _FR = {
         "{email} par e-mail, {social} sur les réseaux sociaux. {unreachable} n’ont aucun "
         "contact qui fonctionne."
     ),
+    "amb_reached": "Ces 12 derniers mois, {reached} sur {contactable} ont eu de nos nouvelles.",
     "amb_lost": "Camarades que nous ne pouvons pas joindre",
     "amb_lost_hint": (
         "Si vous savez comment joindre l’un d’eux, dites-le-nous sur le formulaire. Nous "
@@ -1109,6 +1112,7 @@ _PT_BR = {
         "por e-mail, {social} nas redes sociais. {unreachable} não têm nenhum contato que "
         "funcione."
     ),
+    "amb_reached": "Nos últimos 12 meses, {reached} dos {contactable} tiveram notícias nossas.",
     "amb_lost": "Colegas que não conseguimos contatar",
     "amb_lost_hint": (
         "Se você sabe como contatar algum deles, conte-nos no formulário de dicas. "

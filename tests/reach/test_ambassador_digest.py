@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
 from alumni.messages.ambassador_links import read_ambassador_token
+from alumni.messages.page_links import TIP, read_page_token
 from alumni.models import Delivery, Event, table_of, utcnow
 from alumni.reach import ambassadors, ideas
 from alumni.settings import get_settings
@@ -111,13 +112,18 @@ def test_each_ambassador_gets_their_own_class_digest_once(db_url: str, smtp: Rec
         found = re.search(r"https://alumni\.school\.example/ambassador/(\S+)", text)
         assert found is not None, text
         assert read_ambassador_token(key, found[1], now=utcnow()) == roles[external_id]
-        assert "https://alumni.school.example/tips" in text
+        tip = re.search(r"https://alumni\.school\.example/tip/(\S+)", text)
+        assert tip is not None, text  # their own tip form, for the lost classmates
+        with engine_for(db_url).connect() as connection:
+            sharer = ambassadors.find_alumnus(connection, external_id)
+        assert read_page_token(key, TIP, tip[1], now=utcnow()) == sharer
         assert "@example.org" not in text.replace(rcpt, "")  # nobody's address
         assert str(year) in sent[rcpt]["Subject"]
     spanish = text_of(sent["ana@example.org"])
     assert "Hola, Ana:" in spanish and "Rui Lost" in spanish and "Picnic of 2016" in spanish
     assert "A mentoring circle" in spanish
     assert "Podemos contactar a 3 de 4 compañeros" in spanish
+    assert "En los últimos 12 meses, 1 supieron de nosotros" in spanish  # Ana, by her idea
     assert "Zed" not in spanish and "Rui" not in text_of(sent["bo@example.org"])
     assert "Zed Gone" in text_of(sent["bo@example.org"])
     assert "A mentoring circle" not in text_of(sent["bo@example.org"])

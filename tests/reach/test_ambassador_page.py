@@ -100,7 +100,8 @@ def test_the_page_shows_the_class_and_no_contact_details(
     assert "Turma de 2016" in text and "Picnic of 2016" in text
     assert "Rui Lost" in text  # the lost classmate, by name only
     assert "Conseguimos contatar 2 de 3 colegas" in text
-    assert "../tips" in text
+    assert "Nos últimos 12 meses, 0 dos 3 tiveram notícias nossas" in text
+    assert "../tip/" in text
     for other in ("Dinner of 2015", "Zed", "@example.org"):
         assert other not in text
     assert stored(db_url, *CHANGEABLE) == before  # a GET changes nothing
