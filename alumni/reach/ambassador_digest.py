@@ -6,8 +6,8 @@ open ideas; it carries their class-page link.
 Per class with ambassadors and per month (UTC; the month the digest goes out in),
 ``plan_ambassador_digest`` makes one campaign (template ``ambassador_digest``, purpose
 service: an ambassador's own role, not news) with an ``AmbassadorDigest`` row that fixes what
-it tells, and plans it for the class's ambassadors only. A rerun in the same month finds it and
-plans nobody twice; an ambassador added since is planned then.
+it tells, and plans it for the class's ambassadors only. A rerun in the same month, or two runs
+at once, find it and plan nobody twice; an ambassador added since is planned then.
 """
 
 from __future__ import annotations
@@ -55,6 +55,44 @@ def digest_class_years(connection: Connection) -> list[int]:
     )
 
 
+def _make_once(engine: Engine, class_year: int, *, month: str, now: datetime) -> int:
+    """The class's digest campaign of ``month``, made with what it tells if it was not yet."""
+    with write_transaction(engine) as connection:
+        found = connection.execute(
+            sa.select(_AD.c.campaign_id).where(
+                _AD.c.class_year == class_year, _AD.c.month == month
+            )
+        ).scalar()
+        if found is not None:
+            return int(found)
+        told = digest_context(class_view(connection, class_year, now=now))
+        campaign_id = int(
+            connection.execute(
+                sa.insert(_C)
+                .values(
+                    name=f"Ambassador digest {month} · class of {class_year}",
+                    class_year=class_year,
+                    channel="email",
+                    template=AMBASSADOR_DIGEST_TEMPLATE,
+                    purpose="service",
+                    status=CampaignStatus.draft,
+                    created_at=now,
+                )
+                .returning(_C.c.id)
+            ).scalar_one()
+        )
+        connection.execute(
+            sa.insert(_AD).values(
+                campaign_id=campaign_id,
+                class_year=class_year,
+                month=month,
+                context=told,
+                created_at=now,
+            )
+        )
+        return campaign_id
+
+
 def plan_ambassador_digest(
     engine: Engine, class_year: int, *, month: str, now: datetime, options: PlanOptions
 ) -> int | None:
@@ -68,34 +106,10 @@ def plan_ambassador_digest(
         audience = ambassadors_of(connection, class_year)
     if not audience:
         return None
-    with write_transaction(engine) as connection:
-        found = connection.execute(
-            sa.select(_AD.c.campaign_id).where(_AD.c.class_year == class_year, _AD.c.month == month)
-        ).scalar()
-        if found is None:
-            told = digest_context(class_view(connection, class_year, now=now))
-            found = connection.execute(
-                sa.insert(_C)
-                .values(
-                    name=f"Ambassador digest {month} · class of {class_year}",
-                    class_year=class_year,
-                    channel="email",
-                    template=AMBASSADOR_DIGEST_TEMPLATE,
-                    purpose="service",
-                    status=CampaignStatus.draft,
-                    created_at=now,
-                )
-                .returning(_C.c.id)
-            ).scalar_one()
-            connection.execute(
-                sa.insert(_AD).values(
-                    campaign_id=found,
-                    class_year=class_year,
-                    month=month,
-                    context=told,
-                    created_at=now,
-                )
-            )
+    try:
+        found = _make_once(engine, class_year, month=month, now=now)
+    except sa.exc.IntegrityError:  # another run made it at the same moment: use theirs
+        found = _make_once(engine, class_year, month=month, now=now)
     campaign_id = int(found)
     plan(engine, campaign_id, now=now, options=options, only=audience)
     return campaign_id

@@ -98,6 +98,7 @@ def test_someone_signs_up_through_a_share_link_confirms_and_is_credited(
         assert received.rcpt_tos == ("joana@example.org",)
         message = email.message_from_bytes(received.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
+        assert message["Subject"] == "Confirme seu endereço para entrar na turma de 2016"
         body: Any = message.get_body(("plain",))
         link = re.search(r"(http://\S+/join/confirm/\S+)", str(body.get_content()))
         assert link is not None
