@@ -59,9 +59,7 @@ def _make_once(engine: Engine, class_year: int, *, month: str, now: datetime) ->
     """The class's digest campaign of ``month``, made with what it tells if it was not yet."""
     with write_transaction(engine) as connection:
         found = connection.execute(
-            sa.select(_AD.c.campaign_id).where(
-                _AD.c.class_year == class_year, _AD.c.month == month
-            )
+            sa.select(_AD.c.campaign_id).where(_AD.c.class_year == class_year, _AD.c.month == month)
         ).scalar()
         if found is not None:
             return int(found)
