@@ -1,4 +1,5 @@
-"""Scheduled monthly: the digest to each class's ambassadors (``alumni.reach.ambassador_digest``).
+"""Scheduled monthly: the digest to each class's ambassadors (``alumni.reach.ambassador_digest``);
+every 15 minutes: the sign-up confirmations still due (``alumni.reach.referrals``).
 
 Thin by design: per class year with ambassadors, one task makes and plans that class's digest
 (once per class and month: a rerun finds it and plans nobody twice), and the class-campaign
@@ -19,6 +20,7 @@ from alumni.db import get_engine
 from alumni.delivery import planning
 from alumni.models import utcnow
 from alumni.reach import ambassador_digest as digests
+from alumni.reach import referrals
 from alumni.settings import get_settings
 from flows.campaign import class_campaign
 
@@ -99,3 +101,17 @@ def _summary(month: str, reports: dict[int, dict[str, Any]], failures: list[str]
             lines.append(f"| {report['class_year']} | {campaign_id} | {outcomes} |")
     lines += [f"- did not go out: {failure}" for failure in failures]
     return "\n".join(lines) + "\n"
+
+
+@flow(name="signup-confirmations", flow_run_name="signup-confirmations")
+def signup_confirmations() -> State[Any]:
+    """Send the confirmation email of every sign-up through a share link that is due: the join
+    page sends each at once, and this run sends what could not go then (a mail server that was
+    away, a retry after a 4xx), each once (``alumni.reach.referrals.send_confirmations``).
+
+    Returns:
+        Completed with the counts of outcomes (``sent``, ``transient``, ``permanent``).
+    """
+    counts = referrals.send_confirmations(get_engine(), settings=get_settings())
+    said = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none due"
+    return Completed(message=f"sign-up confirmations: {said}", data=dict(counts))

@@ -187,3 +187,34 @@ def test_the_campaign_flow_refuses_a_draft_until_an_officer_approves_it(
     sent = class_campaign(campaign_id=campaign_id, wait=False, return_state=True)
     assert sent.is_completed(), sent.message
     assert sorted(m.rcpt_tos[0] for m in smtp.received) == ["ana@example.org", "ben@example.org"]
+
+
+def test_a_confirmation_that_could_not_go_at_once_goes_with_the_next_run_once(
+    db_url: str, smtp: Recorder
+) -> None:
+    from alumni.reach.referrals import sign_up
+    from alumni.reach.share import share_link_id
+    from flows.ambassadors import signup_confirmations
+
+    sharer = alum(db_url, "A1", 2016, "Ana", "Lima", email="ana@example.org")
+    engine = engine_for(db_url)
+    with write_transaction(engine) as connection:
+        link = share_link_id(connection, sharer, 2016, now=utcnow())
+        sign_up(
+            connection,
+            share_link=link,
+            first_name="Mo",
+            last_name="Reis",
+            class_year="2016",
+            email="mo@example.org",
+            consent=False,
+            locale="pt-BR",
+            now=utcnow(),
+            message_id_domain="school.example",
+            key=get_settings().signing_key(),
+        )
+    first = signup_confirmations(return_state=True)
+    assert first.is_completed() and "1 sent" in str(first.message)
+    again = signup_confirmations(return_state=True)
+    assert again.is_completed() and "none due" in str(again.message)
+    assert [m.rcpt_tos for m in smtp.received] == [("mo@example.org",)]
