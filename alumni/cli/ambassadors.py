@@ -1,6 +1,7 @@
-"""``alumni ambassador add|remove|list|link`` (who speaks for a class, and the link to their
-class page), ``alumni campaign approve ID`` (an officer lets an ambassador's draft be sent) and
-``alumni share kit|report`` (share links with referral codes, and who they brought)."""
+"""``alumni ambassador add|remove|list|link|drafts`` (who speaks for a class, the link to their
+class page, the drafts waiting for approval), ``alumni campaign approve ID`` (an officer lets
+an ambassador's draft be sent) and ``alumni share kit|report`` (share links with referral
+codes, and who they brought)."""
 
 from __future__ import annotations
 
@@ -87,6 +88,26 @@ def ambassador_list(
         out.print(
             f"{r.class_year}  {safe_text(r.external_id)}  {safe_text(r.name)}  "
             f"since {r.since:%Y-%m-%d}",
+            highlight=False,
+        )
+
+
+@ambassador_app.command("drafts")
+def ambassador_drafts() -> None:
+    """The campaigns ambassadors drafted that wait for an officer's approval, oldest first:
+    preview one with `alumni campaign preview ID`, approve it with `alumni campaign approve ID`."""
+    engine = ready_engine()
+    with engine.connect() as connection:
+        waiting = drafts.drafts_awaiting_approval(connection)
+    if not waiting:
+        out.print("no drafts wait for approval", highlight=False)
+    for draft, drafted_by in waiting:
+        when = f", not before {draft.not_before:%Y-%m-%d}" if draft.not_before else ""
+        at = f", at {draft.send_at} local time" if draft.send_at else ""
+        out.print(
+            f"campaign {draft.campaign_id}: class of {draft.class_year}, "
+            f"{safe_text(draft.name)} ({draft.template}{when}{at}), drafted by "
+            f"{safe_text(drafted_by or '(erased)')} on {draft.drafted_at:%Y-%m-%d}",
             highlight=False,
         )
 

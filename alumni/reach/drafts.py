@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from alumni.delivery.send_time import parse_send_at
 from alumni.messages.rendering import TemplateStore
-from alumni.models import Campaign, CampaignDraft, CampaignStatus, table_of
+from alumni.models import Alumnus, Campaign, CampaignDraft, CampaignStatus, table_of
 from alumni.reach.ambassadors import AmbassadorError, AmbassadorIdentity, check_scope
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Draft",
     "approve",
     "draft_campaign",
+    "drafts_awaiting_approval",
     "drafts_of_class",
     "withdraw",
 ]
@@ -38,6 +39,7 @@ __all__ = [
 DRAFTABLE_TEMPLATES: Final = ("newsletter", "reunion")
 NAME_LIMIT: Final = 200  # Campaign.name
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_A = table_of(Alumnus)
 _C = table_of(Campaign)
 _CD = table_of(CampaignDraft)
 
@@ -47,6 +49,7 @@ class Draft:
     """A drafted campaign as the class page and officers see it."""
 
     campaign_id: int
+    class_year: int
     name: str
     template: str
     send_at: str | None
@@ -193,6 +196,7 @@ def drafts_of_class(connection: Connection, class_year: int) -> list[Draft]:
     return [
         Draft(
             r.id,
+            r.class_year,
             r.name,
             r.template,
             r.send_at,
@@ -204,6 +208,7 @@ def drafts_of_class(connection: Connection, class_year: int) -> list[Draft]:
         for r in connection.execute(
             sa.select(
                 _C.c.id,
+                _C.c.class_year,
                 _C.c.name,
                 _C.c.template,
                 _C.c.send_at,
@@ -215,5 +220,44 @@ def drafts_of_class(connection: Connection, class_year: int) -> list[Draft]:
             .join(_CD, _CD.c.campaign_id == _C.c.id)
             .where(_C.c.class_year == class_year)
             .order_by(_CD.c.drafted_at.desc(), _C.c.id.desc())
+        )
+    ]
+
+
+def drafts_awaiting_approval(connection: Connection) -> list[tuple[Draft, str | None]]:
+    """Every ambassador's draft no officer has approved yet, oldest first, with the external id
+    of who drafted it (None: they were since erased)."""
+    return [
+        (
+            Draft(
+                r.id,
+                r.class_year,
+                r.name,
+                r.template,
+                r.send_at,
+                r.not_before,
+                r.drafted_at,
+                r.approved_at,
+                r.status,
+            ),
+            r.external_id,
+        )
+        for r in connection.execute(
+            sa.select(
+                _C.c.id,
+                _C.c.class_year,
+                _C.c.name,
+                _C.c.template,
+                _C.c.send_at,
+                _C.c.not_before,
+                _C.c.status,
+                _CD.c.drafted_at,
+                _CD.c.approved_at,
+                _A.c.external_id,
+            )
+            .join(_CD, _CD.c.campaign_id == _C.c.id)
+            .outerjoin(_A, _A.c.id == _CD.c.drafted_by)
+            .where(_CD.c.approved_at.is_(None), _C.c.status != CampaignStatus.stopped)
+            .order_by(_CD.c.drafted_at, _C.c.id)
         )
     ]

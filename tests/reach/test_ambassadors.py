@@ -164,12 +164,16 @@ def test_nothing_plans_a_draft_until_an_officer_approves_it(db_url: str) -> None
         ).one()
     assert (campaign.class_year, campaign.status, campaign.send_at) == (2016, "draft", "10:00")
 
+    waiting = invoke("ambassador", "drafts")
+    assert f"campaign {campaign_id}: class of 2016, Picnic next month (newsletter" in waiting
+    assert "drafted by A1" in waiting
     result = runner.invoke(
         app, ["campaign", "approve", str(campaign_id), "--as", "ola@school.example.org"]
     )
     assert result.exit_code == 0, result.output
     summary = plan(engine, campaign_id, now=utcnow(), options=options)
     assert summary.pending == 2
+    assert "no drafts wait for approval" in invoke("ambassador", "drafts")
     with engine.connect() as connection:
         draft = connection.execute(sa.select(table_of(CampaignDraft))).one()
     assert draft.approved_by == "ola@school.example.org" and draft.drafted_by == ana.alumnus_id
