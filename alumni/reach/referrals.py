@@ -5,8 +5,9 @@ class, credited to whoever shared the link; and the report of each class's refer
    (``alumni.people.validation.check_row``) and keeps a ``Signup``: pending, tied to the share
    link (so to its sharer), and queued for one email, the confirmation link. Nothing else is
    ever sent to them before they confirm: they are not an alum yet, so no campaign can plan
-   them. The same address signing up again through the same link while a sign-up is pending
-   gets no second row and no second email.
+   them. The same address signing up again (through any link) while a sign-up is pending gets
+   no second row and no second email; an address suppressed for everything, or an erased
+   alum's, is sent nothing.
 2. ``send_confirmations`` sends the queued confirmation emails on the ledger (``CONFIRMATIONS``:
    the ``Signup`` rows are the channel's rows), claimed under its lease and recorded once, so
    a crash or two senders at once send each once. Without SMTP they go to the outbox's Maildir
@@ -50,7 +51,9 @@ from alumni.models import (
     table_of,
     utcnow,
 )
+from alumni.people.erasure_list import erased_among
 from alumni.people.importing import import_rows
+from alumni.people.suppression import suppressed_scopes
 from alumni.people.validation import check_row, normalise_email
 from alumni.requests.officer_mail import officer_email
 from alumni.settings import Settings
@@ -158,16 +161,27 @@ def sign_up(
     if not email.strip():
         raise SignupError({"email": "is required; give the address to confirm"})
     address = normalise_email(email)
+    # One confirmation email an address a week, whichever link: the form cannot flood anyone.
     pending = connection.execute(
-        sa.select(_SU.c.id).where(
-            _SU.c.share_link_id == share_link,
+        sa.select(_SU.c.id)
+        .where(
             sa.func.lower(_SU.c.email) == address.lower(),
             _SU.c.confirmed_at.is_(None),
             _SU.c.created_at >= now - CONFIRM_LIFETIME,
         )
+        .order_by(_SU.c.id)
+        .limit(1)
     ).scalar()
     if pending is not None:
         return int(pending)
+    # An address suppressed for everything (or an erased alum's) is sent nothing at all; the
+    # page says the same as for any other, so it tells nobody which addresses those are.
+    barred = bool(erased_among(connection, [("email", address)], signing_key=key)) or (
+        "all"
+        in suppressed_scopes(connection, [("email", address)], signing_key=key).get(
+            ("email", address), set()
+        )
+    )
     signup_id = int(
         connection.execute(
             sa.insert(_SU)
@@ -180,8 +194,9 @@ def sign_up(
                 locale=locale,
                 consent_news=consent,
                 created_at=now,
-                status=DeliveryStatus.pending,
-                due_at=now,
+                status=DeliveryStatus.skipped if barred else DeliveryStatus.pending,
+                due_at=None if barred else now,
+                error="suppressed: nothing sent" if barred else None,
                 attempts=0,
                 maybe_duplicate=False,
             )

@@ -225,3 +225,38 @@ def test_a_sign_up_never_confirmed_stays_out_of_every_list(
             == 1
         )
     assert isinstance(get_settings(), Settings)
+
+
+def test_a_suppressed_address_is_sent_nothing_and_the_page_does_not_say_so(
+    db_url: str, smtp: Recorder, client: httpx.Client
+) -> None:
+    from alumni.people.suppression import suppress
+
+    add_alumnus(db_url, "A1", class_year=2016)
+    with write_transaction(engine_for(db_url)) as connection:
+        suppress(connection, kind="email", value="gone@example.org", reason="complaint")
+    path = share_path(db_url, "A1")
+    page = client.get(path)
+    fields = {
+        "form_token": form_token_of(page.text),
+        "first_name": "Gus",
+        "last_name": "",
+        "class_year": "2016",
+        "email": "Gone@example.org",
+    }
+    shown = follow(client, client.post(path, data=fields))
+    assert "We have emailed you a link" in shown.text  # the same answer as for anyone
+    # and one address gets one confirmation a week, through whichever link
+    add_alumnus(db_url, "A2", class_year=2016)
+    other = share_path(db_url, "A2")
+    fields["email"] = "new@example.org"
+    client.post(path, data=fields)
+    fields["form_token"] = form_token_of(client.get(other).text)
+    client.post(other, data=fields)
+    confirmation(smtp)
+    with engine_for(db_url).connect() as connection:
+        rows = connection.execute(sa.select(table_of(Signup)).order_by(table_of(Signup).c.id))
+        signups = [(r.email, r.status) for r in rows]
+    assert signups[0] == ("Gone@example.org", "skipped")
+    assert [r[0] for r in signups] == ["Gone@example.org", "new@example.org"]
+    assert [m.rcpt_tos for m in smtp.received] == [("new@example.org",)]
