@@ -15,7 +15,9 @@ Only the transport is simulated, per channel quality: a planned message to a wor
 delivered (97%) or bounces hard (the address is then marked bouncing, as tracking would). Shares
 are of contactable alumni (active or lost) reached in the twelve months (``coverage_rows``,
 ``reached_since``); "least" is over groups of at least ``--min-group`` alumni, since a country of
-five is one person from any share. Run:
+five is one person from any share. A ceiling line says what sending can reach at all: the share
+of contactable alumni who are active, have a working address and did not refuse news (lost
+alumni, refusals and dead addresses are for the fresh-details and lost-alumni work). Run:
 
     .venv/bin/python bench/reach.py [--alumni 3000] [--seed 1] [--budget 3000]
 
@@ -47,6 +49,7 @@ from alumni.delivery.planning import PlanOptions, plan
 from alumni.models import (
     Alumnus,
     Campaign,
+    Consent,
     ContactPoint,
     Delivery,
     DeliveryStatus,
@@ -222,6 +225,35 @@ def shares(url: str, now: datetime, min_group: int) -> tuple[dict[str, float], d
     return figures, names
 
 
+def ceiling(url: str, min_group: int) -> tuple[float, float, str]:
+    """Of contactable alumni, the share any email could reach at the start: active, a current
+    address with status ok, news not refused; overall and for the class where it is lowest."""
+    co = table_of(Consent)
+    email_ok = sa.exists().where(
+        _CP.c.alumnus_id == _A.c.id,
+        _CP.c.kind == "email",
+        _CP.c.status == "ok",
+        _CP.c.superseded_at.is_(None),
+    )
+    refused = sa.exists().where(
+        co.c.alumnus_id == _A.c.id, co.c.purpose == "news", co.c.granted.is_(False)
+    )
+    plannable = sa.and_(_A.c.status == "active", email_ok, ~refused)
+    with engine_for(url).connect() as connection:
+        rows = connection.execute(
+            sa.select(
+                _A.c.class_year,
+                sa.func.count(),
+                sa.func.sum(sa.case((plannable, 1), else_=0)),
+            )
+            .where(_A.c.status.in_(CONTACTABLE))
+            .group_by(_A.c.class_year)
+        ).all()
+    total = sum(n for _, n, _ in rows)
+    year, n, ok = min((r for r in rows if r[1] >= min_group), key=lambda r: r[2] / r[1])
+    return sum(ok for _, _, ok in rows) / total, ok / n, str(year)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--alumni", type=int, default=3000)
@@ -241,6 +273,8 @@ def main() -> None:
             url = f"sqlite:///{Path(folder) / name}.db"
             began = time.perf_counter()
             populate(url, args.alumni, args.seed, start.date())
+            if rules:
+                reachable = ceiling(url, args.min_group)
             spent[name] = simulate(url, rules=rules, budget=budget, start=start, seed=args.seed)
             results[name], least[name] = shares(url, end, args.min_group)
             engine_for(url).dispose()
@@ -261,6 +295,10 @@ def main() -> None:
             f"without {least['without_rules'][key]}"
         )
     print(f"groups of fewer than {args.min_group} alumni are left out of the least shares")
+    print(
+        f"ceiling (active, a working address, news not refused): overall {reachable[0]:.1%}, "
+        f"lowest class {reachable[2]} {reachable[1]:.1%}"
+    )
     for name in ("with_rules", "without_rules"):
         r = results[name]
         floor = min(r["least_country"], r["least_class"], r["least_programme"])

@@ -3,8 +3,9 @@ has reached in twelve months, within their consent, once a year at most.
 
 Thin by design: ``alumni.reach.hear_from_you`` decides who and makes one campaign per class
 and year (a rerun finds it and plans nobody twice); the class-campaign flow sends each as a
-subflow, like any campaign (preflight, batches, the ledger's exactly-once). One class that
-fails does not hold back the others; the run fails at the end, naming it.
+subflow, like any campaign (preflight, batches, the ledger's exactly-once), when its plan
+added someone; what an earlier run left unsent, the due-campaigns deployment sends. One class
+that fails does not hold back the others; the run fails at the end, naming it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from flows.campaign import class_campaign
 
 @task(name="plan-hear-from-you")
 def plan_class(class_year: int) -> int | None:
-    """The class's hear-from-you campaign of this year, planned; None: everyone was reached."""
+    """The class's hear-from-you campaign of this year, planned; None: nobody new to ask."""
     options = plan_options(get_settings())
     return plan_hear_from_you(get_engine(), class_year, now=utcnow(), options=options)
 

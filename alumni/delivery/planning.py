@@ -81,8 +81,9 @@ class PlanOptions:
     message_id_domain: str = "school.example"
     # keys the Message-IDs (``make_message_id``): never in a repr or a log
     message_id_key: bytes | None = field(default=None, repr=False)
-    # Ranks alumni ids, first to get a message when a campaign's cap limits who does; None: by id.
-    order: Callable[[Connection, Sequence[int]], Sequence[int]] | None = field(
+    # Ranks alumni ids as they stand at the plan's ``now``, first to get a message when a
+    # campaign's cap limits who does; None: by id.
+    order: Callable[[Connection, Sequence[int], datetime], Sequence[int]] | None = field(
         default=None, repr=False, compare=False
     )
 
@@ -217,7 +218,8 @@ def plan_on(
         added += len(rows)
         fresh += [row["alumnus_id"] for row in rows if row["status"] == DeliveryStatus.pending]
     if campaign.max_recipients is not None:
-        _cap(connection, campaign, fresh, slots=campaign.max_recipients - taken, options=options)
+        slots = campaign.max_recipients - taken
+        _cap(connection, campaign, fresh, slots=slots, now=now, options=options)
     if campaign.status == CampaignStatus.draft:
         connection.execute(
             sa.update(_C)
@@ -278,13 +280,19 @@ def _taken(connection: Connection, campaign: Any) -> int:
 
 
 def _cap(
-    connection: Connection, campaign: Any, fresh: list[int], *, slots: int, options: PlanOptions
+    connection: Connection,
+    campaign: Any,
+    fresh: list[int],
+    *,
+    slots: int,
+    now: datetime,
+    options: PlanOptions,
 ) -> None:
     """Keep the first ``slots`` of ``fresh`` (in ``options.order``) pending; skip the rest as
     ``over_cap``. Rows planned before are never taken back, so a rerun changes nothing."""
     if len(fresh) <= max(slots, 0):
         return
-    ranked = list(options.order(connection, fresh)) if options.order else sorted(fresh)
+    ranked = list(options.order(connection, fresh, now)) if options.order else sorted(fresh)
     if sorted(ranked) != sorted(fresh):
         raise ValueError("PlanOptions.order must return the alumni ids it was given, reordered")
     dropped = ranked[max(slots, 0) :]

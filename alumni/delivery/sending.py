@@ -40,6 +40,7 @@ from alumni.messages.rendering import (
 )
 from alumni.messages.signing import make_return_token, make_token
 from alumni.models import Alumnus, table_of
+from alumni.people.names import full_name, greeting_name
 from alumni.settings import Settings
 from connectors.mail import MailTransport, OutgoingMail, Receipt
 
@@ -182,6 +183,13 @@ class CampaignKit:
             "alum": {
                 "first_name": row.first_name,
                 "last_name": row.last_name,
+                # Names in the alum's order (``alumni.people.names``): "Tanaka Hiroshi".
+                "display_name": full_name(
+                    row.first_name, row.last_name, locale=row.locale, country=row.country
+                ),
+                "greeting_name": greeting_name(
+                    row.first_name, row.last_name, locale=row.locale, country=row.country
+                ),
                 "class_year": row.class_year,
                 "programme": row.programme,
                 "city": row.city,
@@ -212,7 +220,9 @@ class CampaignKit:
         extra = self.extra_parts(row, now=now)
         data = self.skeleton.build(
             to_address=row.address,
-            to_name=f"{row.first_name} {row.last_name}".strip(),
+            to_name=full_name(
+                row.first_name, row.last_name, locale=row.locale, country=row.country
+            ),
             subject=email.subject,
             text=email.text,
             html=email.html,

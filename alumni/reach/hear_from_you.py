@@ -66,7 +66,8 @@ def plan_hear_from_you(
     engine: Engine, class_year: int, *, now: datetime, options: PlanOptions
 ) -> int | None:
     """Make (once a year) and plan the class's hear-from-you campaign; return its id, or None
-    when everyone in the class was reached within twelve months.
+    when it planned nobody new (everyone was reached within twelve months, or those who were
+    not already have their row this year, sent or skipped with its reason).
 
     Safe to run again, also two at once: one campaign, nobody planned twice.
 
@@ -76,12 +77,12 @@ def plan_hear_from_you(
     with engine.connect() as connection:
         audience = unreached(connection, class_year, now=now)
     if not audience:
-        return None  # what an earlier run left unsent, the due-campaigns deployment sends
+        return None
     key = series_key(class_year, now=now)
     with write_transaction(engine) as connection:
         campaign_id = _find(connection, key) or _make(connection, class_year, key, now=now)
-    plan(engine, campaign_id, now=now, options=options, only=audience)
-    return campaign_id
+    summary = plan(engine, campaign_id, now=now, options=options, only=audience)
+    return campaign_id if summary.added else None
 
 
 def _find(connection: Connection, key: str) -> int | None:

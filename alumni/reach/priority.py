@@ -17,7 +17,6 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from alumni.delivery.planning import PlanOptions
-from alumni.models import utcnow
 from alumni.reach.coverage import reached_since
 from alumni.settings import Settings
 
@@ -39,11 +38,10 @@ def longest_unreached_first(
     return sorted(alumnus_ids, key=key)
 
 
-def reach_order(connection: Connection, alumnus_ids: Sequence[int]) -> list[int]:
-    """``alumnus_ids``, longest-unreached first, as the database stands now (a
-    ``PlanOptions.order``)."""
+def reach_order(connection: Connection, alumnus_ids: Sequence[int], now: datetime) -> list[int]:
+    """``alumnus_ids``, longest-unreached first at ``now`` (a ``PlanOptions.order``)."""
     last = reached_since(connection, None, among=alumnus_ids)
-    return longest_unreached_first(alumnus_ids, last, now=utcnow())
+    return longest_unreached_first(alumnus_ids, last, now=now)
 
 
 def plan_options(settings: Settings) -> PlanOptions:

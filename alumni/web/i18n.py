@@ -6,19 +6,17 @@ like the email templates choose theirs (``pt-BR``, then ``pt``, then ``en``: the
 language of the browser's ``Accept-Language`` that we have, else English.
 
 Every language has every key (``tests/web/test_i18n.py`` checks it, placeholders included).
-Strings are plain text: the page templates escape them.
+Strings are plain text: the page templates escape them. Arabic (``ar``) is written right to
+left: ``Words.direction`` is the page's ``dir`` (``alumni.messages.locale_format``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale
-from babel.dates import format_date
-
+from alumni.messages.locale_format import format_day, text_direction
 from alumni.messages.rendering import locale_candidates
 
 __all__ = ["DEFAULT", "LOCALES", "WORDS", "Words", "accepted_locale", "page_locale", "words_for"]
@@ -121,6 +119,7 @@ _EN = {
     # Contact details
     "det_title": "Are these still your details?",
     "det_intro": "{name}, confirm each detail that is still right, or correct it.",
+    "det_place": "As far as we know, you live in {place}.",
     "det_none": "We have no contact details for you on file.",
     "kind_email": "Email",
     "kind_phone": "Phone",
@@ -407,6 +406,7 @@ _ES = {
     ),
     "det_title": "¿Siguen siendo tus datos?",
     "det_intro": "{name}, confirma cada dato que siga siendo correcto, o corrígelo.",
+    "det_place": "Según nuestros datos, vives en {place}.",
     "det_none": "No tenemos datos de contacto tuyos.",
     "kind_email": "Correo electrónico",
     "kind_phone": "Teléfono",
@@ -695,6 +695,7 @@ _FR = {
     ),
     "det_title": "Ces coordonnées sont-elles toujours les vôtres ?",
     "det_intro": "{name}, confirmez chaque coordonnée toujours valable, ou corrigez-la.",
+    "det_place": "D’après nos fiches, vous habitez ici : {place}.",
     "det_none": "Nous n’avons aucune coordonnée pour vous.",
     "kind_email": "Courriel",
     "kind_phone": "Téléphone",
@@ -990,6 +991,7 @@ _PT_BR = {
     ),
     "det_title": "Estes ainda são seus dados?",
     "det_intro": "{name}, confirme cada dado que ainda estiver certo, ou corrija-o.",
+    "det_place": "Pelos nossos registros, você mora em {place}.",
     "det_none": "Não temos nenhum dado de contato seu.",
     "kind_email": "E-mail",
     "kind_phone": "Telefone",
@@ -1185,7 +1187,161 @@ _PT_BR = {
     "join_refused": "Não conseguimos inscrever você com estes dados. Escreva para {email}.",
 }
 
-WORDS: Final[dict[str, dict[str, str]]] = {"en": _EN, "es": _ES, "fr": _FR, "pt-BR": _PT_BR}
+_AR = {
+    "link_broken": "هذا الرابط لا يعمل",
+    "damaged": "هذا الرابط تالف أو ناقص: انسخ الرابط كاملًا من الرسالة",
+    "expired": "انتهت صلاحية هذا الرابط في {date}؛ اطلب رابطًا جديدًا",
+    "sorry": "عذرًا: {reason}. لم يتغير شيء.",
+    "page_expired_title": "انتهت صلاحية هذا الرابط",
+    "page_expired": (
+        "انتهت صلاحية هذا الرابط في {date}، لذا لم يتغير شيء. الرابط نفسه في أحدث رسالة منا "
+        "يعمل، أو اكتب إلينا على {email}."
+    ),
+    "nobody_title": "لا شيء لفعله",
+    "nobody": "لم يعد هذا الرابط يقود إلى أحد في قوائمنا، لذا لا يوجد ما نعرضه.",
+    "form_stale_title": "يُرجى إرسال النموذج مرة أخرى",
+    "form_stale": (
+        "ظل هذا النموذج مفتوحًا مدة طويلة، أو لم يأتِ من هذه الصفحة، لذا لم يتغير شيء. "
+        "أعد تحميل الصفحة وأرسله مرة أخرى."
+    ),
+    "fix_fields": "يُرجى تصحيح ما هو مُعلَّم أدناه. لم يُحفظ شيء.",
+    "not_found_title": "لا شيء هنا",
+    "not_found": (
+        "هذا العنوان لا يقود إلى أي صفحة: إن كنت قد اتبعت رابطًا، فتأكد من أنك نسخته كاملًا."
+    ),
+    "method_title": "لا يمكن استخدام هذه الصفحة بهذه الطريقة",
+    "method": "افتح الرابط الموجود في الرسالة في متصفحك.",
+    "unreadable_title": "تعذّرت قراءة هذا الطلب",
+    "unreadable": "افتح الرابط الموجود في الرسالة في متصفحك مرة أخرى.",
+    "server_title": "حدث خطأ من جهتنا",
+    "server": "يُرجى تجربة الرابط مرة أخرى بعد بضع دقائق. وإن ظل لا يعمل، فأبلغ {office}.",
+    "link_gone": "أُزيل رابط هذا المنشور.",
+    "unsub_title": "هل نوقف رسائل الأخبار والفعاليات إلى {address}؟",
+    "unsub_text": "ستظل تصلك رسائلنا بشأن الطلبات التي تقدمها بنفسك.",
+    "unsub_button": "إلغاء الاشتراك",
+    "unsub_rather": "أتفضّل أن تختار عدد مرات مراسلتنا لك، أو أن تتوقف مؤقتًا؟",
+    "unsub_preferences": "افتح تفضيلاتك",
+    "unsub_done_title": "أُلغي اشتراكك",
+    "unsub_done": "لن نرسل إليك أي أخبار أو فعاليات بعد الآن.",
+    "unsub_again_title": "الاشتراك ملغى من قبل",
+    "unsub_again": "كنا قد أوقفناها من قبل.",
+    "unsub_gone": "لم يعد هذا الرابط يقود إلى عنوان في قوائمنا، لذا لا يوجد ما نفعله.",
+    "rsvp_yes": "نعم، سأحضر",
+    "rsvp_no": "لا، لا أستطيع الحضور",
+    "rsvp_maybe": "ربما",
+    "rsvp_confirm": "أكّد ردّك:",
+    "rsvp_when": "الموعد",
+    "rsvp_where": "المكان",
+    "rsvp_online": "عبر الإنترنت",
+    "rsvp_current": "ردّك حتى الآن: {answer}.",
+    "rsvp_saved": "شكرًا لك: سجّلنا ردّك ({answer}).",
+    "rsvp_waitlisted": (
+        "اكتمل العدد في هذه الفعالية: أنت على قائمة الانتظار، وسنكتب إليك إذا شغر مقعد."
+    ),
+    "rsvp_cancelled": "أُلغيت هذه الفعالية، لذا لا يوجد ما تردّ عليه.",
+    "rsvp_not_open": "لا تقبل هذه الفعالية الردود بعد؛ لم يُسجَّل شيء.",
+    "rsvp_failed": ("تعذّر علينا تسجيل ردّك، ولم يتغير شيء. يُرجى الرد على رسالة الدعوة بدلًا من ذلك."),
+    "rsvp_gone": "لم تعد هذه الدعوة في قوائمنا.",
+    "pref_title": "تفضيلات البريد الإلكتروني",
+    "pref_intro": "{name}، اختر طريقة بقائنا على تواصل. الرسائل المتعلقة بطلباتك تصلك دائمًا.",
+    "pref_channels": "كيف يمكننا أن نكتب إليك",
+    "channel_email": "البريد الإلكتروني",
+    "pref_frequency": "كم مرة",
+    "freq_every": "كل الرسائل",
+    "freq_digest": "ملخص شهري للأخبار (تظل دعوات الفعاليات تصلك كلًّا على حدة)",
+    "freq_own_requests": "فقط ما يتعلق بطلباتي",
+    "pref_pause": "توقف مؤقت",
+    "pref_pause_label": "لا ترسلوا إليّ شيئًا حتى",
+    "pref_pause_hint": "نعود إلى مراسلتك بدءًا من هذا اليوم. اتركه فارغًا إن لم ترد التوقف.",
+    "pref_paused_now": "متوقف مؤقتًا حتى {date}.",
+    "pref_save": "احفظ تفضيلاتي",
+    "pref_saved": "حُفظت تفضيلاتك.",
+    "err_channel": "اختر من القنوات المذكورة.",
+    "err_frequency": "اختر أحد الخيارات.",
+    "err_date": "اكتب التاريخ بالصيغة YYYY-MM-DD، مثل {example}.",
+    "err_date_past": "اختر يومًا بعد اليوم.",
+    "err_date_far": "اختر يومًا خلال عام من اليوم، أو اختر «فقط ما يتعلق بطلباتي».",
+    "det_title": "هل ما زالت هذه بياناتك؟",
+    "det_intro": "{name}، أكّد كل بيان ما زال صحيحًا، أو صحّحه.",
+    "det_place": "وفق سجلاتنا، تقيم في {place}.",
+    "det_none": "ليس لدينا أي بيانات اتصال خاصة بك.",
+    "kind_email": "البريد الإلكتروني",
+    "kind_phone": "الهاتف",
+    "kind_mastodon": "ماستودون",
+    "kind_bluesky": "بلوسكاي",
+    "new_email": "عنوان البريد الإلكتروني الجديد",
+    "new_phone": "رقم الهاتف الجديد",
+    "new_mastodon": "معرّف ماستودون الجديد",
+    "new_bluesky": "معرّف بلوسكاي الجديد",
+    "det_confirmed_on": "آخر تأكيد في {date}.",
+    "det_never": "لم يُؤكَّد بعد.",
+    "det_confirm": "نعم، هذا صحيح",
+    "det_correct": "احفظ التصحيح",
+    "det_saved_confirmed": "شكرًا لك: أكّدت هذا البيان.",
+    "det_saved_corrected": "شكرًا لك: سنعتمد البيان الجديد من الآن.",
+    "det_changed": (
+        "تغيّر هذا البيان منذ أن فتحت الصفحة، لذا لم يتغير شيء. هذه بياناتك كما هي الآن."
+    ),
+    "err_empty": "اكتب القيمة الجديدة، أو اختر «نعم، هذا صحيح» إن لم تتغير.",
+    "err_email": "هذا ليس عنوان بريد إلكتروني يمكننا استخدامه. اكتبه مثل name@example.org.",
+    "err_phone": (
+        "هذا ليس رقم هاتف يمكننا استخدامه. اكتبه مع رمز البلد، مثل \u200e+20 2 2345 6789\u200e."
+    ),
+    "err_mastodon": "هذا ليس معرّف ماستودون. اكتبه مثل @name@mastodon.social.",
+    "err_bluesky": "هذا ليس معرّف بلوسكاي. اكتبه مثل name.bsky.social.",
+    "req_title": "اطلب منا شيئًا",
+    "req_intro": "{name}، أخبرنا بما تحتاجه. كل طلب يلقى ردًّا، ويمكنك متابعة طلبك في صفحته.",
+    "req_type": "ماذا تحتاج؟",
+    "req_summary": "أخبرنا عنه",
+    "req_summary_hint": "حتى {limit} حرف.",
+    "req_whom": "للتعريف بجهة عمل: من تودّ أن تقابل؟",
+    "req_whom_hint": "شركة، أو مجال، أو شخص. مطلوب للتعريف بجهة عمل.",
+    "req_deadline": "هل تحتاجه بحلول يوم معيّن؟",
+    "req_deadline_hint": "اتركه فارغًا إن لم يكن هناك موعد نهائي.",
+    "req_send": "أرسل طلبي",
+    "err_type": "اختر ما تحتاجه.",
+    "err_summary_empty": "أخبرنا في كلمات قليلة بما تحتاجه.",
+    "err_too_long": "اكتب {limit} حرف على الأكثر (كتبت {length}).",
+    "err_whom": "أخبرنا من تودّ أن تقابل: شركة، أو مجال، أو شخص.",
+    "err_deadline_past": "اختر اليوم أو يومًا لاحقًا.",
+    "err_deadline_far": "اختر يومًا خلال عامين من اليوم.",
+    "st_title": "طلبك رقم {number}",
+    "st_saved": "شكرًا لك: استلمنا طلبك، وأرسلنا إليك رسالة بذلك.",
+    "st_type": "الطلب",
+    "st_status": "حالته",
+    "status_open": "استُلم: سنرد قريبًا",
+    "status_in_progress": "نعمل عليه",
+    "status_waiting": "ننتظر ردّك",
+    "status_closed": "مغلق",
+    "outcome_resolved": "مغلق: أُنجز",
+    "outcome_declined": "مغلق: تعذّر علينا تلبيته",
+    "outcome_withdrawn": "مغلق: سُحب",
+    "st_sent_on": "أُرسل في",
+    "st_answer_by": "سنرد في موعد أقصاه",
+    "st_write_by": "سنكتب إليك مجددًا في موعد أقصاه",
+    "st_done_by": "يُنجز في موعد أقصاه",
+    "st_your_deadline": "تحتاجه بحلول",
+    "st_closed_on": "أُغلق في",
+    "st_asked": "ما طلبته",
+    "st_confidential": (
+        "هذا الطلب سري: لا يقرأ ما كتبته إلا الموظفون المكلّفون به، لذا لا يظهر هنا."
+    ),
+    "st_replies": "ما كتبناه إليك",
+    "st_no_replies": "لم نكتب إليك بشأنه بعد.",
+    "st_decision": "قرارنا",
+    "decision_accepted": "سنأخذ بفكرتك.",
+    "decision_planned": "نعتزم الأخذ بفكرتك لاحقًا.",
+    "decision_declined": "لن نأخذ بفكرتك.",
+    "st_ask_more": "اطلب منا شيئًا آخر",
+}
+
+WORDS: Final[dict[str, dict[str, str]]] = {
+    "en": _EN,
+    "es": _ES,
+    "fr": _FR,
+    "pt-BR": _PT_BR,
+    "ar": _AR,
+}
 LOCALES: Final = tuple(WORDS)
 _BY_LOWER = {locale.lower(): locale for locale in LOCALES}
 
@@ -1244,13 +1400,13 @@ class Words:
 
         A datetime is read in ``zone`` (an IANA name; None or unknown: UTC).
         """
-        if isinstance(moment, datetime):
-            try:
-                tz = ZoneInfo(zone) if zone else UTC
-            except (ZoneInfoNotFoundError, ValueError):
-                tz = UTC
-            moment = moment.astimezone(tz).date()
-        return format_date(moment, format="long", locale=Locale.parse(self.locale, sep="-"))
+        return format_day(moment, self.locale, zone=zone)
+
+    @property
+    def direction(self) -> str:
+        """``rtl`` for a language written right to left (Arabic), else ``ltr``: the page's
+        ``dir``."""
+        return text_direction(self.locale)
 
 
 def words_for(locale: str) -> Words:

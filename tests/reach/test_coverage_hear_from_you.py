@@ -69,7 +69,8 @@ def test_once_to_the_unreached_and_only_within_consent(db_url: str) -> None:
     )
     assert campaign.series_key == series_key(2016, now=now)
 
-    # a rerun the same year: the same campaign, nobody twice; newly unreached alumni join
+    # a rerun the same year plans nobody twice; newly unreached alumni join the same campaign
+    assert plan_hear_from_you(engine, 2016, now=now, options=options) is None
     newcomer = add_alumnus(db_url, "U7", email="u7@example.org")
     assert plan_hear_from_you(engine, 2016, now=now, options=options) == campaign_id
     after = outcomes(db_url, campaign_id)
@@ -88,3 +89,15 @@ def test_nobody_unreached_makes_no_campaign(sqlite_url: str) -> None:
 def test_the_message_exists_in_every_locale_of_the_core_templates() -> None:
     store = TemplateStore(ROOT / "templates")
     assert set(store.locales(TEMPLATE)) >= set(store.locales("newsletter"))
+
+
+def test_two_makers_of_one_series_get_one_campaign(db_url: str) -> None:
+    from alumni.reach.hear_from_you import _make
+
+    now = datetime.now(UTC)
+    add_alumnus(db_url, "Z1", email="z1@example.org")
+    key = series_key(2016, now=now)
+    with write_transaction(engine_for(db_url)) as connection:
+        first = _make(connection, 2016, key, now=now)
+        second = _make(connection, 2016, key, now=now)  # the unique key finds the first
+    assert first == second

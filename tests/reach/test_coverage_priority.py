@@ -82,3 +82,21 @@ def test_an_uncapped_campaign_is_planned_as_before(sqlite_url: str) -> None:
         engine_for(sqlite_url), campaign, now=NOW, options=plan_options(get_settings())
     )
     assert (summary.pending, summary.skipped) == (3, 0)
+
+
+def test_the_cli_keeps_a_cap_and_refuses_a_cap_below_one(sqlite_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from alumni.cli.main import app
+    from alumni.delivery.ledger import load_campaign
+
+    add_alumnus(sqlite_url, "S1", email="s1@example.org")
+    base = ["campaign", "create", "--name", "N", "--class-year", "2016", "--template", "reunion"]
+    runner = CliRunner()
+    refused = runner.invoke(app, [*base, "--max-recipients", "0"])
+    assert refused.exit_code == 1 and "--max-recipients 0: give 1 or more" in refused.output
+    made = runner.invoke(app, [*base, "--max-recipients", "250"])
+    assert made.exit_code == 0, made.output
+    with engine_for(sqlite_url).connect() as connection:
+        campaign = load_campaign(connection, int(made.output.strip().splitlines()[-1]))
+    assert campaign.max_recipients == 250
