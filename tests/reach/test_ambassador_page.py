@@ -214,3 +214,14 @@ def test_a_form_without_its_form_token_is_refused(
     sent = client.post(path, data={"action": "idea", "kind": "idea", "text": "x"})
     assert sent.status_code == 403
     assert stored(db_url, *CHANGEABLE) == before
+
+
+def test_an_arabic_speaking_ambassador_reads_the_page_right_to_left(
+    db_url: str, settings: Settings, client: httpx.Client
+) -> None:
+    add_alumnus(db_url, "R1", class_year=2016, first_name="Rania", locale="ar-EG")
+    page = client.get(path_of(settings, make_ambassador(db_url, "R1")))
+    assert page.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert_accessible(page.text, lang="ar")
+    assert "دفعة 2016" in html.unescape(page.text)
