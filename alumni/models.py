@@ -624,3 +624,72 @@ class ReachTip(SQLModel, table=True):
     )  # verified, email: the one message asking whether they want to hear from us
     consent_answer: str | None = Field(default=None, max_length=8)  # yes / no, from the alum
     answered_at: datetime | None = _when(nullable=True, default=None)
+
+
+# A campaign an ambassador drafted for their class: nothing of it is planned or sent until an
+# officer approves it (``alumni campaign approve``; the planner refuses it before then).
+class CampaignDraft(SQLModel, table=True):
+    campaign_id: int = Field(primary_key=True, foreign_key="campaign.id", ondelete="CASCADE")
+    drafted_by: int | None = Field(
+        default=None, foreign_key="alumnus.id", index=True, ondelete="SET NULL"
+    )  # the ambassador
+    drafted_at: datetime = _when()
+    approved_by: str | None = Field(default=None, max_length=320)  # the officer
+    approved_at: datetime | None = _when(nullable=True, default=None)
+
+
+# One class's monthly digest to its ambassadors: a campaign of its own whose audience is the
+# class's ambassadors; ``context`` is what it tells (events, reach, lost classmates by name and
+# class only, open ideas), fixed when it was made (``alumni.reach.ambassador_digest``).
+class AmbassadorDigest(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("class_year", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", unique=True, ondelete="CASCADE")
+    class_year: int = Field(index=True)
+    month: str = Field(max_length=7)  # YYYY-MM, UTC
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# One sharer's link for their class (an ambassador or any alum): the referral code in it signs
+# this row's id, and sign-ups through it are credited to the sharer.
+class ShareLink(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("alumnus_id", "class_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    class_year: int = Field(index=True)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# Someone who signed up on the join page: not an alum, and sent nothing but the confirmation
+# email, until they confirm their address (then ``alumnus_id``, made through the import's
+# checks). The row is also the ledger row of that one email (``alumni.reach.referrals``).
+class Signup(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_signup_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # No foreign key on purpose: the sharer's export (GDPR) must not carry whom they brought.
+    share_link_id: int | None = Field(default=None, index=True)
+    class_year: int = Field(index=True)
+    first_name: str = Field(max_length=200)
+    last_name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    locale: str | None = Field(default=None, max_length=35)
+    consent_news: bool = False
+    created_at: datetime = _when(default_factory=utcnow)
+    confirmed_at: datetime | None = _when(nullable=True, default=None)
+    alumnus_id: int | None = Field(
+        default=None, foreign_key="alumnus.id", index=True, ondelete="CASCADE"
+    )
+    message_id: str | None = Field(default=None, max_length=200, unique=True)
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=sa.String(16))
+    due_at: datetime | None = _when(nullable=True, default=None)
+    attempts: int = 0
+    maybe_duplicate: bool = False
+    claimed_at: datetime | None = _when(nullable=True, default=None)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    handed_at: datetime | None = _when(nullable=True, default=None)
+    sent_at: datetime | None = _when(nullable=True, default=None)
+    error: str | None = Field(default=None, max_length=1000)

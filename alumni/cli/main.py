@@ -13,6 +13,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
+from alumni.cli.ambassadors import ambassador_app, approve_campaign, share_app
 from alumni.cli.contacts import contacts_app, lost_app
 from alumni.cli.digest import digest_app
 from alumni.cli.escalation import escalate, request_digest
@@ -51,10 +52,13 @@ app.add_typer(social_app, name="social")
 app.add_typer(digest_app, name="digest")
 app.add_typer(replies_app, name="replies")
 app.add_typer(request_app, name="request")
-app.add_typer(reach_app, name="reach")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(lost_app, name="lost")
 app.add_typer(tips_app, name="tips")
+app.add_typer(ambassador_app, name="ambassador")
+campaign_app.command("approve")(approve_campaign)
+app.add_typer(share_app, name="share")
+app.add_typer(reach_app, name="reach")
 request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)

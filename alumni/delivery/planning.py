@@ -6,7 +6,8 @@ rule for every channel and mailing. Running it again writes nothing new (it only
 who joined the class since, or who were named since). Each row gets a Message-ID fixed per
 (campaign, alum, channel), so a resend after a crash carries the same one. ``plan_on`` does the
 same inside a transaction the caller holds (an RSVP read from the mailbox plans its notice in
-the transaction that records it).
+the transaction that records it). A campaign that was stopped, or an ambassador's draft that
+no officer has approved (``CampaignDraft``), is refused: nothing of it is planned.
 
 The audience is the campaign's class (and programme), narrowed by its ``audience_where``
 (FIELD -> values of alumni columns; ``alumni.reach.fairness`` checks them when the campaign is
@@ -42,6 +43,7 @@ from alumni.messages.mime import make_message_id
 from alumni.models import (
     Alumnus,
     Campaign,
+    CampaignDraft,
     CampaignStatus,
     Consent,
     ContactPoint,
@@ -59,6 +61,7 @@ _A = table_of(Alumnus)
 _C = table_of(Campaign)
 _CP = table_of(ContactPoint)
 _CO = table_of(Consent)
+_CD = table_of(CampaignDraft)
 _D = table_of(Delivery)
 _P = table_of(Preference)
 
@@ -120,7 +123,7 @@ def plan(
             ``alumni.requests.notices.queue_notice``, ``alumni.reach``).
 
     Raises:
-        RuntimeError: the campaign was stopped.
+        RuntimeError: the campaign was stopped, or is an ambassador's draft not yet approved.
     """
     with write_transaction(engine) as connection:
         return plan_on(connection, campaign_id, now=now, options=options, only=only)
@@ -137,11 +140,16 @@ def plan_on(
     """``plan`` on a connection inside the caller's write transaction (see ``plan``).
 
     Raises:
-        RuntimeError: the campaign was stopped.
+        RuntimeError: the campaign was stopped, or is an ambassador's draft not yet approved.
     """
     campaign = load_campaign(connection, campaign_id, lock=True)
     if campaign.status == CampaignStatus.stopped:
         raise RuntimeError(f"campaign {campaign_id} was stopped: {campaign.note}")
+    if _awaiting_approval(connection, campaign_id):
+        raise RuntimeError(
+            f"campaign {campaign_id} is an ambassador's draft: nothing is sent until an officer "
+            f"approves it (`alumni campaign approve {campaign_id}`)"
+        )
     send_at = parse_send_at(campaign.send_at)
     already = set(
         connection.execute(
@@ -231,10 +239,23 @@ def plan_on(
     )
 
 
+def _awaiting_approval(connection: Connection, campaign_id: int) -> bool:
+    """True for an ambassador's draft no officer has approved (``alumni.reach.drafts``)."""
+    return (
+        connection.execute(
+            sa.select(_CD.c.campaign_id).where(
+                _CD.c.campaign_id == campaign_id, _CD.c.approved_at.is_(None)
+            )
+        ).first()
+        is not None
+    )
+
+
 def _audience_named(connection: Connection, campaign: Any) -> bool:
     """True for a campaign whose maker names its audience (``named_audience``: hear-from-you,
-    still-yours, a found alum's consent question), a monthly digest (``alumni.delivery.digest``)
-    or a notice about one alum's request (``RequestNotice``)."""
+    still-yours, a found alum's consent question, a class's digest to its ambassadors), a
+    monthly digest (``alumni.delivery.digest``) or a notice about one alum's request
+    (``RequestNotice``)."""
     return (
         campaign.named_audience
         or campaign.template == DIGEST_TEMPLATE
