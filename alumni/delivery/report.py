@@ -78,6 +78,8 @@ class CampaignReport:
     note: str | None = None  # why the campaign, or its last run, stopped short
     responses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESPONSE_KEYS, 0))
     send_at: str | None = None  # HH:MM in each alum's own zone, when the campaign has one
+    not_before: datetime | None = None  # nothing goes out before it, when the campaign has one
+    retrying: int = 0  # pending alumni whose message waits for a retry after a refusal
 
     @property
     def total(self) -> int:
@@ -107,9 +109,19 @@ class CampaignReport:
         if waiting and self.status == "stopped":
             parts.append(f"{waiting} not sent: the campaign is stopped")
         elif waiting:
-            why = f"their local {self.send_at}" if self.send_at else "their due time"
             when = f" from {self.next_due:%Y-%m-%d %H:%M} UTC" if self.next_due else ""
-            parts.append(f"{waiting} wait for {why}: due-campaigns sends them{when}")
+            first = waiting - self.retrying
+            if self.send_at:
+                why = f"their local {self.send_at}"
+            elif self.not_before is not None:
+                why = f"the campaign's start ({self.not_before:%Y-%m-%d %H:%M} UTC) or their day"
+            else:
+                why = "their local morning (no mail at night)"
+            if first:
+                parts.append(f"{first} wait for {why}")
+            if self.retrying:
+                parts.append(f"{self.retrying} wait for a retry")
+            parts[-1] += f": due-campaigns sends them{when}"
         line = ", ".join(parts)
         skipped = {k.split(":", 1)[1]: n for k, n in self.outcomes.items() if ":" in k}
         if skipped:
@@ -195,6 +207,7 @@ def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
         campaign.status,
         note=campaign.note,
         send_at=campaign.send_at,
+        not_before=campaign.not_before,
     )
     rows = connection.execute(
         sa.select(_D.c.status, _D.c.skip_reason, _A.c.country, _D.c.timezone, sa.func.count())
@@ -222,6 +235,11 @@ def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
             _D.c.campaign_id == campaign_id, _D.c.status == "pending"
         )
     ).scalar()
+    report.retrying = connection.execute(
+        sa.select(sa.func.count()).where(
+            _D.c.campaign_id == campaign_id, _D.c.status == "pending", _D.c.attempts > 0
+        )
+    ).scalar_one()
     report.responses = campaign_responses(connection, campaign_id)
     return report
 
