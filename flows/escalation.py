@@ -71,15 +71,6 @@ def escalation(as_of: datetime | None = None) -> dict[str, Any]:
     now = as_of_instant(as_of, now=utcnow())
     engine = get_engine()
     summary = escalate(engine, now=now, settings=settings, emit=emit)
-    logger.info(
-        "as of %s: %d rung(s) fired, %d notice(s) sent, %d to retry, %d failed, %d superseded",
-        now.isoformat(),
-        len(summary.fired),
-        summary.sent,
-        summary.retrying,
-        summary.failed,
-        summary.superseded,
-    )
     for rung in summary.fired:
         logger.info(
             "request %d: %s of its %s deadline (level %d)",
@@ -98,8 +89,9 @@ def escalation(as_of: datetime | None = None) -> dict[str, Any]:
     with engine.connect() as connection:
         views = open_requests_seen_by_nobody(connection, now=now, types=types, calendar=calendar)
     said = (
-        f"{len(summary.fired)} rung(s) fired, {summary.sent} notice(s) sent, "
-        f"{summary.retrying} to retry, {summary.failed} failed; {len(views)} open request(s)"
+        f"as of {now:%Y-%m-%d %H:%M} UTC: {len(summary.fired)} rung(s) fired, {summary.sent} "
+        f"notice(s) sent, {summary.retrying} to retry, {summary.failed} failed, "
+        f"{summary.superseded} superseded; {len(views)} open request(s)"
     )
     create_markdown_artifact(
         markdown=desk_markdown(views, now=now, zone=calendar.tz),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -122,7 +123,7 @@ def reported(report_key: str, what_to_do: str) -> Callable[[Callable[P, R]], Cal
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        signature = inspect.signature(fn)
+        signature = inspect.signature(fn, eval_str=True)
 
         @functools.wraps(fn)
         def run(*args: P.args, **kwargs: P.kwargs) -> Any:
@@ -135,6 +136,9 @@ def reported(report_key: str, what_to_do: str) -> Callable[[Callable[P, R]], Cal
                 key = report_key.format(**bound.arguments)
                 return explain(error, dict(bound.arguments), what_to_do, report_key=key)
 
+        # resolved in the flow's module: Prefect would look its types up in this one
+        run.__signature__ = signature  # type: ignore[attr-defined]
+        run.__annotations__ = typing.get_type_hints(fn, include_extras=True)
         return cast(Callable[P, R], run)
 
     return decorate
