@@ -192,3 +192,40 @@ def test_the_scheduled_flows_send_nothing_of_a_stopped_campaign(
     assert [s.message for s in states] == ["nothing due", "nothing due"]
     assert smtp.received == []
     assert status_of(sqlite_url, campaign)[0] == "stopped"
+
+
+def test_event_reminders_pass_over_a_stopped_mailing_and_send_nothing_of_it(
+    sqlite_url: str, smtp: Recorder
+) -> None:
+    from alumni.events.mailings import mailing_campaign, plan_mailing
+    from alumni.events.schedule import create_event
+    from flows.event_invites import event_mailing, event_reminders
+
+    engine = engine_for(sqlite_url)
+    for n in range(2):
+        add_alumnus(sqlite_url, f"E{n}", email=f"alum{n}@example.org", timezone=daytime_zone())
+    event_id = create_event(
+        engine,
+        class_year=2016,
+        title="Class of 2016 summer evening",
+        starts_at=(utcnow() + timedelta(days=3)).replace(second=0, microsecond=0),
+        tz="Europe/London",
+        country="GB",
+        place="The Old Library",
+        now=utcnow(),
+    )
+    assert event_mailing(event_id=event_id, key="invite")["outcomes"] == {"sent": 2}
+    # the reminder's preflight failed in an earlier run: it is stopped with rows due
+    plan_mailing(engine, event_id, "reminder-7", now=utcnow(), options=OPTIONS)
+    reminder, _ = mailing_campaign(engine, event_id, "reminder-7", now=utcnow())
+    campaigns.set_status(engine, reminder, CampaignStatus.stopped, "preflight failed: x")
+
+    state = event_reminders(return_state=True)
+
+    # the run goes on for the other events (it used to fail on the stopped one every time)
+    assert state.is_completed() and state.message == "nothing due"
+    assert len(smtp.received) == 2  # the invites only
+    assert status_of(sqlite_url, reminder) == ("stopped", "preflight failed: x")
+    refused = event_mailing(event_id=event_id, key="reminder-7", return_state=True)
+    assert refused.is_failed() and f"campaign {reminder} was stopped" in (refused.message or "")
+    assert len(smtp.received) == 2
