@@ -160,22 +160,23 @@ def class_campaign(
         progress.start_sending(engine, campaign_id)
         worker = f"flow-{uuid.uuid4().hex[:12]}"
         total = max(planned["pending"], 1)
+        # the bar counts what earlier runs answered too, as the report at the end does
+        answered = [planned["pending"] - _unfinished(campaign_id)]
         bar = cast(
             UUID,
             create_progress_artifact(
-                progress=0.0,
+                progress=100.0 * answered[0] / total,
                 key=f"campaign-{campaign_id}-progress",
                 description=f"campaign {campaign_id}: messages answered of {planned['pending']}",
             ),
         )
-        sent = [0]
         batch = [0]
 
         def one_batch() -> dict[str, int]:
             batch[0] += 1
             counts = send_batch(campaign_id, worker, pool, batch[0])
-            sent[0] += counts.get("sent", 0)
-            update_progress_artifact(bar, progress=min(100.0, 100.0 * sent[0] / total))
+            answered[0] += counts.get("sent", 0) + counts.get("permanent", 0)
+            update_progress_artifact(bar, progress=min(100.0, 100.0 * answered[0] / total))
             return counts
 
         send_until_done(
@@ -197,6 +198,19 @@ def class_campaign(
     update_progress_artifact(bar, progress=report.progress(), description=_progress_words(report))
     report_artifacts(report)
     return completed(report.in_words(), report.as_dict())
+
+
+def _unfinished(campaign_id: int) -> int:
+    """Rows of the campaign still pending or claimed."""
+    with get_engine().connect() as connection:
+        state = progress.read_progress(
+            connection,
+            ledger.DELIVERIES,
+            campaign_id,
+            now=utcnow(),
+            lease=batches.lease_of(get_settings()),
+        )
+    return state.due + state.held + state.later
 
 
 def _status(campaign_id: int) -> str:
