@@ -66,10 +66,7 @@ def preflight_campaign(campaign_id: int, pool: SendPool | None) -> int:
         return batches.preflight(
             get_engine(), campaign_id, lambda rows: pool.preflight(campaign_id, rows)
         )
-    # the kit is made inside: a campaign whose kit cannot be made (no such template) is stopped
-    return batches.preflight(
-        get_engine(), campaign_id, lambda rows: _kit(campaign_id).preflight(rows)
-    )
+    return batches.preflight(get_engine(), campaign_id, _kit(campaign_id).preflight)
 
 
 @task(
