@@ -10,6 +10,7 @@ import pytest
 
 from alumni.delivery.ambassador_kit import ClassDigest
 from alumni.messages.rendering import TemplateStore
+from alumni.social.text import check_length
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("ar", "en", "es", "fr", "pt-BR")
@@ -86,3 +87,5 @@ def test_the_share_text_renders_in_each_language(locale: str) -> None:
     post = STORE.render_post("share", locale, context)
     assert post.locale == locale
     assert "https://s.example/join/1-abc" in post.text and "Ana" in post.text
+    for network in ("bluesky", "mastodon"):
+        check_length(network, post.text)  # the kit refuses a text too long for a network
