@@ -19,7 +19,9 @@ from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
 from alumni.cli.requests import request_app
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
+from alumni.cli.stack import up
 from alumni.cli.tracking import replies_app, track
+from alumni.cli.worker import worker
 from alumni.db import get_engine, upgrade, write_transaction
 from alumni.models import utcnow
 from alumni.people import importing, privacy
@@ -51,6 +53,8 @@ app.add_typer(request_app, name="request")
 request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)
+app.command()(up)
+app.command()(worker)
 
 
 class Format(StrEnum):
