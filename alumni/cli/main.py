@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import typer
 
 from alumni.cli.digest import digest_app
+from alumni.cli.doctor import doctor
 from alumni.cli.escalation import escalate, request_digest
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
@@ -54,6 +55,7 @@ request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)
 app.command()(up)
+app.command()(doctor)
 app.command()(worker)
 
 
