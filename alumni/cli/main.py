@@ -278,12 +278,13 @@ def demo(
             templates=settings.templates_dir,
         )[0][0]
     )
-    out.print(
-        f"\nrunning campaign {campaign_id} for the class of {year} "
-        "(Prefect flow, temporary server)...",
-        highlight=False,
-    )
-    campaign_run(campaign_id=campaign_id, wait=False)
+    if not _demo_on_stack(campaign_id, year):
+        out.print(
+            f"\nrunning campaign {campaign_id} for the class of {year} "
+            "(Prefect flow, temporary server)...",
+            highlight=False,
+        )
+        campaign_run(campaign_id=campaign_id, wait=False)
     if settings.smtp_url is None:
         folder = settings.outbox_dir.resolve() / "new"
         out.print(
@@ -296,6 +297,64 @@ def demo(
         f"`alumni campaign run {campaign_id}` again later to send them.",
         highlight=False,
     )
+
+
+def _demo_on_stack(campaign_id: int, year: int) -> bool:
+    """Run the demo's campaign as a run of the ``class-campaign`` deployment on the stack of
+    ``alumni up`` (or PREFECT_API_URL), follow it and print its report; False, having done
+    nothing, when no such stack answers with a worker on this database."""
+    from alumni.cli import stack
+
+    addresses = stack.stack_addresses()
+    if addresses is None:
+        return False
+    database = stack.shown_database(get_settings().database_url)
+    used = stack.stack_database(addresses)
+    if used is not None and used != database:
+        out.print(
+            f"\nthe stack at {addresses.ui_url} runs on {safe_text(used)}, not on this "
+            f"{safe_text(database)}: running here instead",
+            highlight=False,
+        )
+        return False
+    if not stack.online_workers(addresses):
+        out.print(
+            f"\nno worker is online on the stack at {addresses.ui_url}: running here instead",
+            highlight=False,
+        )
+        return False
+    out.print(
+        f"\nrunning campaign {campaign_id} for the class of {year} on the stack "
+        f"({addresses.ui_url}), as a run of the class-campaign deployment...",
+        highlight=False,
+    )
+
+    def show(run: dict[str, object]) -> None:
+        if run.get("state_type") == "SCHEDULED":
+            out.print(
+                f"  run {safe_text(run['name'])}: {addresses.ui_url}/runs/flow-run/{run['id']}",
+                highlight=False,
+            )
+        out.print(f"  {safe_text(run.get('state_name'))}", highlight=False)
+
+    try:
+        run = stack.run_deployment(
+            addresses,
+            "class-campaign/class-campaign",
+            {"campaign_id": campaign_id, "wait": False},
+            show,
+        )
+    except LookupError as exc:
+        raise fail(str(exc)) from None
+    if run.get("state_type") != "COMPLETED":
+        state = run.get("state")
+        message = state.get("message") if isinstance(state, dict) else None
+        raise fail(
+            f"campaign {campaign_id}'s run ended {run.get('state_name')}: {message or ''} "
+            f"(its logs: {addresses.ui_url}/runs/flow-run/{run['id']})"
+        )
+    campaign_status(campaign_id=campaign_id, format=Format.table)
+    return True
 
 
 @campaign_app.command("create")

@@ -54,6 +54,7 @@ STARTUP_TIMEOUT_SECONDS = 300.0
 MARKER_NAME = "alumni-up.json"
 _PR_SET_CHILD_SUBREAPER = 36
 _POLL_SECONDS = 0.2
+_FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 class StackError(Exception):
@@ -210,7 +211,16 @@ def _start_and_watch(
     _wait_for_exit(children, deploy)
     _wait_until(children, f"{addresses.pages_url}/healthz", pages)
     marker.write_text(
-        json.dumps({"pid": os.getpid(), **addresses.__dict__}, indent=2) + "\n", encoding="utf-8"
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                **addresses.__dict__,
+                "database": shown_database(get_settings().database_url),
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
     )
     elapsed = time.monotonic() - started
     out.print(
@@ -263,6 +273,83 @@ def stack_addresses(timeout: float = 3.0) -> StackAddresses | None:
     return addresses
 
 
+def stack_database(addresses: StackAddresses) -> str | None:
+    """The database (password hidden) the stack of ``alumni up`` was started on; None when
+    the server is not one ``up`` started here (PREFECT_API_URL names another)."""
+    marker = _prefect_home() / MARKER_NAME
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        if data["api_url"] == addresses.api_url:
+            return str(data["database"])
+    return None
+
+
+def shown_database(database_url: str) -> str:
+    """``database_url`` as the stack compares and shows it: SQLite paths absolute, no password."""
+    return _absolute_sqlite(database_url).render_as_string(hide_password=True)
+
+
+def _absolute_sqlite(database_url: str) -> sa.URL:
+    """The URL with an SQLite file path made absolute (flow runs start in the checkout)."""
+    url = sa.make_url(database_url)
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file and not file.startswith(("file:", ":memory:")):
+        url = url.set(database=str(Path(file).absolute()))
+    return url
+
+
+def online_workers(addresses: StackAddresses, pool: str = POOL) -> int:
+    """How many workers of ``pool`` the server counts as online."""
+    answer = httpx.post(
+        f"{addresses.api_url}/work_pools/{pool}/workers/filter", json={}, timeout=30
+    )
+    if answer.status_code == httpx.codes.NOT_FOUND:
+        return 0
+    answer.raise_for_status()
+    return sum(worker.get("status") == "ONLINE" for worker in answer.json())
+
+
+def run_deployment(
+    addresses: StackAddresses,
+    deployment: str,
+    parameters: dict[str, object],
+    on_state: Callable[[dict[str, object]], None],
+) -> dict[str, object]:
+    """Start a run of ``deployment`` ("flow/deployment") and follow it to its end.
+
+    ``on_state`` is given the run (as the API returns it) first when it is made and then at
+    each change of state. Returns the run in its final state.
+
+    Raises:
+        LookupError: the server has no such deployment.
+        httpx.HTTPError: the server stopped answering.
+    """
+    with httpx.Client(base_url=addresses.api_url, timeout=30) as api:
+        found = api.get(f"/deployments/name/{deployment}")
+        if found.status_code == httpx.codes.NOT_FOUND:
+            raise LookupError(
+                f"the Prefect server at {addresses.api_url} has no deployment {deployment}: "
+                "start the stack with `alumni up` (it registers every deployment)"
+            )
+        found.raise_for_status()
+        created = api.post(
+            f"/deployments/{found.json()['id']}/create_flow_run", json={"parameters": parameters}
+        )
+        created.raise_for_status()
+        run: dict[str, object] = created.json()
+        on_state(run)
+        seen = run.get("state_type")
+        while seen not in _FINAL_STATES:
+            time.sleep(1)
+            answer = api.get(f"/flow_runs/{run['id']}")
+            answer.raise_for_status()
+            run = answer.json()
+            if run.get("state_type") != seen:
+                seen = run.get("state_type")
+                on_state(run)
+        return run
+
+
 def _stack_environment(host: str, port: int) -> dict[str, str]:
     """What every child sees: this environment, with the stack's server, this checkout, and
     relative SQLite and outbox paths made absolute (flow runs start in the checkout)."""
@@ -276,14 +363,8 @@ def _stack_environment(host: str, port: int) -> dict[str, str]:
     settings = get_settings()
     # prefect.yaml's desk schedules name the office's zone through this variable.
     env.setdefault("ALUMNI_OFFICE_TIMEZONE", settings.office_timezone)
-    url = sa.make_url(settings.database_url)
-    if (
-        url.get_backend_name() == "sqlite"
-        and url.database
-        and not url.database.startswith(("file:", ":memory:"))
-    ):
-        absolute = url.set(database=str(Path(url.database).absolute()))
-        env["ALUMNI_DATABASE_URL"] = absolute.render_as_string(hide_password=False)
+    database = _absolute_sqlite(settings.database_url)
+    env["ALUMNI_DATABASE_URL"] = database.render_as_string(hide_password=False)
     env["ALUMNI_OUTBOX_DIR"] = str(settings.outbox_dir.absolute())
     # This process initialises the database the children use.
     for name in ("ALUMNI_DATABASE_URL", "ALUMNI_OUTBOX_DIR"):

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -96,3 +99,36 @@ def _command_line(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def test_demo_runs_its_campaign_as_a_deployment_run_on_the_stack(tmp_path: Path) -> None:
+    stack = start_stack(tmp_path)
+    try:
+        demo = subprocess.run(
+            [sys.executable, "-m", "alumni.cli.main", "demo", "--alumni", "100"],
+            env=stack.env,  # no PREFECT_API_URL: the demo finds the stack by up's marker
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=EXIT_TIMEOUT * 3,
+        )
+        campaigns = deployments(stack.api_url)["class-campaign"]["id"]
+        runs = httpx.post(
+            f"{stack.api_url}/flow_runs/filter",
+            json={"flow_runs": {"deployment_id": {"any_": [campaigns]}}},
+            timeout=30,
+        ).json()
+        code = stack.stop(signal.SIGINT)
+    except BaseException:
+        stack.kill()
+        raise
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    said = demo.stdout
+    assert f"on the stack ({stack.ui_url}), as a run of the class-campaign deployment" in said
+    assert "temporary server" not in said
+    (run,) = runs
+    assert f"{stack.ui_url}/runs/flow-run/{run['id']}" in said
+    assert run["state_type"] == "COMPLETED"
+    assert re.search(r"campaign \d+ \(Class of \d+: 10-year reunion, class of \d+\)", said)
+    assert list((tmp_path / "outbox" / "new").iterdir())  # the worker wrote the Maildir
+    assert code == 0
