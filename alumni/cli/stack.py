@@ -40,9 +40,9 @@ import sqlalchemy as sa
 import typer
 
 from alumni.cli.output import fail, out, safe_text
+from alumni.cli.worker import CHECKOUT
 from alumni.settings import get_settings
 
-CHECKOUT = Path(__file__).resolve().parents[2]
 POOL = "alumni"
 DEFAULT_PREFECT_PORT = 4200
 DEFAULT_WEB_PORT = 8000

@@ -17,14 +17,17 @@ lets the next run take over what a stopped run left.
 
 from __future__ import annotations
 
+import os
 import signal
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
 import typer
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def worker(
@@ -38,6 +41,8 @@ def worker(
 
     from alumni.cli.output import fail
 
+    # The deployments' pull step moves each flow run into $ALUMNI_CHECKOUT: this checkout.
+    os.environ.setdefault("ALUMNI_CHECKOUT", str(CHECKOUT))
     if not PREFECT_API_URL.value():
         raise fail(
             "PREFECT_API_URL is not set: a worker takes its flow runs from a Prefect server; "
