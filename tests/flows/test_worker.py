@@ -22,7 +22,7 @@ import pytest
 
 from flows.campaign import class_campaign
 from tests.factories import add_alumnus, add_campaign, daytime_zone
-from tests.office_stack import EXIT_TIMEOUT, ROOT, start_stack
+from tests.office_stack import EXIT_TIMEOUT, ROOT, processes, start_stack
 from tests.smtp_server import Recorder, Serve
 
 pytestmark = pytest.mark.slow
@@ -118,3 +118,39 @@ def _wait_for_text(path: Path, text: str, process: subprocess.Popen[bytes]) -> N
         assert process.poll() is None, path.read_text(errors="replace")
         assert time.monotonic() < deadline, path.read_text(errors="replace")
         time.sleep(0.2)
+
+
+def test_ctrl_c_during_a_campaign_run_stops_the_run_too_and_leaves_no_process(
+    tmp_path: Path, serve: Serve
+) -> None:
+    handler = Recorder()
+    handler.delay = 0.5  # each message takes a while: the run is mid-send at Ctrl-C
+    smtp = serve(handler)
+    stack = start_stack(tmp_path, ALUMNI_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}?tls=none")
+    try:
+        for n in range(60):
+            add_alumnus(
+                stack.database_url, f"S{n}", email=f"slow{n}@example.org", timezone=daytime_zone()
+            )
+        campaign_id = add_campaign(stack.database_url)
+        with httpx.Client(base_url=stack.api_url, timeout=30) as api:
+            deployment = api.get("/deployments/name/class-campaign/class-campaign").json()
+            api.post(
+                f"/deployments/{deployment['id']}/create_flow_run",
+                json={"parameters": {"campaign_id": campaign_id}},
+            ).raise_for_status()
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while not handler.received:
+            assert time.monotonic() < deadline, stack.text()
+            time.sleep(0.2)
+        sessions = stack.sessions()
+        assert len(sessions) >= 5  # up, server, pages, worker, and the flow run's own
+        code = stack.stop(signal.SIGINT)
+    except BaseException:
+        stack.kill()
+        raise
+    said = stack.text()
+    assert code == 0, said
+    assert "every part of the stack exited by itself" in said
+    assert len(handler.received) < 60  # stopped mid-campaign, not waited for
+    assert not {pid for pid, (_, sid) in processes().items() if sid in sessions}
