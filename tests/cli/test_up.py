@@ -10,13 +10,16 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from alumni.cli.main import app
 from alumni.cli.stack import MARKER_NAME
 from tests.office_stack import (
     EXIT_TIMEOUT,
@@ -132,3 +135,17 @@ def test_demo_runs_its_campaign_as_a_deployment_run_on_the_stack(tmp_path: Path)
     assert re.search(r"campaign \d+ \(Class of \d+: 10-year reunion, class of \d+\)", said)
     assert list((tmp_path / "outbox" / "new").iterdir())  # the worker wrote the Maildir
     assert code == 0
+
+
+def test_a_port_in_use_is_refused_before_anything_starts(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["up", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"127.0.0.1:{port} is in use" in result.output and "give another --port" in result.output
+    assert not (tmp_path / "prefect").exists()  # nothing started, no logs, no marker
