@@ -1,14 +1,16 @@
-"""``alumni worker``: a Prefect process worker that stops within a second of SIGINT or SIGTERM.
+"""``alumni worker``: a Prefect process worker that stops within seconds of SIGINT or SIGTERM.
 
-Why not ``prefect worker start``: in Prefect 3.9.1 its SIGTERM handler
-(``prefect.utilities.processutils.setup_signal_handlers_worker``) sends the worker a SIGINT,
-and that SIGINT reaches ``asyncio.run``'s handler, which cancels the main task once with a
-plain ``Task.cancel()``. The worker's polling loops run in anyio task groups that can absorb
-that one cancellation: here four workers out of five kept polling ("Discovered 0
-scheduled_flow_runs" every 10 s) for minutes after SIGTERM or SIGINT, and stopped only when
-killed. This worker is the same ``ProcessWorker`` class, run inside an anyio task group whose
-cancel scope the signal cancels; anyio delivers a scope's cancellation again until every task
-has left it, so the worker stops at once.
+Why not ``prefect worker start``: in Prefect 3.9.1 its handler
+(``prefect.utilities.processutils.setup_signal_handlers_worker``) answers SIGTERM by sending
+itself SIGINT, and that SIGINT ends in ``asyncio.run``'s handler, which cancels the main task
+once (``Task.cancel()``) and relies on it to unwind. Measured here: five of six workers sent
+SIGTERM or SIGINT kept polling ("Discovered 0 scheduled_flow_runs" every 10 s) for minutes and
+stopped only when killed. The likely cause, seen with a traced ``Task``: anyio's cancel scopes
+``uncancel()`` their host task when they exit (every API request goes through one, in
+``anyio.connect_tcp``), so a single native cancellation landing there is lost. This worker is
+the same ``ProcessWorker``, run in an anyio task group whose cancel scope the signal cancels;
+anyio delivers a scope's cancellation again until every task has left it, so the worker stops
+at once.
 
 A flow run the worker started is a process of its own; it is not stopped with the worker
 (as with ``prefect worker start``). ``alumni up`` stops those too, and a campaign's ledger
