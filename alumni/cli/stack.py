@@ -46,8 +46,8 @@ from alumni.settings import get_settings
 POOL = "alumni"
 DEFAULT_PREFECT_PORT = 4200
 DEFAULT_WEB_PORT = 8000
-# From the stop signal to SIGKILL. Measured here: the worker, the pages and the server all
-# exit within about a second of theirs.
+# From the stop signal to SIGKILL. Measured on a busy 2-core machine: the worker exits 3-4 s
+# after its signal, the pages 2-3 s, the server 0.3 s; the whole stop took 5-7 s.
 STOP_GRACE_SECONDS = 10.0
 # A Prefect server on a busy 2-core machine took 8-25 s to answer; deploy --all about 30 s.
 STARTUP_TIMEOUT_SECONDS = 300.0
