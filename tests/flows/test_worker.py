@@ -60,7 +60,7 @@ def test_the_class_campaign_deployment_runs_on_the_worker_to_a_real_smtp_server(
             ).json()
             assert [r["id"] for r in runs] == [created["id"]]
             if class_campaign.flow_run_name is not None:  # run names came with issue 12.5
-                assert run["name"].startswith(f"campaign-{campaign_id}"), run["name"]
+                assert run["name"].startswith(f"campaign-{campaign_id} "), run["name"]
             artifacts = api.post(
                 "/artifacts/filter",
                 json={"artifacts": {"key": {"any_": [f"campaign-{campaign_id}-report"]}}},
