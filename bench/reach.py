@@ -327,8 +327,8 @@ def simulate(
     def spent() -> int:
         return sum(tally[kind] for kind in BUDGETED)
 
-    def allowance() -> int:
-        return min(budget // 12, max(0, budget - spent()))
+    def allowance() -> int:  # what is left of the year's budget, spread over the months left
+        return max(0, budget - spent()) // (12 - month)
 
     for month in range(12):
         at = start + timedelta(days=30 * month + 1)
@@ -403,7 +403,8 @@ def digest_only(url: str, now: datetime) -> int:
     arrived = arrived.where(_D.c.status == DeliveryStatus.sent, _D.c.sent_at >= since, ~bounced)
     with engine_for(url).connect() as connection:
         reached = reached_since(connection, since)
-        by_digest, by_other = set(), set()
+        by_digest: set[int] = set()
+        by_other: set[int] = set()
         for alumnus_id, template in connection.execute(arrived):
             (by_digest if template == AMBASSADOR_DIGEST_TEMPLATE else by_other).add(alumnus_id)
         tipsters = set(
