@@ -3,25 +3,58 @@ without the coverage rules, the same seed and the same budget of messages.
 
 The routine, month by month over the twelve months to today: each class in a reunion year
 (5, 10, 15, 20, 25, 30, 40 or 50 years out) and the five newest classes get a news campaign,
-capped so that the office sends at most ``--budget`` messages a year (a twelfth a month, never
-past what is left of the year). With the rules, the shipped ones run: the monthly hear-from-you
-(``alumni.reach.hear_from_you.plan_hear_from_you``: everyone unreached for twelve months,
-within consent), its messages counted against the same budget first, and every capped campaign
-planned with ``alumni.reach.priority.plan_options`` (longest-unreached first). Without them, the
-same campaigns are planned in the planner's default order.
+capped so that the office sends at most ``--budget`` messages a year (what is left of the
+year's budget spread over the months left). Without the rules, that is all, planned in the
+planner's default order. With them, the shipped routine of issue 13 runs first each month, its
+messages counted against the same budget:
+
+1. the hear-from-you (``alumni.reach.hear_from_you.plan_hear_from_you``: everyone unreached for
+   twelve months, within consent);
+2. the lost-alumni drive (``drive_month``): each class's ambassador digest
+   (``alumni.reach.ambassador_digest``) lists the classmates with no working channel; a
+   classmate names one on the tip form (``alumni.reach.tips.submit_tip``); the officer verifies
+   tips, those of the least-reached classes first (``alumni.reach.tip_order``), which sends the
+   found alum the one consent question (``verify_tip``); they answer (``answer_consent``);
+3. the still-yours question (``alumni.reach.still_yours``) to alumni with stale or doubtful
+   details, as many as the month's budget leaves;
+4. the news campaigns with what is left, planned longest-unreached first
+   (``alumni.reach.priority.reach_order``).
+
+The ambassadors' digests are outside the budget (mail to volunteers about their role, not to
+alumni as alumni); a line counts the alumni they alone reached. The same rules run once more
+with the drive switched off (tip chance 0): what the ordering, hear-from-you and still-yours do
+without anyone giving a tip.
 
 Planning, the audience rules and the ledger rows are the real ones (``alumni.delivery.planning``).
-Only the transport is simulated, per channel quality: a planned message to a working address is
-delivered (97%) or bounces hard (the address is then marked bouncing, as tracking would). Shares
-are of contactable alumni (active or lost) reached in the twelve months (``coverage_rows``,
-``reached_since``); "least" is over groups of at least ``--min-group`` alumni, since a country of
-five is one person from any share. A ceiling line says what sending can reach at all: the share
-of contactable alumni who are active, have a working address and did not refuse news (lost
-alumni, refusals and dead addresses are for the fresh-details and lost-alumni work). Run:
+Only the transport and the people are simulated. The transport, per channel quality: a planned
+message to a working address is delivered (``DELIVERED``, 97%) or bounces hard (the address is
+then marked bouncing, as tracking would). The people of the drive, each a constant (and an
+option), printed on its own line; chosen on the low side, so the drive is not credited with
+more than it is likely to find:
 
-    .venv/bin/python bench/reach.py [--alumni 3000] [--seed 1] [--budget 3000]
+- ``TIP_CHANCE`` (2% a month): a lost alum listed in their class's digest is named by a
+  classmate, with an email address, within the month; about one in five of those listed over a
+  year. Low because only the class's two to four ambassadors get the list, and a tip needs
+  someone who knows an address today and takes the step. Phone tips are left out: nothing sends
+  on a phone, so they add no reach here.
+- ``TIP_WORKS`` (60%): the tipped address is the alum's and works; otherwise the consent
+  question bounces (an old address a classmate remembers).
+- ``ANSWERS`` (50%) and ``SAYS_YES`` (60%): a found alum whose consent question arrived answers
+  within the month, and says yes. The arrival alone counts as reach; the answer decides what
+  they get next.
+- ``OFFICER_CHECKS`` (8 a month): tips an officer verifies, two a week beside their other
+  work; the rest wait for next month, least-reached classes first.
 
-The last line is one JSON object: {"with_rules": {...}, "without_rules": {...}}.
+Shares are of contactable alumni (active or lost) reached in the twelve months
+(``coverage_rows``, ``reached_since``); "least" is over groups of at least ``--min-group``
+alumni, since a country of five is one person from any share. A ceiling line says what sending
+news alone can reach: the share of contactable alumni who are active, have a working address and
+did not refuse news at the start. Run:
+
+    .venv/bin/python bench/reach.py [--alumni 3000] [--seed 1] [--budget 3000] [--tip-chance 0.02]
+
+The last line is one JSON object: {"with_rules": {...}, "without_rules": {...}}; with_rules is
+the full routine, drive included.
 """
 
 from __future__ import annotations
