@@ -265,8 +265,8 @@ def drive_month(
     digest (``plan_ambassador_digest``) is sent; an ambassador it reached names a lost classmate
     it listed with ``people.tip_chance`` (``submit_tip``, as the tip form does); the officer
     verifies up to ``people.officer_checks`` pending tips (no more than ``budget_left``: each
-    sends a message), least-reached classes first
-    (``pending_tips_by_reach``, ``verify_tip``), which sends each found alum the consent
+    sends a message), least-reached classes first (``pending_tips_by_reach``, ``verify_tip``),
+    which sends each found alum the consent
     question; who got it answers (``answer_consent``) with ``people.answers``, yes with
     ``people.says_yes``. ``rng`` is the transport's, ``folks`` the people's. Returns the
     messages sent (``digest``, ``consent``) and the tips given, verified and answered."""
@@ -286,7 +286,7 @@ def drive_month(
         with engine.connect() as connection:
             listed = lost_classmates(connection, year)
         for lost in listed:
-            if not readers or folks.random() >= people.tip_chance:
+            if folks.random() >= people.tip_chance:
                 continue
             works = folks.random() < people.tip_works
             domain = TIP_DOMAIN if works else DEAD_TIP_DOMAIN
