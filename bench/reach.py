@@ -477,7 +477,7 @@ def ceiling(url: str, min_group: int) -> tuple[float, float, str]:
 
 RUNS = (
     ("with_rules", True, True),
-    ("no_drive", True, False),  # the rules with nobody tipping: what the ordering alone does
+    ("rules_no_drive", True, False),  # the rules with nobody tipping: what the ordering alone does
     ("without_rules", False, False),
 )
 
