@@ -25,15 +25,19 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 
 from alumni.db import get_engine
 from alumni.delivery import batches, ledger, planning, progress
-from alumni.delivery.campaigns import set_status
+from alumni.delivery.campaigns import kind_of, set_status
 from alumni.delivery.report import campaign_report
 from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import CampaignKit, kit_for
+from alumni.events.mailings import mailing_of
 from alumni.models import CampaignStatus, utcnow
 from alumni.settings import get_settings
+from flows.event_invites import event_mailing
+from flows.social import social_campaign
 from flows.waiting import Waiter, send_until_done
 
 
@@ -86,8 +90,13 @@ def class_campaign(
 ) -> dict[str, Any]:
     """Send a class-year campaign: plan, preflight, then batches until nothing is due.
 
+    An event mailing (``alumni campaign create --event``) runs as ``event-mailing`` and a
+    social campaign as ``social-campaign``, so any campaign's id may be given here. An unknown
+    id ends the run Failed, saying so in its state message.
+
     Args:
-        campaign_id: the campaign (``alumni campaign create`` prints it).
+        campaign_id: the campaign (``alumni campaign create`` prints it; ``alumni campaign
+            list`` shows them all): email, calendar invite or social.
         wait: wait for deliveries due later (each alum's local --send-at); when False, stop
             after what is due now, and a later run sends the rest. Rows another run holds
             are waited for either way.
@@ -96,6 +105,18 @@ def class_campaign(
     logger = get_run_logger()
     settings = get_settings()
     engine = get_engine()
+    # any campaign by its id: an invite or a social campaign goes to the flow of its kind
+    with engine.connect() as connection:
+        try:
+            kind = kind_of(connection, campaign_id)
+        except LookupError as exc:
+            # a returned state becomes the run's own: whoever called the flow gets an error
+            return cast(dict[str, Any], Failed(message=str(exc)))
+    if kind == "calendar":
+        event_id, key = cast(tuple[int, str], mailing_of(engine, campaign_id))
+        return event_mailing(event_id=event_id, key=key)
+    if kind == "social":
+        return social_campaign(campaign_id=campaign_id, wait=wait, max_wait_hours=max_wait_hours)
     workers = batches.send_workers_for(engine, campaign_id, settings)
     with ExitStack() as stack:
         # started before planning, so the processes come up while the plan is written

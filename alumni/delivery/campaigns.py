@@ -1,4 +1,5 @@
-"""Creating, listing and previewing campaigns (what ``alumni campaign`` does besides running)."""
+"""Creating, listing and previewing campaigns (what ``alumni campaign`` does besides running),
+and ``kind_of``: which flow runs a campaign, for the command line and the flows alike."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from alumni.models import (
     Campaign,
     CampaignStatus,
     ContactPoint,
+    EventMailing,
     Purpose,
     table_of,
     utcnow,
@@ -34,6 +36,8 @@ from alumni.settings import get_settings
 _A = table_of(Alumnus)
 _C = table_of(Campaign)
 _CP = table_of(ContactPoint)
+_M = table_of(EventMailing)
+CampaignKind = Literal["email", "calendar", "social"]
 
 
 @dataclass(frozen=True)
@@ -230,3 +234,23 @@ def preview(engine: Engine, campaign_id: int, *, alumnus: str | None = None) -> 
         html=rendered.html,
         raw=mail.data,
     )
+
+
+def kind_of(connection: sa.Connection, campaign_id: int) -> CampaignKind:
+    """What a campaign is, hence which flow runs it: ``calendar`` when an event mailing names it
+    (an invite, update or reminder: flows/event_invites.py), ``social`` for posts
+    (flows/social.py), else ``email`` (flows/campaign.py).
+
+    Raises:
+        LookupError: no campaign has that id (the message says where the ids are shown).
+    """
+    found = connection.execute(
+        sa.select(_C.c.channel, _M.c.id.label("mailing"))
+        .outerjoin(_M, _M.c.campaign_id == _C.c.id)
+        .where(_C.c.id == campaign_id)
+    ).first()
+    if found is None:
+        raise LookupError(f"no campaign {campaign_id}: `alumni campaign list` shows the ids")
+    if found.mailing is not None:
+        return "calendar"
+    return "social" if found.channel == "social" else "email"
