@@ -13,6 +13,7 @@ from typing import Annotated, cast
 import sqlalchemy as sa
 import typer
 
+from alumni.cli.blast import blast
 from alumni.cli.digest import digest_app
 from alumni.cli.escalation import escalate, request_digest
 from alumni.cli.events import event_app, reunions_app
@@ -51,6 +52,7 @@ app.add_typer(request_app, name="request")
 request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)
+app.command()(blast)
 
 
 class Format(StrEnum):

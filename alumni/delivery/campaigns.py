@@ -101,8 +101,37 @@ def create(
     emailing (channel ``social``).
 
     Raises:
-        ValueError: naming the option that is wrong and what to give instead.
+        ValueError: naming the option that is wrong and what to give instead; nothing is made.
     """
+    with write_transaction(engine) as connection:
+        return create_on(
+            connection,
+            name=name,
+            class_years=class_years,
+            template=template,
+            templates=templates,
+            programme=programme,
+            purpose=purpose,
+            send_at=send_at,
+            not_before=not_before,
+            social=social,
+        )
+
+
+def create_on(
+    connection: sa.Connection,
+    *,
+    name: str,
+    class_years: Sequence[int],
+    template: str,
+    templates: Path,
+    programme: str | None = None,
+    purpose: str = "news",
+    send_at: str | None = None,
+    not_before: str | None = None,
+    social: SocialOptions | None = None,
+) -> list[tuple[int, int]]:
+    """``create`` inside the caller's write transaction (a dry run's, rolled back after)."""
     if not class_years:
         raise ValueError("give --class-year at least once")
     if purpose not in set(Purpose):
@@ -131,31 +160,30 @@ def create(
             raise ValueError(f"--not-before {not_before!r}: add the UTC offset, like +01:00")
         start = start.astimezone(UTC)
     created = []
-    with write_transaction(engine) as connection:
-        for year in class_years:
-            size = connection.execute(
-                sa.select(sa.func.count()).where(_A.c.class_year == year)
-            ).scalar_one()
-            if not size:
-                raise ValueError(f"--class-year {year}: no alumni of that class are imported")
-            campaign_id = connection.execute(
-                sa.insert(_C)
-                .values(
-                    name=name,
-                    class_year=year,
-                    programme=programme,
-                    template=template,
-                    purpose=purpose,
-                    send_at=send_at,
-                    not_before=start,
-                    channel="email" if social is None else "social",
-                    **(social.columns() if social is not None else {}),
-                    status="draft",
-                    created_at=utcnow(),
-                )
-                .returning(_C.c.id)
-            ).scalar_one()
-            created.append((campaign_id, year))
+    for year in class_years:
+        size = connection.execute(
+            sa.select(sa.func.count()).where(_A.c.class_year == year)
+        ).scalar_one()
+        if not size:
+            raise ValueError(f"--class-year {year}: no alumni of that class are imported")
+        campaign_id = connection.execute(
+            sa.insert(_C)
+            .values(
+                name=name,
+                class_year=year,
+                programme=programme,
+                template=template,
+                purpose=purpose,
+                send_at=send_at,
+                not_before=start,
+                channel="email" if social is None else "social",
+                **(social.columns() if social is not None else {}),
+                status="draft",
+                created_at=utcnow(),
+            )
+            .returning(_C.c.id)
+        ).scalar_one()
+        created.append((campaign_id, year))
     return created
 
 

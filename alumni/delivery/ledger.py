@@ -531,17 +531,35 @@ def iter_unsent(engine: Engine, campaign_id: int, *, chunk: int = 2000) -> Itera
     last = 0
     while True:
         with engine.connect() as connection:
-            rows = connection.execute(
-                _claimed_query()
-                .where(
-                    _D.c.campaign_id == campaign_id,
-                    _D.c.id > last,
-                    _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
-                )
-                .order_by(_D.c.id)
-                .limit(chunk)
-            ).all()
+            rows = unsent_after(connection, campaign_id, last, limit=chunk)
         if not rows:
             return
-        yield from (_claimed(r) for r in rows)
-        last = rows[-1].id
+        yield from rows
+        last = rows[-1].delivery_id
+
+
+def iter_unsent_on(
+    connection: Connection, campaign_id: int, *, chunk: int = 2000
+) -> Iterator[Claimed]:
+    """``iter_unsent`` inside the caller's transaction (a dry run's plan, seen only there)."""
+    last = 0
+    while rows := unsent_after(connection, campaign_id, last, limit=chunk):
+        yield from rows
+        last = rows[-1].delivery_id
+
+
+def unsent_after(
+    connection: Connection, campaign_id: int, last: int, *, limit: int
+) -> list[Claimed]:
+    """Up to ``limit`` unsent deliveries of the campaign with ids above ``last``, by id."""
+    rows = connection.execute(
+        _claimed_query()
+        .where(
+            _D.c.campaign_id == campaign_id,
+            _D.c.id > last,
+            _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
+        )
+        .order_by(_D.c.id)
+        .limit(limit)
+    )
+    return [_claimed(r) for r in rows]

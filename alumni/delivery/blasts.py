@@ -1,0 +1,257 @@
+"""One-off blasts: a message to one or more classes, started from the Prefect UI's form (the
+``blast`` flow) or ``alumni blast``.
+
+A blast is campaigns like any other, one per class year, made by
+``alumni.delivery.campaigns.create`` and run by the flow of their kind. What this module adds:
+the typed choices the form offers (``BlastChannel``, ``SendTime``), the templates a blast may
+use, and the dry run: the campaigns made, planned (the one planner) and preflighted (every
+recipient rendered) inside one write transaction that is then rolled back, so the report says
+who would get it and who would be skipped and why, and nothing is left that a later run or
+``due-campaigns`` could send.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import Connection, Engine
+
+from alumni.db import write_transaction
+from alumni.delivery import campaigns, ledger
+from alumni.delivery.audience import DIGEST_TEMPLATE
+from alumni.delivery.planning import PlanOptions, plan_on
+from alumni.delivery.report import CampaignReport, campaign_report
+from alumni.delivery.send_time import parse_send_at
+from alumni.delivery.sending import kit_for
+from alumni.messages.rendering import PreflightError, TemplateStore
+from alumni.models import Purpose
+from alumni.settings import Settings
+
+HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class BlastChannel(StrEnum):
+    """Where a blast goes. A calendar invite needs an event: ``alumni campaign create --event``."""
+
+    email = "email"
+    social = "social"
+
+
+class When(StrEnum):
+    now = "now"
+    local_time = "local-time"
+    not_before = "not-before"
+
+
+class SendTime(BaseModel):
+    """When a blast goes out; never in an alum's night (21:00-08:00 their time)."""
+
+    when: When = Field(
+        default=When.now,
+        description=(
+            "now: as soon as planned; local-time: at local_time in each alum's own time zone; "
+            "not-before: from not_before on."
+        ),
+    )
+    local_time: str | None = Field(
+        default=None,
+        pattern=HH_MM,
+        description="For local-time: HH:MM (24-hour) in each alum's own zone, e.g. 09:30.",
+    )
+    not_before: datetime | None = Field(
+        default=None,
+        description="For not-before: a date-time with its UTC offset, e.g. 2027-06-01T09:00+01:00.",
+    )
+
+    @classmethod
+    def parse(cls, text: str | None) -> SendTime:
+        """``now`` (or nothing), ``HH:MM`` in each alum's zone, or a date-time with its UTC
+        offset before which nothing goes out: what ``alumni blast --send-at`` takes.
+
+        Raises:
+            ValueError: naming the value and the forms it may take.
+        """
+        if text is None or text.strip() in ("", "now"):
+            return cls()
+        text = text.strip()
+        if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", text):
+            parse_send_at(text)  # its own words for a wrong or night-time hour
+            if not re.fullmatch(HH_MM, text):
+                raise ValueError(f"--send-at {text!r}: write the time as HH:MM, like 09:30")
+            return cls(when=When.local_time, local_time=text)
+        try:
+            start = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"--send-at {text!r}: give now, HH:MM (each alum's own time) or a date-time "
+                "like 2027-06-01T09:00+01:00"
+            ) from None
+        if start.tzinfo is None:
+            raise ValueError(f"--send-at {text!r}: add the UTC offset, like +01:00")
+        return cls(when=When.not_before, not_before=start)
+
+    def campaign_options(self) -> tuple[str | None, str | None]:
+        """The (``send_at``, ``not_before``) of ``campaigns.create``.
+
+        Raises:
+            ValueError: the choice lacks its value (naming the field to fill).
+        """
+        if self.when is When.local_time:
+            if not self.local_time:
+                raise ValueError("send_time.local_time: give HH:MM for when=local-time")
+            return self.local_time, None
+        if self.when is When.not_before:
+            if self.not_before is None:
+                raise ValueError("send_time.not_before: give a date-time for when=not-before")
+            return None, self.not_before.isoformat()
+        return None, None
+
+
+@dataclass(frozen=True)
+class Blast:
+    """What the officer asked for."""
+
+    class_years: Sequence[int]
+    template: str
+    channel: BlastChannel = BlastChannel.email
+    send_time: SendTime = field(default_factory=SendTime)
+    purpose: Purpose = Purpose.news
+    name: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The campaigns' name: the one given, or the template and classes."""
+        years = ", ".join(str(y) for y in self.class_years)
+        return self.name or f"{self.template} blast: class of {years}"
+
+
+def blast_templates(templates: Path) -> list[str]:
+    """The email templates a blast may use: each folder of ``templates/email/`` complete in at
+    least one locale, the monthly digest's excepted (``alumni digest send`` makes those)."""
+    store = TemplateStore(templates)
+    folder = templates / "email"
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return [name for name in names if name != DIGEST_TEMPLATE and store.locales(name)]
+
+
+def create_blast(engine: Engine, blast: Blast, *, templates: Path) -> list[tuple[int, int]]:
+    """Make the blast's campaigns, one per class year: (campaign id, class year) pairs.
+
+    Raises:
+        ValueError: one line naming the field that is wrong; nothing is made.
+    """
+    with write_transaction(engine) as connection:
+        return _create_on(connection, blast, templates=templates)
+
+
+def check_blast(engine: Engine, blast: Blast, *, templates: Path) -> list[tuple[int, int]]:
+    """What ``create_blast`` would make, made and rolled back: the command line's check before
+    it starts the flow.
+
+    Raises:
+        ValueError: as ``create_blast``.
+    """
+    try:
+        with write_transaction(engine) as connection:
+            raise _Undo(_create_on(connection, blast, templates=templates))
+    except _Undo as undo:
+        made: list[tuple[int, int]] = undo.found
+        return made
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """One class's dry run: the report a real run would start from, and what the preflight
+    found (None: every recipient rendered)."""
+
+    report: CampaignReport
+    preflight: str | None
+
+    @property
+    def would_send(self) -> int:
+        return self.report.outcomes.get("pending", 0)
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        return {
+            outcome.split(":", 1)[1]: count
+            for outcome, count in sorted(self.report.outcomes.items())
+            if outcome.startswith("skipped:")
+        }
+
+    def markdown(self) -> str:
+        """The campaign report, headed as a dry run."""
+        head = [
+            f"**Dry run: nothing was sent.** {self.would_send} alumni would get this message; "
+            f"{sum(self.skipped.values())} would be skipped.",
+            "",
+        ]
+        if self.preflight:
+            head += [f"**Preflight failed: {self.preflight}**", ""]
+        else:
+            head += ["Preflight: every recipient's message rendered.", ""]
+        return "\n".join(head) + self.report.markdown()
+
+
+class _Undo(Exception):
+    """Rolls a dry run's transaction back, carrying what it found."""
+
+    def __init__(self, found: Any) -> None:
+        super().__init__("dry run")
+        self.found = found
+
+
+def dry_run(engine: Engine, blast: Blast, *, settings: Settings, now: datetime) -> list[Rehearsal]:
+    """Make, plan and preflight the blast's campaigns, report, and undo it all (see the module
+    docstring): one ``Rehearsal`` per class year.
+
+    Raises:
+        ValueError: bad input, as ``create_blast``; or a social blast (its posts are rendered
+            and checked when the social campaign is planned: run it with ``--not-before`` to
+            see them first).
+    """
+    if blast.channel is BlastChannel.social:
+        raise ValueError(
+            "dry_run: a social blast cannot be rehearsed; give send_time not-before a later "
+            "time and check its posts with `alumni campaign status ID` before then"
+        )
+    options = PlanOptions.from_settings(settings)
+    try:
+        with write_transaction(engine) as connection:
+            rehearsals = []
+            for campaign_id, _ in _create_on(connection, blast, templates=settings.templates_dir):
+                plan_on(connection, campaign_id, now=now, options=options)
+                campaign = ledger.load_campaign(connection, campaign_id)
+                kit = kit_for(connection, campaign, settings=settings, now=now)
+                try:
+                    kit.preflight(ledger.iter_unsent_on(connection, campaign_id))
+                    failed = None
+                except PreflightError as exc:
+                    failed = str(exc)
+                rehearsals.append(Rehearsal(campaign_report(connection, campaign_id), failed))
+            raise _Undo(rehearsals)
+    except _Undo as undo:
+        done: list[Rehearsal] = undo.found
+        return done
+
+
+def _create_on(connection: Connection, blast: Blast, *, templates: Path) -> list[tuple[int, int]]:
+    send_at, not_before = blast.send_time.campaign_options()
+    return campaigns.create_on(
+        connection,
+        name=blast.title[:200],
+        class_years=blast.class_years,
+        template=blast.template,
+        templates=templates,
+        purpose=blast.purpose,
+        send_at=send_at,
+        not_before=not_before,
+        social=campaigns.SocialOptions() if blast.channel is BlastChannel.social else None,
+    )

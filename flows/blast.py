@@ -1,0 +1,172 @@
+"""The ``blast`` flow: a one-off message to one or more classes, from the Prefect UI's run form
+(the ``blast`` deployment) or ``alumni blast``.
+
+Its parameters are enums and pydantic models with a description each, so the UI's form offers
+the templates found under ``templates/email/`` (read when this file is loaded), the channels,
+the send time and the purposes, and refuses what it cannot take. The decisions are in
+``alumni.delivery.blasts``: the campaigns are made by ``alumni.delivery.campaigns.create`` and
+each is run by ``class-campaign``, which sends it through the flow of its kind; a dry run plans
+and preflights in a transaction that is rolled back and leaves the report artifact
+``blast-dry-run-<class year>`` (who would get it, who would be skipped and why), sending
+nothing. Bad input ends the run Failed with one line naming the field.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed
+from pydantic import Field
+
+from alumni.db import get_engine
+from alumni.delivery import blasts
+from alumni.delivery.blasts import Blast, BlastChannel, Rehearsal, SendTime
+from alumni.models import Purpose, utcnow
+from alumni.settings import get_settings
+from flows.campaign import class_campaign
+
+# The form's choice of templates: the folders under templates/email/ when this file is loaded.
+Template = StrEnum(  # type: ignore[misc]
+    "Template", [(name, name) for name in blasts.blast_templates(get_settings().templates_dir)]
+)
+
+
+def run_name() -> str:
+    """``blast-reunion-2016`` (``dry-run-blast-...`` for a dry run), not a random pair."""
+    parameters = flow_run.parameters
+    template = parameters.get("template", "")
+    years = "-".join(str(year) for year in parameters.get("class_years") or [])
+    prefix = "dry-run-" if parameters.get("dry_run") else ""
+    return f"{prefix}blast-{getattr(template, 'value', template)}-{years}"
+
+
+@task(name="rehearse-blast", cache_policy=NO_CACHE)
+def rehearse(request: Blast) -> list[Rehearsal]:
+    """Plan and preflight the blast's campaigns, then undo it all."""
+    return blasts.dry_run(get_engine(), request, settings=get_settings(), now=utcnow())
+
+
+@task(name="create-blast", cache_policy=NO_CACHE)
+def create(request: Blast) -> list[tuple[int, int]]:
+    """Make the blast's campaigns, one per class year."""
+    return blasts.create_blast(get_engine(), request, templates=get_settings().templates_dir)
+
+
+@flow(name="blast", flow_run_name=run_name)
+def blast(
+    class_years: Annotated[list[int], Field(min_length=1)],
+    template: Template,
+    channel: BlastChannel = BlastChannel.email,
+    send_time: SendTime = SendTime(),  # noqa: B008 (a default the form shows; never mutated)
+    purpose: Purpose = Purpose.news,
+    dry_run: bool = False,
+    name: Annotated[str | None, Field(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Send one message to one or more classes, or rehearse it with ``dry_run``.
+
+    Args:
+        class_years: The class years (graduation years) to write to, one campaign each; each
+            must have alumni imported.
+        template: The message: a folder of templates/email/ (and templates/social/ for social).
+        channel: email, or social (posts to the office's networks and class channels). A
+            calendar invite needs an event: `alumni campaign create --event ID`, then run the
+            class-campaign deployment with the id it prints.
+        send_time: When it goes out: now, at HH:MM in each alum's own zone, or not before a
+            date-time; never in an alum's night (21:00-08:00 their time), whatever is chosen.
+        purpose: news or events count toward each alum's contact budget and honour their
+            choices; service (about their own affairs) does not count.
+        dry_run: Plan and preflight, write the report of who would get it and who would be
+            skipped and why, and send nothing (nothing is kept).
+        name: What officers call it; default the template and the classes.
+    """
+    request = Blast(
+        class_years=class_years,
+        template=str(template.value),
+        channel=channel,
+        send_time=send_time,
+        purpose=purpose,
+        name=name,
+    )
+    if dry_run:
+        return _dry_run(request)
+    try:
+        created = create(request)
+    except ValueError as exc:
+        # a returned state becomes the run's own: whoever called the flow gets an error
+        return _ended(Failed(message=str(exc)))
+    reports = {
+        year: class_campaign(campaign_id=campaign_id, wait=False) for campaign_id, year in created
+    }
+    summary = "; ".join(
+        f"class of {year} (campaign {report['campaign_id']}): {_outcomes(report['outcomes'])}"
+        for year, report in reports.items()
+    )
+    get_run_logger().info("blast sent: %s", summary)
+    data = {"dry_run": False, "campaigns": {str(year): r for year, r in reports.items()}}
+    return _ended(Completed(message=f"{summary}. Later ones go from due-campaigns.", data=data))
+
+
+def _dry_run(request: Blast) -> dict[str, Any]:
+    try:
+        rehearsals = rehearse(request)
+    except ValueError as exc:
+        return _ended(Failed(message=str(exc)))
+    for rehearsal in rehearsals:
+        year = rehearsal.report.class_year
+        create_markdown_artifact(
+            markdown=rehearsal.markdown(),
+            key=f"blast-dry-run-{year}",
+            description=f"Dry run of a {request.template} blast to the class of {year}: "
+            f"{rehearsal.would_send} would get it; nothing was sent",
+        )
+        create_table_artifact(
+            table=[
+                {"outcome": "would send", "alumni": rehearsal.would_send},
+                *({"outcome": f"skipped: {k}", "alumni": n} for k, n in rehearsal.skipped.items()),
+            ],
+            key=f"blast-dry-run-{year}-outcomes",
+            description=f"Dry run, class of {year}: would send and skipped per reason",
+        )
+    data = {
+        "dry_run": True,
+        "classes": {
+            str(r.report.class_year): {
+                "would_send": r.would_send,
+                "skipped": r.skipped,
+                "preflight": r.preflight,
+            }
+            for r in rehearsals
+        },
+    }
+    summary = "; ".join(
+        f"class of {r.report.class_year}: {r.would_send} would get it, "
+        f"{sum(r.skipped.values())} skipped" + (f" ({_outcomes(r.skipped)})" if r.skipped else "")
+        for r in rehearsals
+    )
+    broken = [r for r in rehearsals if r.preflight]
+    if broken:
+        first = broken[0]
+        cause = (first.preflight or "").splitlines()[0]
+        return _ended(
+            Failed(
+                message=f"dry run, class of {first.report.class_year}: preflight failed: "
+                f"{cause} (see the report blast-dry-run-{first.report.class_year})",
+                data=data,
+            )
+        )
+    return _ended(Completed(message=f"dry run, nothing sent: {summary}", data=data))
+
+
+def _outcomes(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nobody"
+
+
+def _ended(state: Any) -> dict[str, Any]:
+    """The run's final state, returned as the flow's own (the caller gets its data or an error)."""
+    result: dict[str, Any] = state
+    return result
