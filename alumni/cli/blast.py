@@ -48,7 +48,7 @@ def blast(
     try:
         request = Blast(
             class_years=class_year,
-            template=Template(template),
+            template=template,
             channel=channel,
             send_time=SendTime.parse(send_at),
             purpose=purpose,
