@@ -70,7 +70,7 @@ def test_send_time_takes_now_a_local_hour_or_a_date_time_and_names_what_is_wrong
     ]:
         with pytest.raises(ValueError, match=words):
             SendTime.parse(text)
-    with pytest.raises(ValueError, match="send_time.local_time: give HH:MM"):
+    with pytest.raises(ValueError, match=r"send_time\.local_time: give HH:MM"):
         SendTime(when=When.local_time).campaign_options()
 
 
@@ -187,7 +187,7 @@ def test_the_blast_flow_sends_once_to_each_reachable_alum(sqlite_url: str, smtp:
     assert sorted(r for m in smtp.received for r in m.rcpt_tos) == [
         f"b{n}.2016@example.org" for n in range(3)
     ]
-    name, artifacts = asyncio.run(run_and_artifacts(state.state_details.flow_run_id))
+    name, _ = asyncio.run(run_and_artifacts(state.state_details.flow_run_id))
     assert name == "blast-reunion-2016"
     with engine_for(sqlite_url).connect() as connection:
         (campaign,) = connection.execute(sa.select(table_of(Campaign)))
@@ -206,8 +206,7 @@ def test_a_dry_run_sends_nothing_now_or_later_and_leaves_its_report(
     )
     assert state.is_completed(), state.message
     assert state.message == (
-        "dry run, nothing sent: class of 2016: 3 would get it, 2 skipped "
-        "(deceased 1, no_email 1)"
+        "dry run, nothing sent: class of 2016: 3 would get it, 2 skipped (deceased 1, no_email 1)"
     )
     name, artifacts = asyncio.run(run_and_artifacts(state.state_details.flow_run_id))
     assert name == "dry-run-blast-newsletter-2016"
@@ -255,7 +254,5 @@ def test_alumni_blast_dry_run_runs_the_flow_and_prints_the_counts(
     args = ["blast", "--class-year", "2016", "--template", "reunion", "--send-at", "09:30"]
     result = runner.invoke(app, [*args, "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "class of 2016: 3 would get it; skipped: deceased 1, no_email 1" in (
-        result.output
-    )
+    assert "class of 2016: 3 would get it; skipped: deceased 1, no_email 1" in (result.output)
     assert counts(sqlite_url) == (0, 0) and smtp.received == []
