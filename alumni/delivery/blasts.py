@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -127,9 +127,8 @@ class Blast:
 
     @property
     def title(self) -> str:
-        """The campaigns' name: the one given, or the template and classes."""
-        years = ", ".join(str(y) for y in self.class_years)
-        return self.name or f"{self.template} blast: class of {years}"
+        """The campaigns' name: the one given, or "<template> blast"."""
+        return self.name or f"{self.template} blast"
 
 
 def blast_templates(templates: Path) -> list[str]:
@@ -187,8 +186,11 @@ class Rehearsal:
         }
 
     def markdown(self) -> str:
-        """The campaign report, headed as a dry run."""
+        """The campaign report, headed as a dry run (its campaign was never kept: no id)."""
+        report = replace(self.report, status="dry run, nothing sent", next_due=None)
         head = [
+            f"# Dry run: {report.name} (class of {report.class_year})",
+            "",
             f"**Dry run: nothing was sent.** {self.would_send} alumni would get this message; "
             f"{sum(self.skipped.values())} would be skipped.",
             "",
@@ -197,7 +199,7 @@ class Rehearsal:
             head += [f"**Preflight failed: {self.preflight}**", ""]
         else:
             head += ["Preflight: every recipient's message rendered.", ""]
-        return "\n".join(head) + self.report.markdown()
+        return "\n".join(head) + report.markdown().split("\n", 1)[1]
 
 
 class _Undo(Exception):

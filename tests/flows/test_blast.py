@@ -95,7 +95,10 @@ def test_a_dry_run_reports_who_would_get_it_and_leaves_nothing(db_url: str) -> N
         assert rehearsal.would_send == 3
         assert rehearsal.skipped == {"deceased": 1, "no_email": 1}
         assert rehearsal.preflight is None
-        assert "Dry run: nothing was sent" in rehearsal.markdown()
+        shown = rehearsal.markdown()
+        year = rehearsal.report.class_year
+        assert shown.startswith(f"# Dry run: reunion blast (class of {year})")
+        assert "Dry run: nothing was sent" in shown and "# Campaign" not in shown
     assert counts(db_url) == (0, 0)
 
 
@@ -191,7 +194,7 @@ def test_the_blast_flow_sends_once_to_each_reachable_alum(sqlite_url: str, smtp:
     assert name == "blast-reunion-2016"
     with engine_for(sqlite_url).connect() as connection:
         (campaign,) = connection.execute(sa.select(table_of(Campaign)))
-    assert (campaign.name, campaign.status) == ("reunion blast: class of 2016", "done")
+    assert (campaign.name, campaign.status) == ("reunion blast", "done")
 
 
 def test_a_dry_run_sends_nothing_now_or_later_and_leaves_its_report(
