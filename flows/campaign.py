@@ -7,6 +7,13 @@ messages a second). The database ledger, not Prefect's cache, is the record of w
 so the tasks cache nothing and a rerun resumes where the last one stopped: right after a crash
 it waits for the dead run's lease to lapse (tens of seconds), then takes its rows over. The
 send workers of a big campaign belong to the run and are passed to its tasks.
+
+For the officer in the Prefect UI: the run is named for its campaign (``campaign-12 class of
+2016 reunion``), its batches ``send-batch campaign-12 #3``; it ends with a state message that
+says what happened, a progress artifact at what was done, and the report under the campaign's
+key and the class's (``class-2016-latest-report``). A stopped campaign is refused (its
+preflight failed: nothing goes out until ``resume``); ``resume=True`` runs the preflight again
+on a stopped campaign and goes on when it passes.
 """
 
 from __future__ import annotations
@@ -25,18 +32,19 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed
 
 from alumni.db import get_engine
-from alumni.delivery import batches, ledger, planning, progress
-from alumni.delivery.campaigns import kind_of, set_status
-from alumni.delivery.report import campaign_report
+from alumni.delivery import batches, campaigns, ledger, planning, progress
+from alumni.delivery.campaigns import kind_of
+from alumni.delivery.report import CampaignReport, campaign_report
 from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import CampaignKit, kit_for
 from alumni.events.mailings import mailing_of
-from alumni.models import CampaignStatus, utcnow
+from alumni.models import utcnow
 from alumni.settings import get_settings
 from flows.event_invites import event_mailing
+from flows.outcome import completed, failed_run, reported
+from flows.run_names import campaign_run_name
 from flows.social import social_campaign
 from flows.waiting import Waiter, send_until_done
 
@@ -62,12 +70,22 @@ def preflight_campaign(campaign_id: int, pool: SendPool | None) -> int:
         return batches.preflight(
             get_engine(), campaign_id, lambda rows: pool.preflight(campaign_id, rows)
         )
-    return batches.preflight(get_engine(), campaign_id, _kit(campaign_id).preflight)
+    # the kit is made inside: a campaign whose kit cannot be made (no such template) is stopped
+    return batches.preflight(
+        get_engine(), campaign_id, lambda rows: _kit(campaign_id).preflight(rows)
+    )
 
 
-@task(name="send-batch", cache_policy=NO_CACHE)
-def send_batch(campaign_id: int, worker: str, pool: SendPool | None) -> dict[str, int]:
-    """Claim one batch of due deliveries, send it, and record every answer."""
+@task(
+    name="send-batch",
+    cache_policy=NO_CACHE,
+    task_run_name="send-batch campaign-{campaign_id} #{number}",
+)
+def send_batch(
+    campaign_id: int, worker: str, pool: SendPool | None, number: int = 1
+) -> dict[str, int]:
+    """Claim one batch of due deliveries, send it, and record every answer (``number``: the
+    run's n-th batch, for its name)."""
     settings = get_settings()
     if pool is not None:
         # the send workers keep their own kit; building one here counted the class every batch
@@ -84,9 +102,14 @@ def send_batch(campaign_id: int, worker: str, pool: SendPool | None) -> dict[str
     )
 
 
-@flow(name="class-campaign")
+@flow(name="class-campaign", flow_run_name=campaign_run_name)
+@reported(
+    "campaign-{campaign_id}-failure",
+    "Fix the cause above, then run the campaign again (`alumni campaign run ID` or this "
+    "deployment): what was sent stays sent, and each alum still due gets one message.",
+)
 def class_campaign(
-    campaign_id: int, wait: bool = True, max_wait_hours: float = 36
+    campaign_id: int, wait: bool = True, max_wait_hours: float = 36, resume: bool = False
 ) -> dict[str, Any]:
     """Send a class-year campaign: plan, preflight, then batches until nothing is due.
 
@@ -101,6 +124,13 @@ def class_campaign(
             after what is due now, and a later run sends the rest. Rows another run holds
             are waited for either way.
         max_wait_hours: never wait longer than this for the next group.
+        resume: the campaign was stopped (its preflight failed) and the template is fixed:
+            run the preflight again and go on when it passes (``alumni campaign resume ID``).
+            A campaign that is not stopped is left as it is.
+
+    Returns:
+        The campaign's report (``CampaignReport.as_dict()``); the run's state message says
+        it in words.
     """
     logger = get_run_logger()
     settings = get_settings()
@@ -110,13 +140,27 @@ def class_campaign(
         try:
             kind = kind_of(connection, campaign_id)
         except LookupError as exc:
-            # a returned state becomes the run's own: whoever called the flow gets an error
-            return cast(dict[str, Any], Failed(message=str(exc)))
+            return failed_run(
+                str(exc), "Start the run again with the id of a campaign that exists."
+            )
     if kind == "calendar":
         event_id, key = cast(tuple[int, str], mailing_of(engine, campaign_id))
-        return event_mailing(event_id=event_id, key=key)
+        return event_mailing(event_id=event_id, key=key, resume=resume)
     if kind == "social":
-        return social_campaign(campaign_id=campaign_id, wait=wait, max_wait_hours=max_wait_hours)
+        return social_campaign(
+            campaign_id=campaign_id, wait=wait, max_wait_hours=max_wait_hours, resume=resume
+        )
+    if resume and _status(campaign_id) != "stopped":
+        with engine.connect() as connection:
+            report = campaign_report(connection, campaign_id)
+        return completed(
+            f"campaign {campaign_id} is not stopped (it is {report.status}): nothing to "
+            "resume, nothing changed",
+            report.as_dict(),
+        )
+    if not resume:
+        with engine.connect() as connection:
+            progress.refuse_stopped(connection, campaign_id)
     workers = batches.send_workers_for(engine, campaign_id, settings)
     with ExitStack() as stack:
         # started before planning, so the processes come up while the plan is written
@@ -125,20 +169,35 @@ def class_campaign(
             if workers
             else None
         )
+        if resume:
+            campaigns.resume(engine, campaign_id, lambda: preflight_campaign(campaign_id, pool))
+            logger.info("campaign %d: the preflight passes again; resumed", campaign_id)
         planned = plan_deliveries(campaign_id)
-        logger.info("planned: %s", planned)
+        logger.info(
+            "planned: %d new delivery rows; %d to send, %d skipped",
+            planned["added"],
+            planned["pending"],
+            planned["skipped"],
+        )
         rendered = preflight_campaign(campaign_id, pool)
         logger.info("preflight rendered %d recipients", rendered)
-        set_status(engine, campaign_id, CampaignStatus.sending)
+        progress.start_sending(engine, campaign_id)
         worker = f"flow-{uuid.uuid4().hex[:12]}"
         total = max(planned["pending"], 1)
         bar = cast(
-            UUID, create_progress_artifact(progress=0.0, description=f"campaign {campaign_id}")
+            UUID,
+            create_progress_artifact(
+                progress=0.0,
+                key=f"campaign-{campaign_id}-progress",
+                description=f"campaign {campaign_id}: messages answered of {planned['pending']}",
+            ),
         )
         sent = [0]
+        batch = [0]
 
         def one_batch() -> dict[str, int]:
-            counts = send_batch(campaign_id, worker, pool)
+            batch[0] += 1
+            counts = send_batch(campaign_id, worker, pool, batch[0])
             sent[0] += counts.get("sent", 0)
             update_progress_artifact(bar, progress=min(100.0, 100.0 * sent[0] / total))
             return counts
@@ -159,9 +218,40 @@ def class_campaign(
     )
     with engine.connect() as connection:
         report = campaign_report(connection, campaign_id)
-    create_markdown_artifact(markdown=report.markdown(), key=f"campaign-{campaign_id}-report")
+    update_progress_artifact(bar, progress=report.progress(), description=_progress_words(report))
+    report_artifacts(report)
+    return completed(report.in_words(), report.as_dict())
+
+
+def _status(campaign_id: int) -> str:
+    with get_engine().connect() as connection:
+        return str(ledger.load_campaign(connection, campaign_id).status)
+
+
+def _progress_words(report: CampaignReport) -> str:
+    done = f"campaign {report.campaign_id}: {report.answered} of {report.to_send} answered"
+    if report.status == "done":
+        return f"{done}; done"
+    return f"{done}; {report.in_words()}"
+
+
+def report_artifacts(report: CampaignReport) -> None:
+    """The campaign's report under its own key and as the latest of its class, and its
+    outcomes as a table; each with a description."""
+    said = f"class of {report.class_year}, {report.name}: {report.in_words()}"
+    create_markdown_artifact(
+        markdown=report.markdown(),
+        key=f"campaign-{report.campaign_id}-report",
+        description=f"Report of campaign {report.campaign_id} ({said})",
+    )
+    create_markdown_artifact(
+        markdown=report.markdown(),
+        key=f"class-{report.class_year}-latest-report",
+        description=f"The latest campaign report of the class of {report.class_year}: "
+        f"campaign {report.campaign_id} ({report.name}): {report.in_words()}",
+    )
     create_table_artifact(
         table=[{"outcome": k, "alumni": v} for k, v in sorted(report.outcomes.items())],
-        key=f"campaign-{campaign_id}-outcomes",
+        key=f"campaign-{report.campaign_id}-outcomes",
+        description=f"Campaign {report.campaign_id}: alumni by outcome ({said})",
     )
-    return report.as_dict()

@@ -6,7 +6,9 @@ year with news to gather, one task plans that class's digest campaign (made once
 month, so a rerun finds it and plans nobody twice) and the class-campaign flow sends it as a
 subflow, like any campaign (preflight, batches, the ledger's exactly-once). Alumni whose local
 time is night get theirs in their morning, from the ``due-campaigns`` deployment. One class's
-digest that fails does not hold back the others; the run fails at the end, naming it.
+digest that fails does not hold back the others; the run fails at the end, naming it. The run
+is named for the month it gathers (``monthly-digest 2026-11``); each class's subflow for its
+campaign.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
 
 from alumni.db import get_engine
 from alumni.delivery import digest, planning
 from alumni.models import utcnow
 from alumni.settings import get_settings
 from flows.campaign import class_campaign
+from flows.outcome import completed, reported
 
 
 @task(name="plan-digest")
@@ -30,7 +34,22 @@ def plan_class_digest(class_year: int, month: str) -> int | None:
     return digest.plan_digest(get_engine(), class_year, month=month, now=utcnow(), options=options)
 
 
-@flow(name="monthly-digest")
+def digest_run_name() -> str:
+    """``monthly-digest 2026-11``: the month gathered (as given, when it is not a month)."""
+    given = flow_run.parameters.get("month")
+    try:
+        return f"monthly-digest {digest.month_to_send(given, now=utcnow())}"
+    except ValueError:
+        return f"monthly-digest {given}"
+
+
+@flow(name="monthly-digest", flow_run_name=digest_run_name)
+@reported(
+    "monthly-digest-failure",
+    "The classes named above did not get their digest (each campaign's report says why); the "
+    "others did. Fix the cause, then run the digest again for the same month: nobody gets "
+    "it twice.",
+)
 def monthly_digest(month: str | None = None) -> dict[str, Any]:
     """Plan and send the monthly digest of every class year with news to gather.
 
@@ -65,12 +84,21 @@ def monthly_digest(month: str | None = None) -> dict[str, Any]:
             reports[campaign_id] = sent.result()
         else:
             failures.append(f"class of {year} (campaign {campaign_id}): {sent.message}")
+    sent = sum(report["outcomes"].get("sent", 0) for report in reports.values())
+    waiting = sum(report["outcomes"].get("pending", 0) for report in reports.values())
+    said = f"digest of {chosen}: {sent} sent to {len(reports)} class(es)"
+    if waiting:
+        said += f", {waiting} wait for their local morning: due-campaigns sends them"
+    if not reports and not failures:
+        said = f"digest of {chosen}: nobody had news to gather"
     create_markdown_artifact(
-        markdown=_summary(str(chosen), reports, failures), key=f"monthly-digest-{chosen}"
+        markdown=_summary(str(chosen), reports, failures),
+        key=f"monthly-digest-{chosen}",
+        description=said if not failures else f"{said}; {len(failures)} class(es) did not finish",
     )
     if failures:
         raise RuntimeError(f"the digest of {chosen} did not finish for " + "; ".join(failures))
-    return {"month": str(chosen), "campaigns": reports}
+    return completed(said, {"month": str(chosen), "campaigns": reports})
 
 
 def _summary(month: str, reports: dict[int, dict[str, Any]], failures: list[str]) -> str:

@@ -18,6 +18,8 @@ from alumni.settings import get_settings
 from alumni.social.accounts import network_accounts
 from alumni.social.engagement import posts_to_check, store_engagement
 from connectors.social import SocialConnectError
+from flows.outcome import completed, reported
+from flows.run_names import at_scheduled_minute
 from flows.social import prefect_secret
 
 
@@ -50,7 +52,11 @@ def collect_account(account_name: str, posts: list[tuple[int, str]]) -> dict[str
     return dict(counts)
 
 
-@flow(name="social-engagement")
+@flow(name="social-engagement", flow_run_name=at_scheduled_minute("social-engagement"))
+@reported(
+    "social-engagement-failure",
+    "Fix the cause above; the next hourly run collects everything again, nothing twice.",
+)
 def social_engagement(days: int = 30) -> dict[str, int]:
     """Collect engagement of every post made in the last ``days`` days.
 
@@ -66,5 +72,9 @@ def social_engagement(days: int = 30) -> dict[str, int]:
     total: Counter[str] = Counter({"checked": 0})
     for account, items in by_account.items():
         total.update(collect_account(account, items))
-    get_run_logger().info("engagement: %s", dict(total))
-    return dict(total)
+    if not posts:
+        return completed(f"no post in the last {days} days to check", dict(total))
+    said = f"{total['checked']} of {len(posts)} post(s) checked" + "".join(
+        f", {count} {what}" for what, count in sorted(total.items()) if what != "checked"
+    )
+    return completed(said, dict(total))

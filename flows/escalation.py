@@ -27,6 +27,8 @@ from alumni.requests.officer_mail import NoticeEvent
 from alumni.requests.owner_digest import send_digests
 from alumni.requests.views import open_requests_seen_by_nobody
 from alumni.settings import get_settings
+from flows.outcome import completed, reported
+from flows.run_names import at_scheduled_minute
 
 ARTIFACT_KEY = "request-desk"
 
@@ -44,7 +46,12 @@ def emit(event: NoticeEvent) -> bool:
     return sent is not None
 
 
-@flow(name="escalation", flow_run_name="escalation")
+@flow(name="escalation", flow_run_name=at_scheduled_minute("escalation"))
+@reported(
+    "escalation-failure",
+    "Fix the cause above; the next run (every 15 minutes) fires every rung that is due, each "
+    "once (`alumni escalate` runs it now).",
+)
 def escalation(as_of: datetime | None = None) -> dict[str, Any]:
     """Fire every rung of the escalation ladder that is due, each once, and show the desk.
 
@@ -64,15 +71,6 @@ def escalation(as_of: datetime | None = None) -> dict[str, Any]:
     now = as_of_instant(as_of, now=utcnow())
     engine = get_engine()
     summary = escalate(engine, now=now, settings=settings, emit=emit)
-    logger.info(
-        "as of %s: %d rung(s) fired, %d notice(s) sent, %d to retry, %d failed, %d superseded",
-        now.isoformat(),
-        len(summary.fired),
-        summary.sent,
-        summary.retrying,
-        summary.failed,
-        summary.superseded,
-    )
     for rung in summary.fired:
         logger.info(
             "request %d: %s of its %s deadline (level %d)",
@@ -90,13 +88,26 @@ def escalation(as_of: datetime | None = None) -> dict[str, Any]:
     types, calendar = desk_rules(settings)
     with engine.connect() as connection:
         views = open_requests_seen_by_nobody(connection, now=now, types=types, calendar=calendar)
-    create_markdown_artifact(
-        markdown=desk_markdown(views, now=now, zone=calendar.tz), key=ARTIFACT_KEY
+    said = (
+        f"as of {now:%Y-%m-%d %H:%M} UTC: {len(summary.fired)} rung(s) fired, {summary.sent} "
+        f"notice(s) sent, {summary.retrying} to retry, {summary.failed} failed, "
+        f"{summary.superseded} superseded; {len(views)} open request(s)"
     )
-    return summary.as_dict()
+    create_markdown_artifact(
+        markdown=desk_markdown(views, now=now, zone=calendar.tz),
+        key=ARTIFACT_KEY,
+        description=f"The request desk as of {now:%Y-%m-%d %H:%M} UTC: {len(views)} open "
+        "request(s) by type, owner, age and next deadline, breaches first",
+    )
+    return completed(said, summary.as_dict())
 
 
-@flow(name="desk-digest", flow_run_name="desk-digest")
+@flow(name="desk-digest", flow_run_name=at_scheduled_minute("desk-digest"))
+@reported(
+    "desk-digest-failure",
+    "Fix the cause above, then run it again (`alumni request digest`): an owner who got "
+    "today's digest does not get it twice.",
+)
 def desk_digest() -> dict[str, int]:
     """Send today's digest to each owner of open requests (once a day each: a rerun sends
     nothing new), and any office notice waiting for a retry.
@@ -105,16 +116,16 @@ def desk_digest() -> dict[str, int]:
         ``{"planned": digests planned by this run, "sent", "retrying", "failed"}``.
     """
     summary = send_digests(get_engine(), now=utcnow(), settings=get_settings())
-    get_run_logger().info(
-        "%d digest(s) planned; %d notice(s) sent, %d to retry, %d failed",
-        summary.planned,
-        summary.sent,
-        summary.retrying,
-        summary.failed,
+    said = (
+        f"{summary.planned} digest(s) planned; {summary.sent} notice(s) sent, "
+        f"{summary.retrying} to retry, {summary.failed} failed"
     )
-    return {
-        "planned": summary.planned,
-        "sent": summary.sent,
-        "retrying": summary.retrying,
-        "failed": summary.failed,
-    }
+    return completed(
+        said,
+        {
+            "planned": summary.planned,
+            "sent": summary.sent,
+            "retrying": summary.retrying,
+            "failed": summary.failed,
+        },
+    )

@@ -5,6 +5,11 @@ Thin: who gets what is decided in ``alumni.events.mailings`` (the one planner an
 ``alumni.delivery.planning``) and ``alumni.events.rsvp``; which mailings are due and when one
 is done, by the ledger. Its claim and record make each message go once, so a rerun sends
 nothing new. One task per batch.
+
+A stopped mailing (its preflight failed) is sent by neither flow until it is resumed
+(``event_mailing(..., resume=True)``, or ``alumni campaign resume ID``). Runs are named
+``event-4 invite`` and ``event-reminders 2026-11-30 00:15`` and end with a state message in
+words; a failed run leaves a report saying what to do.
 """
 
 from __future__ import annotations
@@ -16,15 +21,17 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from alumni.db import get_engine
-from alumni.delivery import batches, ledger, progress
+from alumni.delivery import batches, campaigns, ledger, progress
 from alumni.delivery.planning import PlanOptions
 from alumni.delivery.report import campaign_report
 from alumni.delivery.sending import compose_each
 from alumni.events.mailing_kit import EventKit
-from alumni.events.mailings import CHANNEL, follow_ups_due, plan_mailing
+from alumni.events.mailings import CHANNEL, follow_ups_due, mailing_campaign, plan_mailing
 from alumni.events.rsvp import event_report
-from alumni.models import utcnow
+from alumni.models import CampaignStatus, utcnow
 from alumni.settings import get_settings
+from flows.outcome import completed, reported
+from flows.run_names import at_scheduled_minute, event_mailing_run_name
 from flows.waiting import Waiter, send_until_done
 
 
@@ -44,12 +51,16 @@ def _kit(campaign_id: int) -> EventKit:
 @task(name="preflight-event-mailing")
 def preflight_mailing(campaign_id: int) -> int:
     """Render every unsent recipient; stop the mailing, sending nothing, if one fails."""
-    return batches.preflight(get_engine(), campaign_id, _kit(campaign_id).preflight)
+    # the kit is made inside: a mailing whose kit cannot be made is stopped like any failure
+    return batches.preflight(
+        get_engine(), campaign_id, lambda rows: _kit(campaign_id).preflight(rows)
+    )
 
 
-@task(name="send-event-batch")
-def send_event_batch(campaign_id: int, worker: str) -> dict[str, int]:
-    """Claim one batch of due deliveries of the mailing, send it, record every answer."""
+@task(name="send-event-batch", task_run_name="send-batch campaign-{campaign_id} #{number}")
+def send_event_batch(campaign_id: int, worker: str, number: int = 1) -> dict[str, int]:
+    """Claim one batch of due deliveries of the mailing, send it, record every answer
+    (``number``: the run's n-th batch, for its name)."""
     kit = _kit(campaign_id)
     return batches.send_batch(
         get_engine(),
@@ -66,9 +77,17 @@ def _send_due(campaign_id: int) -> dict[str, int]:
     """Send what is due now of one mailing (and what another run holds, once it is answered
     or its lease lapses); mark it done when nothing is left."""
     worker = f"event-{uuid.uuid4().hex[:12]}"
+    with get_engine().connect() as connection:
+        progress.refuse_stopped(connection, campaign_id)
     preflight_mailing(campaign_id)
+    batch = [0]
+
+    def one_batch() -> dict[str, int]:
+        batch[0] += 1
+        return send_event_batch(campaign_id, worker, batch[0])
+
     totals = send_until_done(
-        lambda: send_event_batch(campaign_id, worker),
+        one_batch,
         channel=ledger.DELIVERIES,
         campaign_id=campaign_id,
         wait=False,
@@ -96,35 +115,65 @@ def _report_artifact(event_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-@flow(name="event-mailing")
-def event_mailing(event_id: int, key: str = "invite") -> dict[str, Any]:
+@flow(name="event-mailing", flow_run_name=event_mailing_run_name)
+@reported(
+    "event-{event_id}-{key}-failure",
+    "Fix the cause above, then send the mailing again (`alumni event send` or this "
+    "deployment): what was sent stays sent, and each alum still due gets one message.",
+)
+def event_mailing(event_id: int, key: str = "invite", resume: bool = False) -> dict[str, Any]:
     """Send one mailing about an event: ``invite``, ``update-<sequence>`` or ``cancel``.
 
     Args:
         event_id: the event (``alumni event create`` prints it).
         key: the mailing; a rerun of the same key sends nothing twice.
+        resume: the mailing was stopped (its preflight failed) and the template is fixed: run
+            the preflight again and go on when it passes. A mailing that is not stopped is
+            left as it is.
     """
+    engine = get_engine()
+    if resume:
+        campaign_id, _ = mailing_campaign(engine, event_id, key, now=utcnow())
+        with engine.connect() as connection:
+            report = campaign_report(connection, campaign_id)
+        if report.status != CampaignStatus.stopped:
+            return completed(
+                f"event {event_id} {key} (campaign {campaign_id}) is not stopped (it is "
+                f"{report.status}): nothing to resume, nothing changed",
+                {"event_id": event_id, "key": key, "campaign_id": campaign_id},
+            )
+        campaigns.resume(engine, campaign_id, lambda: preflight_mailing(campaign_id))
     planned = plan_event_mailing(event_id, key)
     campaign_id = planned["campaign_id"]
-    counts = _send_due(campaign_id)
-    get_run_logger().info("event %d %s: %s", event_id, key, counts)
-    with get_engine().connect() as connection:
-        outcomes = campaign_report(connection, campaign_id).outcomes
+    _send_due(campaign_id)
+    with engine.connect() as connection:
+        report = campaign_report(connection, campaign_id)
     create_markdown_artifact(
-        markdown=f"event {event_id}, mailing `{key}`: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
+        markdown=report.markdown(),
         key=f"event-{event_id}-{key}",
+        description=f"Event {event_id}, mailing {key} (campaign {campaign_id}): "
+        f"{report.in_words()}",
     )
-    return {
-        "event_id": event_id,
-        "key": key,
-        "campaign_id": campaign_id,
-        "outcomes": dict(outcomes),
-        "report": _report_artifact(event_id),
-    }
+    outcomes = report.outcomes
+    said = f"event {event_id} {key}: {report.in_words()}"
+    return completed(
+        said,
+        {
+            "event_id": event_id,
+            "key": key,
+            "campaign_id": campaign_id,
+            "outcomes": dict(outcomes),
+            "report": _report_artifact(event_id),
+        },
+    )
 
 
-@flow(name="event-reminders")
+@flow(name="event-reminders", flow_run_name=at_scheduled_minute("event-reminders"))
+@reported(
+    "event-reminders-failure",
+    "Fix the cause above; the next scheduled run (every 15 minutes) sends what is due, and "
+    "nothing twice.",
+)
 def event_reminders() -> dict[str, Any]:
     """Scheduled: plan the reminders and thank-yous that are due, and send every event mailing
     with messages due (waitlist and place notices included). Each goes at most once."""
@@ -140,5 +189,21 @@ def event_reminders() -> dict[str, Any]:
         engine, ledger.DELIVERIES, kinds=(CHANNEL,), now=now, lease=batches.lease_of(settings)
     )
     sent = {campaign_id: _send_due(campaign_id) for campaign_id in due}
-    get_run_logger().info("planned %s; sent %s", planned, sent)
-    return {"planned": planned, "sent": sent}
+    added = sum(planned.values())
+    messages = sum(counts.get("sent", 0) for counts in sent.values())
+    if not added and not sent:
+        said = "nothing due"
+    else:
+        said = (
+            f"{added} follow-up message(s) planned ({len(planned)} mailing(s)); "
+            f"{messages} sent for {len(sent)} mailing(s)"
+        )
+        for campaign_id, counts in sent.items():
+            get_run_logger().info(
+                "campaign %d: %d sent, %d to retry, %d failed",
+                campaign_id,
+                counts.get("sent", 0),
+                counts.get("transient", 0),
+                counts.get("permanent", 0),
+            )
+    return completed(said, {"planned": planned, "sent": sent})

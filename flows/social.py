@@ -5,7 +5,8 @@ window, ``finish``). Accounts are opened inside the task
 from the environment or Prefect Secret blocks, so no token or password is ever a task
 parameter or in a log. A rate-limited post waits for as long as the network asks, but never past
 the campaign's window: what cannot go out in time is named in the report, and a later run posts
-it.
+it. A stopped campaign (a post failed its preflight) posts nothing until it is resumed
+(``resume=True`` renders its posts again and goes on when they pass).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.blocks.system import Secret
 
 from alumni.db import get_engine
-from alumni.delivery import ledger, progress
+from alumni.delivery import campaigns, ledger, progress
 from alumni.delivery.batches import lease_of
 from alumni.delivery.campaigns import set_status
 from alumni.delivery.ledger import load_campaign
@@ -28,6 +29,8 @@ from alumni.settings import get_settings
 from alumni.social import posts
 from alumni.social.accounts import Account, class_channels, network_accounts
 from alumni.social.report import social_report
+from flows.outcome import completed, reported
+from flows.run_names import campaign_run_name
 from flows.waiting import Waiter, send_until_done
 
 
@@ -68,9 +71,10 @@ def plan_posts(campaign_id: int) -> int:
         raise
 
 
-@task(name="post-batch")
-def post_batch(campaign_id: int, worker: str) -> dict[str, int]:
-    """Claim the posts that are due and post each through its account."""
+@task(name="post-batch", task_run_name="post-batch campaign-{campaign_id} #{number}")
+def post_batch(campaign_id: int, worker: str, number: int = 1) -> dict[str, int]:
+    """Claim the posts that are due and post each through its account (``number``: the run's
+    n-th batch, for its name)."""
     return posts.post_batch(
         get_engine(),
         campaign_id,
@@ -80,9 +84,14 @@ def post_batch(campaign_id: int, worker: str) -> dict[str, int]:
     )
 
 
-@flow(name="social-campaign")
+@flow(name="social-campaign", flow_run_name=campaign_run_name)
+@reported(
+    "campaign-{campaign_id}-failure",
+    "Fix the cause above, then run the campaign again (`alumni campaign run ID`): what was "
+    "posted stays posted, and each post still due goes once.",
+)
 def social_campaign(
-    campaign_id: int, wait: bool = True, max_wait_hours: float = 36
+    campaign_id: int, wait: bool = True, max_wait_hours: float = 36, resume: bool = False
 ) -> dict[str, Any]:
     """Post a class's social campaign to every account and class channel, exactly once.
 
@@ -92,17 +101,41 @@ def social_campaign(
             False, stop after what is due now, and a later run posts the rest. Posts another
             run holds are waited for either way.
         max_wait_hours: never wait longer than this for the next post.
+        resume: the campaign was stopped (a post failed its preflight) and the template is
+            fixed: render the posts again and go on when they pass. A campaign that is not
+            stopped is left as it is.
     """
     logger = get_run_logger()
     engine = get_engine()
+    with engine.connect() as connection:
+        stopped = load_campaign(connection, campaign_id).status == CampaignStatus.stopped
+    if resume and not stopped:
+        with engine.connect() as connection:
+            report = social_report(connection, campaign_id)
+        return completed(
+            f"campaign {campaign_id} is not stopped (it is {report.status}): nothing to "
+            "resume, nothing changed",
+            report.as_dict(),
+        )
+    if resume:
+        campaigns.resume(engine, campaign_id, lambda: plan_posts(campaign_id))
+    else:
+        with engine.connect() as connection:
+            progress.refuse_stopped(connection, campaign_id)
     planned = plan_posts(campaign_id)
     logger.info("planned %d new post(s)", planned)
-    set_status(engine, campaign_id, CampaignStatus.sending)
+    progress.start_sending(engine, campaign_id)
     worker = f"social-{uuid.uuid4().hex[:12]}"
     with engine.connect() as connection:
         window_ends_at = load_campaign(connection, campaign_id).window_ends_at
+    batch = [0]
+
+    def one_batch() -> dict[str, int]:
+        batch[0] += 1
+        return post_batch(campaign_id, worker, batch[0])
+
     send_until_done(
-        lambda: post_batch(campaign_id, worker),
+        one_batch,
         channel=ledger.POSTS,
         campaign_id=campaign_id,
         wait=wait,
@@ -112,12 +145,18 @@ def social_campaign(
     progress.finish(engine, ledger.POSTS, campaign_id, now=utcnow(), lease=lease_of(get_settings()))
     with engine.connect() as connection:
         report = social_report(connection, campaign_id)
-    create_markdown_artifact(markdown=report.markdown(), key=f"campaign-{campaign_id}-posts")
+    said = f"class of {report.class_year}, {report.name}: {report.in_words()}"
+    create_markdown_artifact(
+        markdown=report.markdown(),
+        key=f"campaign-{campaign_id}-posts",
+        description=f"Posts of social campaign {campaign_id} ({said})",
+    )
     create_table_artifact(
         table=[
             {"network": p.network, "account": p.account, "status": p.status, "link": p.url or ""}
             for p in report.posts
         ],
         key=f"campaign-{campaign_id}-posts-table",
+        description=f"Social campaign {campaign_id}: each post, its status and link",
     )
-    return report.as_dict()
+    return completed(report.in_words(), report.as_dict())

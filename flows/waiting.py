@@ -1,7 +1,8 @@
 """Waiting inside a flow run, and the loop every ledger flow shares: send a batch while rows are
 due, wait when the ledger says so (a later group, or rows another run holds), stop when it says
 so. The decisions are ``alumni.delivery.progress.next_step``'s; this module only sleeps and
-logs.
+logs. Before each batch it asks ``progress.refuse_stopped``: a campaign stopped while a run
+sends it (another run's preflight failed) gets no further batch from this one.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def send_until_done(
     totals: Counter[str] = Counter()
     lease = lease_of(get_settings())
     while True:
+        with get_engine().connect() as connection:
+            progress.refuse_stopped(connection, campaign_id)
         counts = send_batch()
         totals.update(counts)
         if counts["claimed"]:

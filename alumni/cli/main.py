@@ -415,6 +415,20 @@ def campaign_run(
     _print_campaign(report)
 
 
+@campaign_app.command("resume")
+def campaign_resume(
+    campaign_id: Annotated[int, typer.Argument(help="The stopped campaign's id.")],
+    wait: Annotated[
+        bool, typer.Option(help="Wait for messages due later in the recipients' local time.")
+    ] = True,
+) -> None:
+    """After fixing the template of a stopped campaign: run its preflight again and, when it
+    passes, send it as `run` does. Still failing, it stays stopped, each cause on one line."""
+    from alumni.cli.resume import resume_campaign
+
+    resume_campaign(campaign_id, wait=wait, printed=_print_campaign)
+
+
 @campaign_app.command("status")
 def campaign_status(
     campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],

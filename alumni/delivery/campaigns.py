@@ -1,10 +1,11 @@
 """Creating, listing and previewing campaigns (what ``alumni campaign`` does besides running),
-and ``kind_of``: which flow runs a campaign, for the command line and the flows alike."""
+their status, resuming a stopped one (``resume``: the only way out of stopped), and ``kind_of``:
+which flow runs a campaign, for the command line and the flows alike."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,12 +192,49 @@ def set_status(
     engine: Engine, campaign_id: int, status: CampaignStatus, note: str | None = None
 ) -> None:
     """Move a campaign to ``status`` with ``note``: why it stopped, or why its last run stopped
-    short (None: nothing to say, any earlier note is cleared)."""
+    short (None: nothing to say, any earlier note is cleared). A stopped campaign stays
+    stopped, its note kept, whatever a run says later: only ``resume`` reopens it."""
     values: dict[str, Any] = {"status": status, "note": note[:2000] if note else None}
     if status is CampaignStatus.done:
         values["finished_at"] = utcnow()
+    query = sa.update(_C).where(_C.c.id == campaign_id)
+    if status is not CampaignStatus.stopped:
+        query = query.where(_C.c.status != CampaignStatus.stopped)
     with write_transaction(engine) as connection:
-        connection.execute(sa.update(_C).where(_C.c.id == campaign_id).values(**values))
+        connection.execute(query.values(**values))
+
+
+class NotStopped(ValueError):
+    """``resume`` was asked for a campaign that is not stopped; nothing was changed."""
+
+
+def resume(engine: Engine, campaign_id: int, preflight: Callable[[], object]) -> None:
+    """Take a stopped campaign out of stopped once its preflight passes again.
+
+    ``preflight`` renders every unsent recipient of the campaign as its flow does (and stops
+    it again, with the grouped report as its note, when one still fails); it runs while the
+    campaign is still stopped, so no scheduled run sends anything before it has passed. Then
+    the campaign is planned again, its note cleared, and the caller goes on as a run does.
+
+    Raises:
+        LookupError: no such campaign.
+        NotStopped: the campaign is not stopped (the message says its status); nothing changed.
+        Exception: what ``preflight`` raised; the campaign stays stopped.
+    """
+    with engine.connect() as connection:
+        campaign = ledger.load_campaign(connection, campaign_id)
+    if campaign.status != CampaignStatus.stopped:
+        raise NotStopped(
+            f"campaign {campaign_id} is not stopped (it is {campaign.status}): nothing to "
+            f"resume, nothing changed; `alumni campaign run {campaign_id}` sends what is due"
+        )
+    preflight()
+    with write_transaction(engine) as connection:
+        connection.execute(
+            sa.update(_C)
+            .where(_C.c.id == campaign_id, _C.c.status == CampaignStatus.stopped)
+            .values(status=CampaignStatus.planned, note=None)
+        )
 
 
 def listing(engine: Engine) -> list[Any]:

@@ -6,6 +6,11 @@ held by another live run, due later); ``next_step`` decides, purely, whether a r
 (for a later group, or for rows another run holds until that run records them or its lease
 lapses) or stops; ``finish`` marks the campaign done when nothing is pending or claimed; and
 ``due_campaigns`` lists the campaigns a scheduled run has something to send for.
+
+Stopped is stopped: ``refuse_stopped`` is the one check every flow makes before it plans or
+sends a batch of a campaign, and ``start_sending`` moves a campaign to sending unless it was
+stopped meanwhile; ``due_campaigns`` never lists a stopped one. Only
+``alumni.delivery.campaigns.resume`` takes a campaign out of stopped.
 """
 
 from __future__ import annotations
@@ -23,6 +28,49 @@ from alumni.delivery.ledger import Channel, due_conditions, load_campaign, takeo
 from alumni.models import Campaign, CampaignStatus, DeliveryStatus, UTCDateTime, table_of
 
 _C = table_of(Campaign)
+
+
+class CampaignStopped(RuntimeError):
+    """A flow was asked to plan or send a stopped campaign; nothing was sent.
+
+    Attributes:
+        campaign_id: the campaign.
+        note: why it was stopped (the grouped preflight report, or an officer's reason).
+    """
+
+    def __init__(self, campaign_id: int, note: str | None) -> None:
+        self.campaign_id = campaign_id
+        self.note = note
+        why = (note or "no reason was noted").splitlines()[0].removesuffix(":")
+        super().__init__(
+            f"campaign {campaign_id} is stopped ({why}); nothing was sent: fix that, then "
+            f"`alumni campaign resume {campaign_id}`"
+        )
+
+
+def refuse_stopped(connection: Connection, campaign_id: int) -> None:
+    """Raise ``CampaignStopped`` if the campaign is stopped (LookupError if there is none)."""
+    campaign = load_campaign(connection, campaign_id)
+    if campaign.status == CampaignStatus.stopped:
+        raise CampaignStopped(campaign_id, campaign.note)
+
+
+def start_sending(engine: Engine, campaign_id: int) -> None:
+    """Move a campaign whose preflight passed to sending (clearing an earlier run's note).
+
+    Raises:
+        CampaignStopped: it was stopped meanwhile (another run's preflight, an officer); it
+            stays stopped.
+    """
+    with write_transaction(engine) as connection:
+        campaign = load_campaign(connection, campaign_id, lock=True)
+        if campaign.status == CampaignStatus.stopped:
+            raise CampaignStopped(campaign_id, campaign.note)
+        connection.execute(
+            sa.update(_C)
+            .where(_C.c.id == campaign_id)
+            .values(status=CampaignStatus.sending, note=None)
+        )
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,59 @@ class CampaignReport:
     next_due: datetime | None = None
     note: str | None = None  # why the campaign, or its last run, stopped short
     responses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESPONSE_KEYS, 0))
+    send_at: str | None = None  # HH:MM in each alum's own zone, when the campaign has one
+    not_before: datetime | None = None  # nothing goes out before it, when the campaign has one
+    retrying: int = 0  # pending alumni whose message waits for a retry after a refusal
 
     @property
     def total(self) -> int:
         return sum(self.outcomes.values())
+
+    @property
+    def to_send(self) -> int:
+        """Alumni the campaign sends to: everyone not skipped."""
+        return sum(n for k, n in self.outcomes.items() if not k.startswith("skipped"))
+
+    @property
+    def answered(self) -> int:
+        """Alumni whose message has its final answer: sent or failed."""
+        return self.outcomes.get("sent", 0) + self.outcomes.get("failed", 0)
+
+    def progress(self) -> float:
+        """Percent of ``to_send`` answered; 100 when there is nothing to send."""
+        return 100.0 * self.answered / self.to_send if self.to_send else 100.0
+
+    def in_words(self) -> str:
+        """What the campaign has done, one line: ``17 sent, 51 wait for their local 09:30:
+        due-campaigns sends them from 2026-11-30 00:00 UTC; 1 skipped (no_email)``."""
+        parts = [f"{self.outcomes.get('sent', 0)} sent"]
+        if self.outcomes.get("failed"):
+            parts.append(f"{self.outcomes['failed']} failed")
+        waiting = self.outcomes.get("pending", 0)
+        if waiting and self.status == "stopped":
+            parts.append(f"{waiting} not sent: the campaign is stopped")
+        elif waiting:
+            when = f" from {self.next_due:%Y-%m-%d %H:%M} UTC" if self.next_due else ""
+            first = waiting - self.retrying
+            if self.send_at:
+                why = f"their local {self.send_at}"
+            elif self.not_before is not None:
+                why = f"the campaign's start ({self.not_before:%Y-%m-%d %H:%M} UTC) or their day"
+            else:
+                why = "their local morning (no mail at night)"
+            if first:
+                parts.append(f"{first} wait for {why}")
+            if self.retrying:
+                parts.append(f"{self.retrying} wait for a retry")
+            parts[-1] += f": due-campaigns sends them{when}"
+        line = ", ".join(parts)
+        skipped = {k.split(":", 1)[1]: n for k, n in self.outcomes.items() if ":" in k}
+        if skipped:
+            reasons = ", ".join(
+                f"{n} {why.replace('_', ' ')}" for why, n in sorted(skipped.items())
+            )
+            line += f"; skipped: {reasons}"
+        return line
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -152,7 +201,13 @@ def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
     if campaign is None:
         raise LookupError(f"no campaign with id {campaign_id}")
     report = CampaignReport(
-        campaign_id, campaign.name, campaign.class_year, campaign.status, note=campaign.note
+        campaign_id,
+        campaign.name,
+        campaign.class_year,
+        campaign.status,
+        note=campaign.note,
+        send_at=campaign.send_at,
+        not_before=campaign.not_before,
     )
     rows = connection.execute(
         sa.select(_D.c.status, _D.c.skip_reason, _A.c.country, _D.c.timezone, sa.func.count())
@@ -180,6 +235,11 @@ def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
             _D.c.campaign_id == campaign_id, _D.c.status == "pending"
         )
     ).scalar()
+    report.retrying = connection.execute(
+        sa.select(sa.func.count()).where(
+            _D.c.campaign_id == campaign_id, _D.c.status == "pending", _D.c.attempts > 0
+        )
+    ).scalar_one()
     report.responses = campaign_responses(connection, campaign_id)
     return report
 

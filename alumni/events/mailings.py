@@ -83,7 +83,8 @@ def due_mailings(
 
 
 def follow_ups_due(engine: Engine, *, now: datetime) -> list[tuple[int, str]]:
-    """The (event id, mailing key) pairs of every reminder and thank-you due at ``now``."""
+    """The (event id, mailing key) pairs of every reminder and thank-you due at ``now``, but
+    for one whose campaign is stopped: it waits for ``alumni campaign resume``."""
     with engine.connect() as connection:
         events = list(
             connection.execute(
@@ -92,12 +93,21 @@ def follow_ups_due(engine: Engine, *, now: datetime) -> list[tuple[int, str]]:
                 .order_by(_E.c.id)
             )
         )
+        stopped = {
+            (row.event_id, row.key)
+            for row in connection.execute(
+                sa.select(_M.c.event_id, _M.c.key)
+                .join(_C, _C.c.id == _M.c.campaign_id)
+                .where(_C.c.status == CampaignStatus.stopped)
+            )
+        }
     return [
         (event.id, key)
         for event in events
         for key in due_mailings(
             starts_at=event.starts_at, ends_at=event.ends_at, status=event.status, now=now
         )
+        if (event.id, key) not in stopped
     ]
 
 

@@ -45,7 +45,8 @@ renders them all and reports every distinct problem at once.
 Errors::
 
     RenderError       one template could not be rendered for one context (names template, variable)
-    PreflightError    some recipients could not be rendered; .failures lists (ref, RenderError)
+    PreflightError    some recipients could not be rendered; .failures lists (ref, RenderError),
+                      .causes() groups them: one line per cause, with how many it hit
 
 Example:
     >>> store = TemplateStore(Path("templates"))
@@ -105,6 +106,8 @@ class RenderError(Exception):
         locale: the locale asked for.
         variable: the undefined or ``None`` variable, e.g. ``cohort.next_milestone``, when known.
         message: what went wrong and what to do about it.
+        alike: how many recipients failed the same way, counted by a preflight on the first
+            of them it lists (0 on the others it lists; 1 when no preflight counted).
     """
 
     def __init__(self, template: str, locale: str | None, variable: str | None, message: str):
@@ -113,9 +116,33 @@ class RenderError(Exception):
         self.locale = locale
         self.variable = variable
         self.message = message
+        self.alike = 1
+
+    @property
+    def cause(self) -> tuple[str, str | None, str]:
+        """What recipients failing the same way share: the template file, variable, message."""
+        return (self.template, self.variable, self.message)
 
     def __str__(self) -> str:
         return f"template {self.template}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """One way a preflight failed: ``recipients`` hit by ``error`` (0 for the template itself),
+    ``example`` the ref of the first of them."""
+
+    recipients: int
+    error: RenderError
+    example: str
+
+    def line(self) -> str:
+        """``74 recipients: template ...: variable 'alum.frist_name' is undefined; ... (e.g.
+        delivery 272)``: one line, whatever the number of recipients."""
+        if self.example == TEMPLATE_REF:
+            return f"{TEMPLATE_REF}: {self.error}"
+        who = "1 recipient" if self.recipients == 1 else f"{self.recipients} recipients"
+        return f"{who}: {self.error} (e.g. {self.example})"
 
 
 class PreflightError(Exception):
@@ -137,17 +164,44 @@ class PreflightError(Exception):
         self.failed = failed
         self.checked = checked
 
-    def __str__(self) -> str:
+    def causes(self) -> list[Cause]:
+        """The failures grouped by cause (template, variable, message), template problems
+        first, then by recipients hit, most first. Counts come from the preflight
+        (``RenderError.alike``); a cause whose first recipient was not listed counts those
+        listed (``unexplained`` says how many are left over)."""
+        grouped: dict[tuple[str, str | None, str], list[tuple[str, RenderError]]] = {}
+        for ref, error in self.failures:
+            grouped.setdefault(error.cause, []).append((ref, error))
+        causes = []
+        for members in grouped.values():
+            example, error = members[0]
+            if example == TEMPLATE_REF:
+                causes.append(Cause(0, error, TEMPLATE_REF))
+                continue
+            counted = sum(e.alike for _, e in members)
+            causes.append(Cause(max(counted, len(members)), error, example))
+        return sorted(causes, key=lambda c: (c.example != TEMPLATE_REF, -c.recipients))
+
+    def unexplained(self) -> int:
+        """Failed recipients no listed cause accounts for (a preflight listing at most
+        ``max_errors`` may leave some out)."""
+        return max(self.failed - sum(c.recipients for c in self.causes()), 0)
+
+    def summary(self) -> str:
+        """The head line: ``74 of 200 recipients could not be rendered`` (and/or the template
+        is incomplete), in one line."""
         heads = []
         if any(ref == TEMPLATE_REF for ref, _ in self.failures):
             heads.append("the template is incomplete")
         if self.failed:
             heads.append(f"{self.failed} of {self.checked} recipients could not be rendered")
-        lines = [f"{' and '.join(heads)}; fix these and run the preflight again:"]
-        lines += [f"  {ref}: {error}" for ref, error in self.failures]
-        shown = sum(1 for ref, _ in self.failures if ref != TEMPLATE_REF)
-        if self.failed > shown:
-            lines.append(f"  ... and {self.failed - shown} more recipients")
+        return " and ".join(heads) or "the preflight failed"
+
+    def __str__(self) -> str:
+        lines = [f"{self.summary()}; fix these and run the preflight again:"]
+        lines += [f"  {cause.line()}" for cause in self.causes()]
+        if self.unexplained():
+            lines.append(f"  ... and {self.unexplained()} more recipients")
         return "\n".join(lines)
 
 
@@ -635,13 +689,16 @@ def preflight(
                 on_rendered(ref, email)
         except RenderError as error:
             failed += 1
-            key = (error.template, error.variable, error.message)
+            key = error.cause
             if key not in first_of_problem:
                 first_of_problem[key] = index
                 kept[index] = (ref, error)
-            elif len(repeats) < max_errors:
-                repeats.append(index)
-                kept[index] = (ref, error)
+            else:
+                kept[first_of_problem[key]][1].alike += 1
+                if len(repeats) < max_errors:
+                    repeats.append(index)
+                    error.alike = 0
+                    kept[index] = (ref, error)
     if template_failures or failed:
         # Every distinct problem first, then repeats of them, within max_errors.
         firsts = sorted(first_of_problem.values())

@@ -57,6 +57,22 @@ class SocialReport:
         due = [p.due_at for p in self.posts if p.status == "pending" and p.due_at is not None]
         return min(due, default=None)
 
+    def in_words(self) -> str:
+        """One line: ``3 posted, 1 failed, 2 wait: due-campaigns posts them from ... UTC``."""
+        counts = self.outcomes
+        parts = [f"{counts.get('sent', 0)} posted"]
+        if counts.get("failed"):
+            parts.append(f"{counts['failed']} failed")
+        waiting = counts.get("pending", 0) + counts.get("claimed", 0)
+        if waiting and self.status == "stopped":
+            parts.append(f"{waiting} not posted: the campaign is stopped")
+        elif waiting:
+            when = f" from {self.next_due:%Y-%m-%d %H:%M} UTC" if self.next_due else ""
+            parts.append(f"{waiting} wait: due-campaigns posts them{when}")
+        if self.late:
+            parts.append(f"{len(self.late)} cannot go out inside the window")
+        return ", ".join(parts)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "campaign_id": self.campaign_id,

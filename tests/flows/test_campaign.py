@@ -292,6 +292,7 @@ def test_an_smtp_server_that_cannot_be_reached_stops_the_run_and_says_why(
 
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
 
     port = free_port()  # nothing listens there
     monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{port}?tls=none")
@@ -316,14 +317,18 @@ def test_an_smtp_server_that_cannot_be_reached_stops_the_run_and_says_why(
 
     async def last_state() -> Any:
         async with get_client() as client:
+            # run names say what a run is, so each test's campaign 1 shares one: the latest
             (flow_run,) = await client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[run_name])),
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+                limit=1,
             )
             return flow_run.state
 
     run_name = next(
         line.split("'")[1] for line in output.splitlines() if "Beginning flow run" in line
     )
+    assert run_name == f"campaign-{campaign} class of 2016 reunion"
     state = asyncio.run(last_state())
     assert state.is_failed() and server in (state.message or "")
 

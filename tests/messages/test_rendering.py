@@ -510,8 +510,13 @@ def test_preflight_reports_every_failing_recipient_and_variable(tmp_path: Path) 
     assert (error.failed, error.checked) == (3, 5)
     text = str(error)
     assert text.startswith("3 of 5 recipients could not be rendered")
-    assert "alum-2: template email/t/en.txt.j2: variable 'cohort.next_milestone'" in text
-    assert "alum-1" not in text and "alum-4" not in text
+    # one line per cause, with how many it hit and the first of them
+    assert text.splitlines()[1:] == [
+        "  2 recipients: template email/t/en.txt.j2: variable 'cohort.next_milestone' is "
+        "undefined; add it to the context or remove it from the template (e.g. alum-2)",
+        f"  1 recipient: template email/t/fr.html.j2: {error.failures[1][1].message} (e.g. alum-3)",
+    ]
+    assert "alum-1" not in text and "alum-4" not in text and "alum-5" not in text
 
 
 def test_preflight_keeps_every_distinct_problem_within_max_errors(tmp_path: Path) -> None:
@@ -532,7 +537,13 @@ def test_preflight_keeps_every_distinct_problem_within_max_errors(tmp_path: Path
         "alum.city",
     }
     assert caught.value.failed == 41
-    assert str(caught.value).endswith("... and 36 more recipients")
+    # 41 failures, listed as 5, told as two causes with every recipient counted
+    assert [(c.recipients, c.error.variable, c.example) for c in caught.value.causes()] == [
+        (40, "alum.nickname", "alum-0"),
+        (1, "alum.city", "alum-late"),
+    ]
+    assert len(str(caught.value).splitlines()) == 3
+    assert caught.value.unexplained() == 0
 
 
 def test_preflight_fails_when_default_locale_lacks_a_part(tmp_path: Path) -> None:

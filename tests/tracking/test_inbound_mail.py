@@ -669,12 +669,12 @@ async def latest_artifact(key: str) -> str:
 
 async def last_inbound_state() -> Any:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
     from prefect.client.schemas.sorting import FlowRunSort
 
     async with get_client() as client:
         (flow_run,) = await client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["inbound-mail"])),
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["inbound-mail"])),
             sort=FlowRunSort.START_TIME_DESC,
             limit=1,
         )

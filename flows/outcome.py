@@ -1,0 +1,144 @@
+"""How a flow run ends, said in words an officer reads in the Prefect UI.
+
+- ``completed(message, data)``: the Completed state whose message says what happened ("17
+  sent, 51 wait for their local morning..."); its data is what the flow returned before, so a
+  caller of the flow (the command line, a parent flow, a test) still gets the same dict.
+- ``failed_run(cause, what_to_do)``: the Failed state whose message is the one-line cause,
+  and a markdown report artifact saying what failed and what to do. The exception, when
+  there is one, is the state's data: a caller of the flow gets it raised as before.
+- ``reported(report_key, what_to_do)``: put under ``@flow``; any exception in the flow ends
+  it with ``failed_run`` (a failed preflight as its grouped report, a stopped campaign with
+  how to resume it), the traceback in the run's logs only.
+
+Example:
+    >>> @flow(name="due-campaigns")  # doctest: +SKIP
+    ... @reported("due-campaigns-failure", "run it again; nothing is sent twice")
+    ... def due_campaigns() -> dict[str, Any]:
+    ...     return completed("nothing due", {})
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar, cast
+
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.client.schemas.objects import State
+from prefect.states import Completed, Failed
+
+from alumni.delivery.preflight_report import PreflightReport
+from alumni.delivery.progress import CampaignStopped
+from alumni.messages.rendering import PreflightError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+TRACEBACK_NOTE = "The traceback, for whoever maintains the flows, is in this run's logs."
+
+
+def completed(message: str, data: Any) -> State[Any]:
+    """A Completed state saying ``message`` (also logged), carrying ``data`` as the result."""
+    get_run_logger().info(message)
+    return Completed(message=message, data=data)
+
+
+def failed_run(
+    cause: str,
+    what_to_do: str,
+    *,
+    report_key: str | None = None,
+    details: str = "",
+    error: BaseException | None = None,
+    name: str = "Failed",
+) -> State[Any]:
+    """A Failed state whose message is ``cause`` (one line), after writing the report artifact.
+
+    Args:
+        cause: what failed, one line; first in the report and the state's message.
+        what_to_do: what the officer does about it, in words.
+        report_key: the artifact's key (lowercase letters, digits, dashes), so the latest
+            failure of a campaign or flow is found under one name; None: only on the run.
+        details: markdown under the cause (the grouped preflight table, a campaign's note).
+        error: the exception, kept as the state's data: calling the flow raises it.
+        name: the state's name (``Misconfigured`` for a configuration that cannot work).
+    """
+    line = " ".join(cause.split())
+    markdown = "\n".join(
+        [f"# {name}: {line}", "", "## What to do", "", what_to_do, "", details, TRACEBACK_NOTE]
+    )
+    create_markdown_artifact(
+        markdown=markdown + "\n", key=report_key, description=f"Why this run failed: {line}"
+    )
+    get_run_logger().error("%s. What to do: %s", line, what_to_do)
+    return Failed(name=name, message=line, data=error)
+
+
+def explain(
+    error: BaseException,
+    parameters: dict[str, Any],
+    what_to_do: str,
+    *,
+    report_key: str | None = None,
+) -> State[Any]:
+    """The failed state (and report) for ``error`` raised by a run with ``parameters``."""
+    campaign_id = parameters.get("campaign_id")
+    if isinstance(error, PreflightError):
+        report = PreflightReport.of(error, campaign_id=campaign_id)
+        return failed_run(
+            report.cause,
+            report.what_to_do,
+            details=report.markdown(),
+            error=error,
+            report_key=report_key,
+        )
+    if isinstance(error, CampaignStopped):
+        note = "\n".join(f"    {line}" for line in (error.note or "").splitlines())
+        return failed_run(
+            str(error),
+            "Nothing was sent. Fix what the campaign's note says (below), then "
+            f"`alumni campaign resume {error.campaign_id}` (or run the class-campaign "
+            "deployment with resume on): the preflight runs again and the campaign goes on.",
+            details=f"The campaign's note:\n\n{note}\n" if note else "",
+            error=error,
+            report_key=report_key,
+        )
+    lines = str(error).strip().splitlines()
+    cause = lines[0] if lines else type(error).__name__
+    if len(lines) > 1:
+        cause += " (more in the report)"
+    details = "```\n" + "\n".join(lines) + "\n```\n" if len(lines) > 1 else ""
+    return failed_run(cause, what_to_do, details=details, error=error, report_key=report_key)
+
+
+def reported(report_key: str, what_to_do: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """End the decorated flow function with ``failed_run`` when it raises (see the module).
+
+    Args:
+        report_key: the failure report's key, a format string over the flow's parameters
+            (``campaign-{campaign_id}-failure``).
+        what_to_do: what to do about an error this module has no better words for.
+    """
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(fn, eval_str=True)
+
+        @functools.wraps(fn)
+        def run(*args: P.args, **kwargs: P.kwargs) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as error:
+                bound = signature.bind(*args, **kwargs)
+                bound.apply_defaults()
+                get_run_logger().error("the run failed:", exc_info=True)
+                key = report_key.format(**bound.arguments)
+                return explain(error, dict(bound.arguments), what_to_do, report_key=key)
+
+        # resolved in the flow's module: Prefect would look its types up in this one
+        run.__signature__ = signature  # type: ignore[attr-defined]
+        run.__annotations__ = typing.get_type_hints(fn, include_extras=True)
+        return cast(Callable[P, R], run)
+
+    return decorate
