@@ -16,11 +16,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.states import Completed, Failed
 from pydantic import Field
 
 from alumni.db import get_engine
@@ -29,11 +28,15 @@ from alumni.delivery.blasts import Blast, BlastChannel, Rehearsal, SendTime
 from alumni.models import Purpose, utcnow
 from alumni.settings import get_settings
 from flows.campaign import class_campaign
+from flows.outcome import completed, failed_run
 
 # The form's choice of templates: the folders under templates/email/ when this file is loaded.
 Template = StrEnum(  # type: ignore[misc]
     "Template", [(name, name) for name in blasts.blast_templates(get_settings().templates_dir)]
 )
+
+
+FIX_INPUT = "Nothing was made or sent: start the blast again with the field above corrected."
 
 
 def run_name() -> str:
@@ -97,8 +100,7 @@ def blast(
     try:
         created = create(request)
     except ValueError as exc:
-        # a returned state becomes the run's own: whoever called the flow gets an error
-        return _ended(Failed(message=str(exc)))
+        return failed_run(str(exc), FIX_INPUT, error=exc)
     reports = {
         year: class_campaign(campaign_id=campaign_id, wait=False) for campaign_id, year in created
     }
@@ -106,16 +108,15 @@ def blast(
         f"class of {year} (campaign {report['campaign_id']}): {_outcomes(report['outcomes'])}"
         for year, report in reports.items()
     )
-    get_run_logger().info("blast sent: %s", summary)
     data = {"dry_run": False, "campaigns": {str(year): r for year, r in reports.items()}}
-    return _ended(Completed(message=f"{summary}. Later ones go from due-campaigns.", data=data))
+    return completed(f"{summary}. Later ones go from due-campaigns.", data)
 
 
 def _dry_run(request: Blast) -> dict[str, Any]:
     try:
         rehearsals = rehearse(request)
     except ValueError as exc:
-        return _ended(Failed(message=str(exc)))
+        return failed_run(str(exc), FIX_INPUT, error=exc)
     for rehearsal in rehearsals:
         year = rehearsal.report.class_year
         create_markdown_artifact(
@@ -150,23 +151,15 @@ def _dry_run(request: Blast) -> dict[str, Any]:
     )
     broken = [r for r in rehearsals if r.preflight]
     if broken:
-        first = broken[0]
-        cause = (first.preflight or "").splitlines()[0]
-        return _ended(
-            Failed(
-                message=f"dry run, class of {first.report.class_year}: preflight failed: "
-                f"{cause} (see the report blast-dry-run-{first.report.class_year})",
-                data=data,
-            )
+        year = broken[0].report.class_year
+        return failed_run(
+            f"dry run, class of {year}: the preflight failed: "
+            + (broken[0].preflight or "").splitlines()[0],
+            f"Fix the template (the report blast-dry-run-{year} lists what failed), then run "
+            "the dry run again. Nothing was sent and nothing was kept.",
         )
-    return _ended(Completed(message=f"dry run, nothing sent: {summary}", data=data))
+    return completed(f"dry run, nothing sent: {summary}", data)
 
 
 def _outcomes(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nobody"
-
-
-def _ended(state: Any) -> dict[str, Any]:
-    """The run's final state, returned as the flow's own (the caller gets its data or an error)."""
-    result: dict[str, Any] = state
-    return result

@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from alumni.db import get_engine
 from alumni.events.schedule import plan_reunions
 from alumni.models import utcnow
 from alumni.settings import get_settings
+from flows.outcome import completed
 
 
 @flow(name="reunion-planning", flow_run_name="reunion-planning")
@@ -60,5 +61,9 @@ def reunion_planning(year: int | None = None) -> dict[str, Any]:
         key=f"reunion-proposals-{chosen}",
         description=f"Reunions proposed for {chosen}: {len(made)}",
     )
-    get_run_logger().info("%d reunion(s) proposed for %d", len(made), chosen)
-    return {"year": chosen, "proposals": proposals}
+    classes = ", ".join(str(p["class_year"]) for p in proposals) or "no class"
+    return completed(
+        f"{len(made)} reunion(s) proposed for {chosen} ({classes}): date and accept each with "
+        "`alumni event update ID --starts ...` and `alumni event accept ID`",
+        {"year": chosen, "proposals": proposals},
+    )
