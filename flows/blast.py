@@ -13,6 +13,7 @@ nothing. Bad input ends the run Failed with one line naming the field.
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -27,8 +28,10 @@ from alumni.delivery import blasts
 from alumni.delivery.blasts import Blast, BlastChannel, Rehearsal, SendTime
 from alumni.models import Purpose, utcnow
 from alumni.settings import get_settings
+from alumni.social.rehearsal import rehearse_posts
 from flows.campaign import class_campaign
 from flows.outcome import completed, failed_run
+from flows.social import prefect_secret
 
 # The form's choice of templates: the folders under templates/email/ when this file is loaded.
 Template = StrEnum(  # type: ignore[misc]
@@ -50,8 +53,18 @@ def run_name() -> str:
 
 @task(name="rehearse-blast", cache_policy=NO_CACHE)
 def rehearse(request: Blast) -> list[Rehearsal]:
-    """Plan and preflight the blast's campaigns, then undo it all."""
-    return blasts.dry_run(get_engine(), request, settings=get_settings(), now=utcnow())
+    """Plan and preflight the blast's campaigns (a social one's posts too), then undo it all."""
+    settings = get_settings()
+    now = utcnow()
+    return blasts.dry_run(
+        get_engine(),
+        request,
+        settings=settings,
+        now=now,
+        rehearse_posts=functools.partial(
+            rehearse_posts, settings=settings, now=now, lookup=prefect_secret
+        ),
+    )
 
 
 @task(name="create-blast", cache_policy=NO_CACHE)
@@ -118,12 +131,12 @@ def _dry_run(request: Blast) -> dict[str, Any]:
     except ValueError as exc:
         return failed_run(str(exc), FIX_INPUT, error=exc)
     for rehearsal in rehearsals:
-        year = rehearsal.report.class_year
+        year = rehearsal.class_year
         create_markdown_artifact(
             markdown=rehearsal.markdown(),
             key=f"blast-dry-run-{year}",
             description=f"Dry run of a {request.template} blast to the class of {year}: "
-            f"{rehearsal.would_send} would get it; nothing was sent",
+            f"{rehearsal.would_send} {rehearsal.unit}; nothing was sent",
         )
         create_table_artifact(
             table=[
@@ -136,7 +149,7 @@ def _dry_run(request: Blast) -> dict[str, Any]:
     data = {
         "dry_run": True,
         "classes": {
-            str(r.report.class_year): {
+            str(r.class_year): {
                 "would_send": r.would_send,
                 "skipped": r.skipped,
                 "preflight": r.preflight,
@@ -144,14 +157,10 @@ def _dry_run(request: Blast) -> dict[str, Any]:
             for r in rehearsals
         },
     }
-    summary = "; ".join(
-        f"class of {r.report.class_year}: {r.would_send} would get it, "
-        f"{sum(r.skipped.values())} skipped" + (f" ({_outcomes(r.skipped)})" if r.skipped else "")
-        for r in rehearsals
-    )
+    summary = "; ".join(r.in_words() for r in rehearsals)
     broken = [r for r in rehearsals if r.preflight]
     if broken:
-        year = broken[0].report.class_year
+        year = broken[0].class_year
         return failed_run(
             f"dry run, class of {year}: the preflight failed: "
             + (broken[0].preflight or "").splitlines()[0],

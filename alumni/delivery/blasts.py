@@ -5,15 +5,16 @@ A blast is campaigns like any other, one per class year, made by
 ``alumni.delivery.campaigns.create`` and run by the flow of their kind. What this module adds:
 the typed choices the form offers (``BlastChannel``, ``SendTime``), the templates a blast may
 use, and the dry run: the campaigns made, planned (the one planner) and preflighted (every
-recipient rendered) inside one write transaction that is then rolled back, so the report says
-who would get it and who would be skipped and why, and nothing is left that a later run or
-``due-campaigns`` could send.
+recipient rendered; a social blast's posts rendered and checked, ``alumni.social.rehearsal``)
+inside one write transaction that is then rolled back, so the report says who would get it and
+who would be skipped and why, and nothing is left that a later run or ``due-campaigns`` could
+send.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -167,39 +168,64 @@ def check_blast(engine: Engine, blast: Blast, *, templates: Path) -> list[tuple[
 
 @dataclass(frozen=True)
 class Rehearsal:
-    """One class's dry run: the report a real run would start from, and what the preflight
-    found (None: every recipient rendered)."""
+    """One class's dry run: what a real run would send and skip (per reason), what the
+    preflight found (None: everything rendered), and the report a real run would start from
+    (markdown under its heading: the campaign was never kept, so it has no id)."""
 
-    report: CampaignReport
+    class_year: int
+    name: str
+    would_send: int
+    skipped: dict[str, int]
     preflight: str | None
+    details: str
+    unit: str = "alumni would get this message"
 
-    @property
-    def would_send(self) -> int:
-        return self.report.outcomes.get("pending", 0)
+    @classmethod
+    def of_report(cls, report: CampaignReport, preflight: str | None) -> Rehearsal:
+        """An email campaign's rehearsal from its report (pending: would be sent)."""
+        shown = replace(report, status="dry run, nothing sent", next_due=None)
+        return cls(
+            class_year=report.class_year,
+            name=report.name,
+            would_send=report.outcomes.get("pending", 0),
+            skipped={
+                outcome.split(":", 1)[1]: count
+                for outcome, count in sorted(report.outcomes.items())
+                if outcome.startswith("skipped:")
+            },
+            preflight=preflight,
+            details=shown.markdown().split("\n", 1)[1],
+        )
 
-    @property
-    def skipped(self) -> dict[str, int]:
-        return {
-            outcome.split(":", 1)[1]: count
-            for outcome, count in sorted(self.report.outcomes.items())
-            if outcome.startswith("skipped:")
-        }
+    def in_words(self) -> str:
+        """``class of 2016: 3 would get it, 2 skipped (deceased 1, no_email 1)``."""
+        if self.unit != Rehearsal.unit:
+            return f"class of {self.class_year}: {self.would_send} {self.unit}"
+        skipped = ", ".join(f"{k} {n}" for k, n in self.skipped.items())
+        return (
+            f"class of {self.class_year}: {self.would_send} would get it, "
+            f"{sum(self.skipped.values())} skipped" + (f" ({skipped})" if skipped else "")
+        )
 
     def markdown(self) -> str:
-        """The campaign report, headed as a dry run (its campaign was never kept: no id)."""
-        report = replace(self.report, status="dry run, nothing sent", next_due=None)
+        """The report, headed as a dry run."""
         head = [
-            f"# Dry run: {report.name} (class of {report.class_year})",
+            f"# Dry run: {self.name} (class of {self.class_year})",
             "",
-            f"**Dry run: nothing was sent.** {self.would_send} alumni would get this message; "
+            f"**Dry run: nothing was sent.** {self.would_send} {self.unit}; "
             f"{sum(self.skipped.values())} would be skipped.",
             "",
         ]
         if self.preflight:
             head += [f"**Preflight failed: {self.preflight}**", ""]
         else:
-            head += ["Preflight: every recipient's message rendered.", ""]
-        return "\n".join(head) + report.markdown().split("\n", 1)[1]
+            head += ["Preflight: everything rendered.", ""]
+        return "\n".join(head) + self.details
+
+
+# Plans and checks a social campaign's posts inside the dry run's transaction: given by the
+# caller, since posting (alumni.social) sits above this package.
+RehearsePosts = Callable[[Connection, int], Rehearsal]
 
 
 class _Undo(Exception):
@@ -210,25 +236,32 @@ class _Undo(Exception):
         self.found = found
 
 
-def dry_run(engine: Engine, blast: Blast, *, settings: Settings, now: datetime) -> list[Rehearsal]:
+def dry_run(
+    engine: Engine,
+    blast: Blast,
+    *,
+    settings: Settings,
+    now: datetime,
+    rehearse_posts: RehearsePosts | None = None,
+) -> list[Rehearsal]:
     """Make, plan and preflight the blast's campaigns, report, and undo it all (see the module
-    docstring): one ``Rehearsal`` per class year.
+    docstring): one ``Rehearsal`` per class year. A social blast's posts are planned and
+    checked by ``rehearse_posts``.
 
     Raises:
-        ValueError: bad input, as ``create_blast``; or a social blast (its posts are rendered
-            and checked when the social campaign is planned: run it with ``--not-before`` to
-            see them first).
+        ValueError: bad input, as ``create_blast``; or a social blast with no
+            ``rehearse_posts``.
     """
-    if blast.channel is BlastChannel.social:
-        raise ValueError(
-            "dry_run: a social blast cannot be rehearsed; give send_time not-before a later "
-            "time and check its posts with `alumni campaign status ID` before then"
-        )
+    if blast.channel is BlastChannel.social and rehearse_posts is None:
+        raise ValueError("dry_run: a social blast's dry run needs its posts' rehearsal")
     options = PlanOptions.from_settings(settings)
     try:
         with write_transaction(engine) as connection:
             rehearsals = []
             for campaign_id, _ in _create_on(connection, blast, templates=settings.templates_dir):
+                if rehearse_posts is not None and blast.channel is BlastChannel.social:
+                    rehearsals.append(rehearse_posts(connection, campaign_id))
+                    continue
                 plan_on(connection, campaign_id, now=now, options=options)
                 campaign = ledger.load_campaign(connection, campaign_id)
                 kit = kit_for(connection, campaign, settings=settings, now=now)
@@ -237,7 +270,8 @@ def dry_run(engine: Engine, blast: Blast, *, settings: Settings, now: datetime) 
                     failed = None
                 except PreflightError as exc:
                     failed = str(exc)
-                rehearsals.append(Rehearsal(campaign_report(connection, campaign_id), failed))
+                report = campaign_report(connection, campaign_id)
+                rehearsals.append(Rehearsal.of_report(report, failed))
             raise _Undo(rehearsals)
     except _Undo as undo:
         done: list[Rehearsal] = undo.found

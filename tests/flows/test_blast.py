@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import pytest
@@ -21,10 +21,13 @@ from alumni.cli.main import app
 from alumni.db import engine_for
 from alumni.delivery import blasts
 from alumni.delivery.blasts import Blast, BlastChannel, SendTime, When
-from alumni.models import Campaign, Delivery, Purpose, table_of, utcnow
+from alumni.models import Campaign, Delivery, Purpose, SocialPost, table_of, utcnow
 from alumni.settings import get_settings
 from tests.factories import add_alumnus, daytime_zone
 from tests.smtp_server import Recorder, Serve
+
+if TYPE_CHECKING:
+    from tests.social_servers import MastodonServer
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -90,13 +93,13 @@ def test_a_dry_run_reports_who_would_get_it_and_leaves_nothing(db_url: str) -> N
     make_class(db_url, year=2017)
     request = Blast(class_years=[2016, 2017], template="reunion", purpose=Purpose.events)
     found = blasts.dry_run(engine_for(db_url), request, settings=get_settings(), now=utcnow())
-    assert [r.report.class_year for r in found] == [2016, 2017]
+    assert [r.class_year for r in found] == [2016, 2017]
     for rehearsal in found:
         assert rehearsal.would_send == 3
         assert rehearsal.skipped == {"deceased": 1, "no_email": 1}
         assert rehearsal.preflight is None
         shown = rehearsal.markdown()
-        year = rehearsal.report.class_year
+        year = rehearsal.class_year
         assert shown.startswith(f"# Dry run: reunion blast (class of {year})")
         assert "Dry run: nothing was sent" in shown and "# Campaign" not in shown
     assert counts(db_url) == (0, 0)
@@ -137,7 +140,7 @@ def test_bad_input_names_the_field_and_makes_nothing(db_url: str) -> None:
             blasts.check_blast(engine, request, templates=templates)
         with pytest.raises(ValueError, match=words):
             blasts.create_blast(engine, request, templates=templates)
-    with pytest.raises(ValueError, match="social blast cannot be rehearsed"):
+    with pytest.raises(ValueError, match="needs its posts' rehearsal"):
         blasts.dry_run(
             engine,
             Blast(class_years=[2016], template="reunion", channel=BlastChannel.social),
@@ -231,6 +234,54 @@ def test_a_blast_to_a_class_with_nobody_fails_in_one_line_and_makes_nothing(
     assert state.is_failed()
     assert state.message == "--class-year 1999: no alumni of that class are imported"
     assert counts(sqlite_url) == (0, 0) and smtp.received == []
+
+
+def test_a_social_dry_run_renders_the_posts_and_posts_nothing(
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    prefect_api: str,
+    mastodon: MastodonServer,
+) -> None:
+    from flows.blast import Template, blast
+
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    monkeypatch.setenv("ALUMNI_BASE_URL", "https://alumni.school.example")
+    for key in ("BLUESKY_URL", "BLUESKY_HANDLE", "BLUESKY_PASSWORD", "MASTODON_URL"):
+        monkeypatch.delenv(f"ALUMNI_{key}", raising=False)
+    get_settings.cache_clear()
+    make_class(sqlite_url)
+    # nowhere to post: refused in one line, as a real run would be
+    state = blast(
+        class_years=[2016],
+        template=Template("reunion"),
+        channel=BlastChannel.social,
+        dry_run=True,
+        return_state=True,
+    )
+    assert state.is_failed() and state.message is not None
+    assert state.message.startswith("no social account or class channel to post to")
+    monkeypatch.setenv("ALUMNI_MASTODON_URL", mastodon.url)
+    monkeypatch.setenv("ALUMNI_MASTODON_TOKEN", mastodon.token)
+    get_settings.cache_clear()
+    before = len(mastodon.statuses())
+    state = blast(
+        class_years=[2016],
+        template=Template("reunion"),
+        channel=BlastChannel.social,
+        dry_run=True,
+        return_state=True,
+    )
+    assert state.is_completed(), state.message
+    assert state.message == "dry run, nothing sent: class of 2016: 1 post(s) would go out"
+    _, artifacts = asyncio.run(run_and_artifacts(state.state_details.flow_run_id))
+    report = str(artifacts["blast-dry-run-2016"].data)
+    assert "## mastodon" in report and "```" in report  # the post's text, to read first
+    assert len(mastodon.statuses()) == before
+    assert counts(sqlite_url) == (0, 0)
+    with engine_for(sqlite_url).connect() as connection:
+        posts = sa.select(sa.func.count()).select_from(table_of(SocialPost))
+        assert connection.execute(posts).scalar_one() == 0
+    get_settings.cache_clear()
 
 
 # --- alumni blast ----------------------------------------------------------------------------
