@@ -30,7 +30,7 @@ from alumni.models import Purpose, utcnow
 from alumni.settings import get_settings
 from alumni.social.rehearsal import rehearse_posts
 from flows.campaign import class_campaign
-from flows.outcome import completed, failed_run
+from flows.outcome import completed, failed_run, reported
 from flows.social import prefect_secret
 
 # The form's choice of templates: the folders under templates/email/ when this file is loaded.
@@ -74,6 +74,11 @@ def create(request: Blast) -> list[tuple[int, int]]:
 
 
 @flow(name="blast", flow_run_name=run_name)
+@reported(
+    "blast-failure",
+    "What was sent stays sent. Fix the cause above, then run each class's campaign again "
+    "(`alumni campaign run ID`, or `alumni campaign resume ID` after a failed preflight).",
+)
 def blast(
     class_years: Annotated[list[int], Field(min_length=1)],
     template: Template,
@@ -98,7 +103,7 @@ def blast(
             choices; service (about their own affairs) does not count.
         dry_run: Plan and preflight, write the report of who would get it and who would be
             skipped and why, and send nothing (nothing is kept).
-        name: What officers call it; default the template and the classes.
+        name: What officers call it; default "<template> blast".
     """
     request = Blast(
         class_years=class_years,
@@ -122,7 +127,9 @@ def blast(
         for year, report in reports.items()
     )
     data = {"dry_run": False, "campaigns": {str(year): r for year, r in reports.items()}}
-    return completed(f"{summary}. Later ones go from due-campaigns.", data)
+    if any(report["outcomes"].get("pending") for report in reports.values()):
+        summary += "; pending ones are due later: due-campaigns sends them when their time comes"
+    return completed(summary, data)
 
 
 def _dry_run(request: Blast) -> dict[str, Any]:

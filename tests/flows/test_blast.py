@@ -224,6 +224,27 @@ def test_a_dry_run_sends_nothing_now_or_later_and_leaves_its_report(
     assert smtp.received == []
 
 
+def test_a_blast_whose_preflight_fails_sends_nothing_and_says_why_in_one_line(
+    sqlite_url: str, smtp: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.blast import Template, blast
+
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    subject = tmp_path / "templates" / "email" / "reunion" / "en.subject.j2"
+    subject.write_text("Hello {{ alum.frist_name }}\n", encoding="utf-8")
+    monkeypatch.setenv("ALUMNI_TEMPLATES_DIR", str(tmp_path / "templates"))
+    get_settings.cache_clear()
+    make_class(sqlite_url)
+    state = blast(class_years=[2016], template=Template("reunion"), return_state=True)
+    assert state.is_failed() and state.message is not None
+    assert "frist_name" in state.message and "\n" not in state.message
+    assert "Traceback" not in state.message
+    assert smtp.received == []
+    with engine_for(sqlite_url).connect() as connection:
+        (campaign,) = connection.execute(sa.select(table_of(Campaign)))
+    assert campaign.status == "stopped"  # `alumni campaign resume` takes it on once fixed
+
+
 def test_a_blast_to_a_class_with_nobody_fails_in_one_line_and_makes_nothing(
     sqlite_url: str, smtp: Recorder
 ) -> None:
