@@ -80,7 +80,7 @@ def create(request: Blast) -> list[tuple[int, int]]:
     "(`alumni campaign run ID`, or `alumni campaign resume ID` after a failed preflight).",
 )
 def blast(
-    class_years: Annotated[list[int], Field(min_length=1)],
+    class_years: Annotated[list[Annotated[int, Field(ge=1900, le=2100)]], Field(min_length=1)],
     template: Template,
     channel: BlastChannel = BlastChannel.email,
     send_time: SendTime = SendTime(),  # noqa: B008 (a default the form shows; never mutated)

@@ -155,6 +155,32 @@ def test_bad_input_names_the_field_and_makes_nothing(db_url: str) -> None:
     assert counts(db_url) == (0, 0)  # checked, not made
 
 
+def test_the_forms_schema_offers_the_choices_and_says_what_each_field_is() -> None:
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.blast import blast
+
+    schema = blast.parameters.model_dump()
+    fields, types = schema["properties"], schema["definitions"]
+    assert all(field.get("description") for field in fields.values())
+    assert all(field.get("description") for field in types["SendTime"]["properties"].values())
+    assert types["Template"]["enum"] == ["newsletter", "reunion"]
+    assert types["BlastChannel"]["enum"] == ["email", "social"]
+    assert types["Purpose"]["enum"] == ["news", "events", "service"]
+    assert types["When"]["enum"] == ["now", "local-time", "not-before"]
+    assert fields["class_years"]["minItems"] == 1
+    assert fields["class_years"]["items"]["minimum"] == 1900
+    assert schema["required"] == ["class_years", "template"]
+    for wrong in (
+        {"class_years": [16], "template": "reunion"},
+        {"class_years": [], "template": "reunion"},
+        {"class_years": [2016], "template": "nosuch"},
+        {"class_years": [2016], "template": "reunion", "send_time": {"local_time": "25:00"}},
+    ):
+        with pytest.raises(ParameterTypeError):
+            blast.validate_parameters(wrong)
+
+
 # --- the flow, on the real Prefect server ----------------------------------------------------
 
 
