@@ -531,35 +531,40 @@ def iter_unsent(engine: Engine, campaign_id: int, *, chunk: int = 2000) -> Itera
     last = 0
     while True:
         with engine.connect() as connection:
-            rows = unsent_after(connection, campaign_id, last, limit=chunk)
+            rows = connection.execute(
+                _claimed_query()
+                .where(
+                    _D.c.campaign_id == campaign_id,
+                    _D.c.id > last,
+                    _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
+                )
+                .order_by(_D.c.id)
+                .limit(chunk)
+            ).all()
         if not rows:
             return
-        yield from rows
-        last = rows[-1].delivery_id
+        yield from (_claimed(r) for r in rows)
+        last = rows[-1].id
 
 
 def iter_unsent_on(
     connection: Connection, campaign_id: int, *, chunk: int = 2000
 ) -> Iterator[Claimed]:
-    """``iter_unsent`` inside the caller's transaction (a dry run's plan, seen only there)."""
+    """``iter_unsent`` inside the caller's transaction: a blast's dry run reads the plan it
+    has not committed (and never will)."""
     last = 0
-    while rows := unsent_after(connection, campaign_id, last, limit=chunk):
-        yield from rows
-        last = rows[-1].delivery_id
-
-
-def unsent_after(
-    connection: Connection, campaign_id: int, last: int, *, limit: int
-) -> list[Claimed]:
-    """Up to ``limit`` unsent deliveries of the campaign with ids above ``last``, by id."""
-    rows = connection.execute(
-        _claimed_query()
-        .where(
-            _D.c.campaign_id == campaign_id,
-            _D.c.id > last,
-            _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
-        )
-        .order_by(_D.c.id)
-        .limit(limit)
-    )
-    return [_claimed(r) for r in rows]
+    while True:
+        rows = connection.execute(
+            _claimed_query()
+            .where(
+                _D.c.campaign_id == campaign_id,
+                _D.c.id > last,
+                _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
+            )
+            .order_by(_D.c.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        yield from (_claimed(r) for r in rows)
+        last = rows[-1].id
