@@ -7,7 +7,9 @@ opens ``BEGIN IMMEDIATE`` there so that concurrent writers queue instead of fail
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -87,6 +89,34 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             connection.info.pop("begin", None)
 
 
+def lock_named(connection: Connection, name: str) -> None:
+    """Serialise the writers of one named thing until the transaction ends: SQLite's
+    ``BEGIN IMMEDIATE`` (``write_transaction``) already does; PostgreSQL takes a
+    transaction-scoped advisory lock keyed by ``name``."""
+    if connection.dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+@contextmanager
+def bulk_load(connection: Connection, *, cache_mb: int = 256) -> Iterator[None]:
+    """Give a long write on ``connection`` a larger SQLite page cache while it lasts.
+
+    With SQLite's default 2 MB cache, the indexes of a million-alum import no longer fit and
+    every insert reads its index pages again; the cache goes back to the default afterwards,
+    since the connection returns to the pool. Nothing changes on PostgreSQL.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{cache_mb * 1024}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("PRAGMA cache_size=-2000")
+
+
 def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows with one DBAPI executemany, skipping SQLAlchemy's per-value processing.
 
@@ -96,17 +126,57 @@ def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, An
     if not rows:
         return
     columns = list(rows[0])
+    cells = []
+    for name in columns:  # a comprehension per column costs less than a tuple per row
+        column = [row[name] for row in rows]
+        if _is_datetime(table.c[name]):
+            column = [stored_time(connection, value) for value in column]
+        cells.append(column)
+    insert_rows(connection, table, columns, list(zip(*cells, strict=True)))
+
+
+def insert_rows(
+    connection: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """``bulk_insert`` for rows held as tuples in the order of ``columns``.
+
+    Datetimes must have gone through ``stored_time`` (a caller converts its one "now" once,
+    where a conversion per row here cost as much as the insert).
+    """
+    if not rows:
+        return
     sqlite = connection.dialect.name == "sqlite"
+    if sqlite and any(isinstance(value, datetime) for value in rows[0]):
+        raise TypeError(f"insert into {table.name}: pass datetimes through stored_time first")
     marker = "?" if sqlite else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    if sqlite:
-        values = [tuple(_sqlite_value(row[name]) for name in columns) for row in rows]
-    else:
-        values = [tuple(row[name] for name in columns) for row in rows]
-    connection.exec_driver_sql(sql, values)
+    connection.exec_driver_sql(sql, rows)
+
+
+def stored_time(connection: Connection, value: datetime | None) -> datetime | str | None:
+    """``value`` as ``insert_rows`` hands it to the database: SQLite's text form, or itself."""
+    if value is None or connection.dialect.name != "sqlite":
+        return value
+    return _sqlite_datetime(value)
+
+
+def one_of(
+    connection: Connection, column: sa.ColumnElement[Any], values: Sequence[Any]
+) -> sa.ColumnElement[bool]:
+    """``column IN values`` with the values as one parameter, for lists of thousands.
+
+    Core's ``in_`` compiles a bound parameter per value, which cost more than the lookup itself
+    in an import; SQLite reads the list from one JSON text, PostgreSQL from one array.
+    """
+    if connection.dialect.name == "sqlite":
+        listed: sa.Select[tuple[Any]] = sa.select(sa.column("value")).select_from(
+            sa.func.json_each(sa.literal(json.dumps(list(values))))
+        )
+        return column.in_(listed)
+    return column == sa.any_(sa.literal(list(values), type_=postgresql.ARRAY(column.type)))
 
 
 def insert_unless_present(
@@ -128,8 +198,8 @@ def insert_unless_present(
     return result.first() is not None
 
 
-def _sqlite_value(value: Any) -> Any:
-    return _sqlite_datetime(value) if isinstance(value, datetime) else value
+def _is_datetime(column: sa.Column[Any]) -> bool:
+    return isinstance(getattr(column.type, "impl", column.type), sa.DateTime)
 
 
 @lru_cache(maxsize=4096)

@@ -217,6 +217,12 @@ class Campaign(SQLModel, table=True):
     networks: str | None = Field(default=None, max_length=100)  # social: None means all set up
     window_hours: int | None = None  # social: posts must go out within this many hours...
     window_ends_at: datetime | None = _when(nullable=True, default=None)  # ...of the plan
+    # Reach (alumni/reach): who among the class, and in which order when a cap limits it.
+    audience_where: dict[str, list[str]] | None = Field(default=None, sa_type=sa.JSON)
+    audience_reason: str | None = Field(default=None, max_length=2000)  # a sensitive filter's why
+    max_recipients: int | None = None  # a cap: the longest-unreached first (reach/priority.py)
+    named_audience: bool = False  # its maker names who gets it (plan ``only=``), not the class
+    series_key: str | None = Field(default=None, max_length=100, unique=True)  # once per key
 
 
 # The record of one message to one alum on one channel: exactly one row per
@@ -568,3 +574,122 @@ class OfficeNotice(SQLModel, table=True):
     sent_at: datetime | None = _when(nullable=True, default=None)
     error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = _when(default_factory=utcnow)
+
+
+# One time the still-yours flow asked an alum about one of their details (``alumni.reach.
+# still_yours``): the message is a delivery of ``campaign_id``; a detail is asked about at most
+# once per ALUMNI_STILL_YOURS_EVERY_MONTHS.
+class DetailCheck(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "contact_point_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_point_id: int = Field(foreign_key="contactpoint.id", index=True, ondelete="CASCADE")
+    alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    reasons: str = Field(max_length=2000)  # the rules' reasons, one per line
+    asked_at: datetime = _when()
+
+
+class TipStatus(StrEnum):
+    pending = "pending"  # waits for an officer; nothing is used
+    verified = "verified"  # an officer checked it: the detail was added, the alum asked once
+    rejected = "rejected"  # an officer refused it; ``decision_reason`` says why
+
+
+# "I know how to reach X": a tip from one alum (the tipster) about a lost one, from the tip form
+# (``alumni.web.tip_form``). Nothing in it is used until an officer verifies it
+# (``alumni.reach.tips``). One tip per tipster and lost alum.
+class ReachTip(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tipster_id", "lost_alumnus_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lost_alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    tipster_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)  # email / phone / mastodon / bluesky
+    value: str = Field(max_length=320)  # normalised as the import stores it
+    how_known: str = Field(max_length=1000)  # in the tipster's words
+    status: TipStatus = Field(default=TipStatus.pending, sa_type=sa.String(16))
+    created_at: datetime = _when(default_factory=utcnow)
+    request_id: int | None = Field(
+        default=None, foreign_key="request.id", ondelete="SET NULL"
+    )  # the desk request that puts it before an officer, under the question SLA
+    decided_at: datetime | None = _when(nullable=True, default=None)
+    decided_by: str | None = Field(default=None, max_length=320)  # the officer
+    decision_reason: str | None = Field(default=None, max_length=1000)  # rejected: why
+    contact_point_id: int | None = Field(
+        default=None, foreign_key="contactpoint.id", ondelete="SET NULL"
+    )  # verified: the detail added
+    campaign_id: int | None = Field(
+        default=None, foreign_key="campaign.id", ondelete="SET NULL"
+    )  # verified, email: the one message asking whether they want to hear from us
+    consent_answer: str | None = Field(default=None, max_length=8)  # yes / no, from the alum
+    answered_at: datetime | None = _when(nullable=True, default=None)
+
+
+# A campaign an ambassador drafted for their class: nothing of it is planned or sent until an
+# officer approves it (``alumni campaign approve``; the planner refuses it before then).
+class CampaignDraft(SQLModel, table=True):
+    campaign_id: int = Field(primary_key=True, foreign_key="campaign.id", ondelete="CASCADE")
+    drafted_by: int | None = Field(
+        default=None, foreign_key="alumnus.id", index=True, ondelete="SET NULL"
+    )  # the ambassador
+    drafted_at: datetime = _when()
+    approved_by: str | None = Field(default=None, max_length=320)  # the officer
+    approved_at: datetime | None = _when(nullable=True, default=None)
+
+
+# One class's monthly digest to its ambassadors: a campaign of its own whose audience is the
+# class's ambassadors; ``context`` is what it tells (events, reach, lost classmates by name and
+# class only, open ideas), fixed when it was made (``alumni.reach.ambassador_digest``).
+class AmbassadorDigest(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("class_year", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", unique=True, ondelete="CASCADE")
+    class_year: int = Field(index=True)
+    month: str = Field(max_length=7)  # YYYY-MM, UTC
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# One sharer's link for their class (an ambassador or any alum): the referral code in it signs
+# this row's id, and sign-ups through it are credited to the sharer.
+class ShareLink(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("alumnus_id", "class_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alumnus_id: int = Field(foreign_key="alumnus.id", index=True, ondelete="CASCADE")
+    class_year: int = Field(index=True)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# Someone who signed up on the join page: not an alum, and sent nothing but the confirmation
+# email, until they confirm their address (then ``alumnus_id``, made through the import's
+# checks). The row is also the ledger row of that one email (``alumni.reach.referrals``).
+class Signup(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_signup_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # No foreign key on purpose: the sharer's export (GDPR) must not carry whom they brought.
+    share_link_id: int | None = Field(default=None, index=True)
+    class_year: int = Field(index=True)
+    first_name: str = Field(max_length=200)
+    last_name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    locale: str | None = Field(default=None, max_length=35)
+    consent_news: bool = False
+    created_at: datetime = _when(default_factory=utcnow)
+    confirmed_at: datetime | None = _when(nullable=True, default=None)
+    alumnus_id: int | None = Field(
+        default=None, foreign_key="alumnus.id", index=True, ondelete="CASCADE"
+    )
+    message_id: str | None = Field(default=None, max_length=200, unique=True)
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=sa.String(16))
+    due_at: datetime | None = _when(nullable=True, default=None)
+    attempts: int = 0
+    maybe_duplicate: bool = False
+    claimed_at: datetime | None = _when(nullable=True, default=None)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    handed_at: datetime | None = _when(nullable=True, default=None)
+    sent_at: datetime | None = _when(nullable=True, default=None)
+    error: str | None = Field(default=None, max_length=1000)

@@ -214,6 +214,28 @@ class Settings(BaseSettings):
         description="The payload the desk's chat webhook takes: slack, discord, teams "
         "(an Adaptive Card) or generic JSON {title, text}.",
     )
+    school_domains: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        description="The school's own email domains (comma-separated, e.g. school.edu): an "
+        "alum's address there after graduation is listed as doubtful (`alumni contacts stale`).",
+    )
+    bouncing_domain_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="An email domain where this many alumni's addresses bounced makes every "
+        "address there doubtful.",
+    )
+    still_yours_every_months: int = Field(
+        default=12,
+        ge=1,
+        description="The still-yours flow asks about one detail at most once in this many months.",
+    )
+    still_yours_per_run: int = Field(
+        default=2000,
+        ge=1,
+        description="The still-yours flow asks at most this many alumni per run (doubtful "
+        "details first, then the longest unverified); the rest wait for the next run.",
+    )
 
     @field_validator("office_timezone")
     @classmethod
@@ -230,6 +252,13 @@ class Settings(BaseSettings):
     @field_validator("welfare_officers", mode="before")
     @classmethod
     def _email_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("school_domains", mode="before")
+    @classmethod
+    def _domain_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
         return value

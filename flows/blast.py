@@ -27,6 +27,7 @@ from alumni.db import get_engine
 from alumni.delivery import blasts
 from alumni.delivery.blasts import Blast, BlastChannel, Rehearsal, SendTime
 from alumni.models import Purpose, utcnow
+from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from alumni.social.rehearsal import rehearse_posts
 from flows.campaign import class_campaign
@@ -61,6 +62,7 @@ def rehearse(request: Blast) -> list[Rehearsal]:
         request,
         settings=settings,
         now=now,
+        options=plan_options(settings),  # as class-campaign plans: the longest unreached first
         rehearse_posts=functools.partial(
             rehearse_posts, settings=settings, now=now, lookup=prefect_secret
         ),

@@ -41,6 +41,8 @@ from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import CampaignKit, kit_for
 from alumni.events.mailings import mailing_of
 from alumni.models import utcnow
+from alumni.reach.fairness import compare_groups
+from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from flows.event_invites import event_mailing
 from flows.outcome import completed, failed_run, reported
@@ -51,8 +53,8 @@ from flows.waiting import Waiter, send_until_done
 
 @task(name="plan-deliveries")
 def plan_deliveries(campaign_id: int) -> dict[str, int]:
-    """One delivery row per alum of the class, pending or skipped with its reason."""
-    options = planning.PlanOptions.from_settings(get_settings())
+    """One delivery row per alum of the audience, pending or skipped with its reason."""
+    options = plan_options(get_settings())  # a capped campaign reaches the longest-unreached first
     return asdict(planning.plan(get_engine(), campaign_id, now=utcnow(), options=options))
 
 
@@ -218,8 +220,14 @@ def class_campaign(
     )
     with engine.connect() as connection:
         report = campaign_report(connection, campaign_id)
+        fairness = compare_groups(connection, campaign_id, now=utcnow())
     update_progress_artifact(bar, progress=report.progress(), description=_progress_words(report))
     report_artifacts(report)
+    create_markdown_artifact(
+        markdown=fairness.markdown(),
+        key=f"campaign-{campaign_id}-fairness",
+        description=f"Campaign {campaign_id}: reach and response compared across groups",
+    )
     return completed(report.in_words(), report.as_dict())
 
 

@@ -34,13 +34,14 @@ class _Signalling(uvicorn.Server):
 
 @contextmanager
 def serving(
-    settings: Settings, *, routes: Callable[[FastAPI], None] | None = None
+    settings: Settings, *, routes: Callable[[FastAPI], None] | None = None, port: int = 0
 ) -> Iterator[httpx.Client]:
     """Serve the app and yield a client aimed at it; stop the server afterwards.
 
-    ``routes`` may add test-only routes to the app before it starts.
+    ``routes`` may add test-only routes to the app before it starts; ``port`` (0: a free one)
+    lets a test give ALUMNI_BASE_URL before the app starts.
     """
-    server = _Signalling(make_server("127.0.0.1", 0, settings).config)
+    server = _Signalling(make_server("127.0.0.1", port, settings).config)
     if routes is not None:
         routes(server.config.app)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -13,13 +13,17 @@ from typing import Annotated, cast
 import sqlalchemy as sa
 import typer
 
+from alumni.cli.ambassadors import ambassador_app, approve_campaign, share_app
 from alumni.cli.blast import blast
+from alumni.cli.contacts import contacts_app, lost_app
 from alumni.cli.digest import digest_app
 from alumni.cli.escalation import escalate, request_digest
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
+from alumni.cli.reach import reach_app
 from alumni.cli.requests import request_app
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
+from alumni.cli.tips import tips_app
 from alumni.cli.tracking import replies_app, track
 from alumni.db import get_engine, upgrade, write_transaction
 from alumni.models import utcnow
@@ -49,6 +53,13 @@ app.add_typer(social_app, name="social")
 app.add_typer(digest_app, name="digest")
 app.add_typer(replies_app, name="replies")
 app.add_typer(request_app, name="request")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(lost_app, name="lost")
+app.add_typer(tips_app, name="tips")
+app.add_typer(ambassador_app, name="ambassador")
+campaign_app.command("approve")(approve_campaign)
+app.add_typer(share_app, name="share")
+app.add_typer(reach_app, name="reach")
 request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)
@@ -333,11 +344,31 @@ def campaign_create(
     window_hours: Annotated[
         int | None, typer.Option(help="social: hours the posts may take to go out.")
     ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(help="Only alumni with FIELD=VALUE (country, city, programme, locale...)."),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Why a --where by career, income, employer or giving is needed."),
+    ] = None,
+    max_recipients: Annotated[
+        int | None, typer.Option(help="A cap: those nobody reached longest go first.")
+    ] = None,
 ) -> None:
     """Create one campaign per class year; the last line printed is the (last) new id."""
     from alumni.delivery import campaigns
+    from alumni.reach import fairness
 
     engine = ready_engine()
+    audience = None
+    if reason and not where:
+        raise fail("--reason explains a --where filter: give the --where too, or leave it out")
+    try:
+        if where:
+            audience = fairness.check_audience(fairness.parse_where(where), reason)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     if event is not None:
         from alumni.events.mailings import mailing_campaign
 
@@ -373,6 +404,9 @@ def campaign_create(
             not_before=not_before,
             templates=get_settings().templates_dir,
             social=social,
+            where=audience.where if audience else None,
+            where_reason=audience.reason if audience else None,
+            max_recipients=max_recipients,
         )
     except ValueError as exc:
         raise fail(str(exc)) from None
@@ -442,15 +476,22 @@ def campaign_status(
     if campaign_channel(campaign_id) == "social":
         social_status(campaign_id, as_json=format is Format.json)
         return
+    from alumni.reach.fairness import compare_groups
+
     with engine.connect() as connection:
         try:
             report = campaign_report(connection, campaign_id)
         except LookupError as exc:
             raise fail(str(exc)) from None
+        fairness = compare_groups(connection, campaign_id, now=utcnow())
     if format is Format.json:
-        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        data = {**report.as_dict(), "fairness": fairness.as_dict()}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         _print_campaign(report.as_dict())
+        out.print("  reach by group (fairness):", highlight=False)
+        for line in fairness.lines():
+            out.print(f"    {safe_text(line)}", highlight=False)
 
 
 @campaign_app.command("preview")

@@ -32,11 +32,19 @@ class SkipReason(StrEnum):
     own_requests_only = "own_requests_only"  # only about their own requests and answers
     digest = "digest"  # news comes to them in the monthly digest instead
     over_budget = "over_budget"
+    # Set by the planner, not ``decide``: the campaign's cap (``max_recipients``) was reached;
+    # those nobody reached longest went first (the caller's ``PlanOptions.order``).
+    over_cap = "over_cap"
 
 
 # The template of the monthly digest (``alumni.delivery.digest``): the news campaign that
 # gathers what a digest alum was skipped for, so it is never skipped for ``digest`` itself.
 DIGEST_TEMPLATE = "digest"
+# Templates of the campaigns that ask one alum about their own details (``alumni.reach.
+# still_yours``) and a lost alum found by a tip whether they want to hear from us
+# (``alumni.reach.tips``); both name their audience (``Campaign.named_audience``).
+STILL_YOURS_TEMPLATE = "still_yours"
+CONSENT_QUESTION_TEMPLATE = "consent_question"
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,11 +242,13 @@ def dry_run(
     *,
     settings: Settings,
     now: datetime,
+    options: PlanOptions | None = None,
     rehearse_posts: RehearsePosts | None = None,
 ) -> list[Rehearsal]:
     """Make, plan and preflight the blast's campaigns, report, and undo it all (see the module
-    docstring): one ``Rehearsal`` per class year. A social blast's posts are planned and
-    checked by ``rehearse_posts``.
+    docstring): one ``Rehearsal`` per class year, planned with ``options`` (default the
+    office's, ``PlanOptions.from_settings``: give a real run's). A social blast's posts are
+    planned and checked by ``rehearse_posts``.
 
     Raises:
         ValueError: bad input, as ``create_blast``; or a social blast with no
@@ -254,7 +256,7 @@ def dry_run(
     """
     if blast.channel is BlastChannel.social and rehearse_posts is None:
         raise ValueError("dry_run: a social blast's dry run needs its posts' rehearsal")
-    options = PlanOptions.from_settings(settings)
+    options = options or PlanOptions.from_settings(settings)
     try:
         with write_transaction(engine) as connection:
             rehearsals = []

@@ -5,7 +5,7 @@ which flow runs a campaign, for the command line and the flows alike."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,11 +95,17 @@ def create(
     send_at: str | None = None,
     not_before: str | None = None,
     social: SocialOptions | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+    where_reason: str | None = None,
+    max_recipients: int | None = None,
 ) -> list[tuple[int, int]]:
     """Create one campaign per class year; return (campaign id, class year) pairs.
 
     With ``social``, the campaign posts to social networks and class channels instead of
-    emailing (channel ``social``).
+    emailing (channel ``social``). ``where`` narrows the audience to alumni whose column FIELD
+    has one of the values, kept with ``where_reason`` (check it first with
+    ``alumni.reach.fairness.check_audience``: the fairness rule lives there);
+    ``max_recipients`` caps who gets it (the planner's caller gives the order).
 
     Raises:
         ValueError: naming the option that is wrong and what to give instead; nothing is made.
@@ -116,6 +122,9 @@ def create(
             send_at=send_at,
             not_before=not_before,
             social=social,
+            where=where,
+            where_reason=where_reason,
+            max_recipients=max_recipients,
         )
 
 
@@ -131,6 +140,9 @@ def create_on(
     send_at: str | None = None,
     not_before: str | None = None,
     social: SocialOptions | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+    where_reason: str | None = None,
+    max_recipients: int | None = None,
 ) -> list[tuple[int, int]]:
     """``create`` inside the caller's write transaction (a dry run's, rolled back after)."""
     if not class_years:
@@ -160,6 +172,11 @@ def create_on(
         if start.tzinfo is None:
             raise ValueError(f"--not-before {not_before!r}: add the UTC offset, like +01:00")
         start = start.astimezone(UTC)
+    if max_recipients is not None and max_recipients < 1:
+        raise ValueError(f"--max-recipients {max_recipients}: give 1 or more")
+    for column in where or {}:  # not `name`: that is the campaign's
+        if column not in _A.c:
+            raise ValueError(f"--where {column}=...: no such alumni field")
     created = []
     for year in class_years:
         size = connection.execute(
@@ -167,6 +184,17 @@ def create_on(
         ).scalar_one()
         if not size:
             raise ValueError(f"--class-year {year}: no alumni of that class are imported")
+        if (
+            where
+            and not connection.execute(
+                sa.select(sa.func.count()).where(
+                    _A.c.class_year == year,
+                    *(_A.c[column].in_(list(values)) for column, values in where.items()),
+                )
+            ).scalar_one()
+        ):
+            shown = " ".join(f"--where {k}={v}" for k, vs in where.items() for v in vs)
+            raise ValueError(f"{shown}: nobody in the class of {year} matches; nothing made")
         campaign_id = connection.execute(
             sa.insert(_C)
             .values(
@@ -179,6 +207,9 @@ def create_on(
                 not_before=start,
                 channel="email" if social is None else "social",
                 **(social.columns() if social is not None else {}),
+                audience_where={k: list(v) for k, v in where.items()} if where else None,
+                audience_reason=where_reason,
+                max_recipients=max_recipients,
                 status="draft",
                 created_at=utcnow(),
             )

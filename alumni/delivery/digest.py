@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from alumni.db import write_transaction
+from alumni.db import lock_named, write_transaction
 from alumni.delivery.audience import DIGEST_TEMPLATE, SkipReason
 from alumni.delivery.planning import PlanOptions, plan
 from alumni.models import Alumnus, Campaign, CampaignStatus, Delivery, DeliveryStatus, table_of
@@ -220,10 +219,5 @@ def month_to_send(text: str | None, *, now: datetime) -> Month:
 
 
 def _lock_digest(connection: Connection, class_year: int, month: Month) -> None:
-    """Serialise makers of one class's digest of one month (SQLite's ``BEGIN IMMEDIATE``
-    already does; PostgreSQL takes a transaction-scoped advisory lock)."""
-    if connection.dialect.name != "postgresql":
-        return
-    name = f"alumni digest {class_year} {month}".encode()
-    key = int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
-    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    """Serialise makers of one class's digest of one month (``lock_named``)."""
+    lock_named(connection, f"alumni digest {class_year} {month}")

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_skeleton
 from sqlalchemy.engine import Connection
 
 from alumni.delivery import ledger
 from alumni.delivery.digest import DigestItem, Month, digest_items
 from alumni.delivery.sending import CampaignKit
+from alumni.messages.locale_format import format_month
 from alumni.messages.rendering import RenderError
 from alumni.settings import Settings
 
@@ -144,11 +143,7 @@ class DigestKit(CampaignKit):
             language = self.store.email_locale(self.template, locale, family=self.family)
         except RenderError:
             language = self.store.default_locale  # the render reports the missing template
-        try:
-            babel_locale = Locale.parse(language.replace("_", "-"), sep="-")
-        except (UnknownLocaleError, ValueError):
-            babel_locale = Locale.parse("en")
-        return str(format_skeleton("yMMMM", self.month.start, locale=babel_locale))
+        return format_month(self.month.start, language)
 
 
 def _body(text: str) -> str:

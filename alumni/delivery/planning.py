@@ -6,12 +6,19 @@ rule for every channel and mailing. Running it again writes nothing new (it only
 who joined the class since, or who were named since). Each row gets a Message-ID fixed per
 (campaign, alum, channel), so a resend after a crash carries the same one. ``plan_on`` does the
 same inside a transaction the caller holds (an RSVP read from the mailbox plans its notice in
-the transaction that records it).
+the transaction that records it). A campaign that was stopped, or an ambassador's draft that
+no officer has approved (``CampaignDraft``), is refused: nothing of it is planned.
+
+The audience is the campaign's class (and programme), narrowed by its ``audience_where``
+(FIELD -> values of alumni columns; ``alumni.reach.fairness`` checks them when the campaign is
+made). A campaign with a cap (``max_recipients``) keeps the first ones of ``PlanOptions.order``
+pending and skips the rest as ``over_cap``: the order is data the caller passes in (reach first:
+``alumni.reach.priority.reach_order``), since delivery knows nothing of reach.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +31,7 @@ from alumni.delivery.audience import (
     DIGEST_TEMPLATE,
     Budget,
     Member,
+    SkipReason,
     channel_chosen,
     decide,
     pause_runs,
@@ -35,6 +43,7 @@ from alumni.messages.mime import make_message_id
 from alumni.models import (
     Alumnus,
     Campaign,
+    CampaignDraft,
     CampaignStatus,
     Consent,
     ContactPoint,
@@ -52,6 +61,7 @@ _A = table_of(Alumnus)
 _C = table_of(Campaign)
 _CP = table_of(ContactPoint)
 _CO = table_of(Consent)
+_CD = table_of(CampaignDraft)
 _D = table_of(Delivery)
 _P = table_of(Preference)
 
@@ -69,6 +79,11 @@ class PlanOptions:
     message_id_domain: str = "school.example"
     # keys the Message-IDs (``make_message_id``): never in a repr or a log
     message_id_key: bytes | None = field(default=None, repr=False)
+    # Ranks alumni ids as they stand at the plan's ``now``, first to get a message when a
+    # campaign's cap limits who does; None: by id.
+    order: Callable[[Connection, Sequence[int], datetime], Sequence[int]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlanOptions:
@@ -103,11 +118,12 @@ def plan(
     Args:
         only: plan these alumni of the class only (a follow-up mailing's audience); None: the
             whole class (and programme) of the campaign, or nobody new for a monthly digest or
-            a request notice (their audience is only ever given by their maker:
-            ``alumni.delivery.digest.plan_digest``, ``alumni.requests.notices.queue_notice``).
+            a request notice, a still-yours or a consent question (their audience is only ever
+            given by their maker: ``alumni.delivery.digest.plan_digest``,
+            ``alumni.requests.notices.queue_notice``, ``alumni.reach``).
 
     Raises:
-        RuntimeError: the campaign was stopped.
+        RuntimeError: the campaign was stopped, or is an ambassador's draft not yet approved.
     """
     with write_transaction(engine) as connection:
         return plan_on(connection, campaign_id, now=now, options=options, only=only)
@@ -124,11 +140,16 @@ def plan_on(
     """``plan`` on a connection inside the caller's write transaction (see ``plan``).
 
     Raises:
-        RuntimeError: the campaign was stopped.
+        RuntimeError: the campaign was stopped, or is an ambassador's draft not yet approved.
     """
     campaign = load_campaign(connection, campaign_id, lock=True)
     if campaign.status == CampaignStatus.stopped:
         raise RuntimeError(f"campaign {campaign_id} was stopped: {campaign.note}")
+    if _awaiting_approval(connection, campaign_id):
+        raise RuntimeError(
+            f"campaign {campaign_id} is an ambassador's draft: nothing is sent until an officer "
+            f"approves it (`alumni campaign approve {campaign_id}`)"
+        )
     send_at = parse_send_at(campaign.send_at)
     already = set(
         connection.execute(
@@ -137,6 +158,7 @@ def plan_on(
             )
         ).scalars()
     )
+    taken = _taken(connection, campaign) if campaign.max_recipients is not None else 0
     wanted = None if only is None else set(only)
     if wanted is None and _audience_named(connection, campaign):
         wanted = set()  # a digest's or a request notice's audience is named by its maker
@@ -148,6 +170,7 @@ def plan_on(
     # most of a class shares a few zones: resolve each zone and its due time once
     timing: dict[str | None, tuple[str, datetime]] = {}
     added = 0
+    fresh: list[int] = []  # alumni planned pending by this call, for the cap
     for start in range(0, len(people), PLAN_CHUNK):
         chunk = people[start : start + PLAN_CHUNK]
         members = _members(connection, chunk, campaign, now=now, window=options.budget.days)
@@ -191,6 +214,10 @@ def plan_on(
             )
         bulk_insert(connection, _D, rows)
         added += len(rows)
+        fresh += [row["alumnus_id"] for row in rows if row["status"] == DeliveryStatus.pending]
+    if campaign.max_recipients is not None:
+        slots = campaign.max_recipients - taken
+        _cap(connection, campaign, fresh, slots=slots, now=now, options=options)
     if campaign.status == CampaignStatus.draft:
         connection.execute(
             sa.update(_C)
@@ -212,10 +239,88 @@ def plan_on(
     )
 
 
+def _awaiting_approval(connection: Connection, campaign_id: int) -> bool:
+    """True for an ambassador's draft no officer has approved (``alumni.reach.drafts``)."""
+    return (
+        connection.execute(
+            sa.select(_CD.c.campaign_id).where(
+                _CD.c.campaign_id == campaign_id, _CD.c.approved_at.is_(None)
+            )
+        ).first()
+        is not None
+    )
+
+
 def _audience_named(connection: Connection, campaign: Any) -> bool:
-    """True for a campaign whose maker names its audience: a monthly digest
-    (``alumni.delivery.digest``) or a notice about one alum's request (``RequestNotice``)."""
-    return campaign.template == DIGEST_TEMPLATE or notice_of(connection, campaign.id) is not None
+    """True for a campaign whose maker names its audience (``named_audience``: hear-from-you,
+    still-yours, a found alum's consent question, a class's digest to its ambassadors), a
+    monthly digest (``alumni.delivery.digest``) or a notice about one alum's request
+    (``RequestNotice``)."""
+    return (
+        campaign.named_audience
+        or campaign.template == DIGEST_TEMPLATE
+        or notice_of(connection, campaign.id) is not None
+    )
+
+
+def _taken(connection: Connection, campaign: Any) -> int:
+    """The campaign's rows that count against its cap: every row not skipped."""
+    return int(
+        connection.execute(
+            sa.select(sa.func.count()).where(
+                _D.c.campaign_id == campaign.id,
+                _D.c.channel == campaign.channel,
+                _D.c.status != DeliveryStatus.skipped,
+            )
+        ).scalar_one()
+    )
+
+
+def _cap(
+    connection: Connection,
+    campaign: Any,
+    fresh: list[int],
+    *,
+    slots: int,
+    now: datetime,
+    options: PlanOptions,
+) -> None:
+    """Keep the first ``slots`` of ``fresh`` (in ``options.order``) pending; skip the rest as
+    ``over_cap``. Rows planned before are never taken back, so a rerun changes nothing."""
+    if len(fresh) <= max(slots, 0):
+        return
+    ranked = list(options.order(connection, fresh, now)) if options.order else sorted(fresh)
+    if sorted(ranked) != sorted(fresh):
+        raise ValueError("PlanOptions.order must return the alumni ids it was given, reordered")
+    dropped = ranked[max(slots, 0) :]
+    for start in range(0, len(dropped), PLAN_CHUNK):
+        connection.execute(
+            sa.update(_D)
+            .where(
+                _D.c.campaign_id == campaign.id,
+                _D.c.channel == campaign.channel,
+                _D.c.alumnus_id.in_(dropped[start : start + PLAN_CHUNK]),
+            )
+            .values(
+                status=DeliveryStatus.skipped,
+                skip_reason=SkipReason.over_cap.value,
+                due_at=None,
+                address=None,
+                message_id=None,
+            )
+        )
+
+
+def _where(query: sa.Select[Any], campaign: Any) -> sa.Select[Any]:
+    """Narrow a query joined to alumni to the campaign's audience filter (FIELD -> values)."""
+    for name, values in (campaign.audience_where or {}).items():
+        if name not in _A.c:
+            raise ValueError(
+                f"campaign {campaign.id}: its audience filter names {name!r}, "
+                "which is no alumni column: create the campaign again with a valid --where"
+            )
+        query = query.where(_A.c[name].in_(list(values)))
+    return query
 
 
 def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.Select[Any]:
@@ -226,7 +331,7 @@ def _in_class(query: sa.Select[Any], campaign: Any, low: int, high: int) -> sa.S
     query = query.where(_A.c.class_year == campaign.class_year, _A.c.id.between(low, high))
     if campaign.programme:
         query = query.where(_A.c.programme == campaign.programme)
-    return query
+    return _where(query, campaign)
 
 
 def _class_members(connection: Connection, campaign: Any) -> list[Any]:
@@ -235,7 +340,7 @@ def _class_members(connection: Connection, campaign: Any) -> list[Any]:
     )
     if campaign.programme:
         query = query.where(_A.c.programme == campaign.programme)
-    return list(connection.execute(query.order_by(_A.c.id)))
+    return list(connection.execute(_where(query, campaign).order_by(_A.c.id)))
 
 
 def _members(

@@ -76,6 +76,8 @@ class CampaignReport:
     maybe_duplicates: int = 0
     next_due: datetime | None = None
     note: str | None = None  # why the campaign, or its last run, stopped short
+    audience_where: dict[str, list[str]] | None = None  # the --where filter, if any
+    audience_reason: str | None = None  # why a sensitive filter was used
     responses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESPONSE_KEYS, 0))
     send_at: str | None = None  # HH:MM in each alum's own zone, when the campaign has one
     not_before: datetime | None = None  # nothing goes out before it, when the campaign has one
@@ -144,6 +146,8 @@ class CampaignReport:
             "maybe_duplicates": self.maybe_duplicates,
             "next_due": self.next_due.isoformat() if self.next_due else None,
             "note": self.note,
+            "audience_where": self.audience_where,
+            "audience_reason": self.audience_reason,
             "responses": self.responses,
         }
 
@@ -160,6 +164,11 @@ class CampaignReport:
         ]
         if self.note:
             lines += [f"**{self.note}**", ""]
+        if self.audience_where:
+            shown = "; ".join(f"{k} = {' or '.join(v)}" for k, v in self.audience_where.items())
+            lines += [f"Audience narrowed to: {shown}.", ""]
+        if self.audience_reason:
+            lines += [f"Reason given for the filter: {self.audience_reason}", ""]
         if self.maybe_duplicates:
             lines.append(
                 f"{self.maybe_duplicates} message(s) were handed to the server and not yet "
@@ -208,6 +217,8 @@ def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
         note=campaign.note,
         send_at=campaign.send_at,
         not_before=campaign.not_before,
+        audience_where=campaign.audience_where,
+        audience_reason=campaign.audience_reason,
     )
     rows = connection.execute(
         sa.select(_D.c.status, _D.c.skip_reason, _A.c.country, _D.c.timezone, sa.func.count())

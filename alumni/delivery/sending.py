@@ -6,7 +6,8 @@ Every email the office sends is composed here: an event mailing is a ``CampaignK
 (``alumni.events.mailing_kit.EventKit``) that adds to the context and the MIME parts through
 the ``context`` and ``extra_parts`` hooks, and so is a monthly digest
 (``alumni.delivery.digest_kit.DigestKit``), and so is a notice about an alum's request
-(``alumni.delivery.request_kit.RequestKit``); ``kit_for`` picks a campaign's kit.
+(``alumni.delivery.request_kit.RequestKit``), and so is a class's digest to its ambassadors
+(``alumni.delivery.ambassador_kit.AmbassadorDigestKit``); ``kit_for`` picks a campaign's kit.
 ``send_claimed`` hands claimed rows to a mail transport a group at a time, each group marked
 handed on the ledger first, and results go to the ledger through a ``ReceiptBuffer`` as the
 server answers.
@@ -39,6 +40,7 @@ from alumni.messages.rendering import (
 )
 from alumni.messages.signing import make_return_token, make_token
 from alumni.models import Alumnus, table_of
+from alumni.people.names import full_name, greeting_name
 from alumni.settings import Settings
 from connectors.mail import MailTransport, OutgoingMail, Receipt
 
@@ -181,6 +183,13 @@ class CampaignKit:
             "alum": {
                 "first_name": row.first_name,
                 "last_name": row.last_name,
+                # Names in the alum's order (``alumni.people.names``): "Tanaka Hiroshi".
+                "display_name": full_name(
+                    row.first_name, row.last_name, locale=row.locale, country=row.country
+                ),
+                "greeting_name": greeting_name(
+                    row.first_name, row.last_name, locale=row.locale, country=row.country
+                ),
                 "class_year": row.class_year,
                 "programme": row.programme,
                 "city": row.city,
@@ -211,7 +220,9 @@ class CampaignKit:
         extra = self.extra_parts(row, now=now)
         data = self.skeleton.build(
             to_address=row.address,
-            to_name=f"{row.first_name} {row.last_name}".strip(),
+            to_name=full_name(
+                row.first_name, row.last_name, locale=row.locale, country=row.country
+            ),
             subject=email.subject,
             text=email.text,
             html=email.html,
@@ -303,18 +314,25 @@ def kit_for(
     connection: Connection, campaign: Any, *, settings: Settings, now: datetime
 ) -> CampaignKit:
     """The kit that composes ``campaign``'s emails: a ``DigestKit`` for a monthly digest, a
-    ``RequestKit`` for a notice about an alum's request, else a ``CampaignKit``. Every place
-    that sends or previews a campaign builds its kit here.
+    ``RequestKit`` for a notice about an alum's request, an ``AmbassadorDigestKit`` for a
+    class's digest to its ambassadors, else a ``CampaignKit``. Every place that sends or
+    previews a campaign builds its kit here.
 
     Raises:
         ValueError: ALUMNI_FROM has no address, or a digest campaign has no month.
     """
-    # imported here: both kits are CampaignKits, defined on top of this module
+    # imported here: the kits are CampaignKits, defined on top of this module
+    from alumni.delivery.ambassador_kit import AmbassadorDigestKit, ambassador_digest_of
     from alumni.delivery.digest_kit import DigestKit
     from alumni.delivery.request_kit import RequestKit, notice_of
 
     if campaign.template == DIGEST_TEMPLATE:
         return DigestKit.for_campaign(connection, campaign, settings=settings, now=now)
+    digest = ambassador_digest_of(connection, campaign.id)
+    if digest is not None:
+        return AmbassadorDigestKit.for_digest(
+            connection, campaign, digest, settings=settings, now=now
+        )
     notice = notice_of(connection, campaign.id)
     if notice is not None:
         return RequestKit.for_notice(connection, campaign, notice, settings=settings, now=now)

@@ -29,6 +29,7 @@ from alumni.events.calendar_codec import Method, build_invite
 from alumni.events.mailings import ANSWERS, RSVP
 from alumni.events.schedule import invite_event, load_event
 from alumni.events.times import describe_time
+from alumni.messages.locale_format import reading_locale
 from alumni.messages.mime import MimePart
 from alumni.messages.rendering import INVITE, RenderError
 from alumni.messages.signing import make_token
@@ -102,7 +103,7 @@ class EventKit(CampaignKit):
             event.ends_at,
             event_tz=event.timezone,
             viewer_tz=self.timezones.get(row.alumnus_id),
-            locale=language,
+            locale=reading_locale(language, row.locale),  # ar-EG refines ar, en-GB en
         )
         abroad = bool(event.country and row.country and row.country != event.country)
         return {

@@ -3,8 +3,9 @@
 "Saturday, June 12, 2027, 7:00 PM-10:00 PM (your time, America/New_York)" beside
 "sábado, 13 de junio de 2027, 0:00-3:00 (hora del evento, Europe/London)" (with an en dash): an
 alum abroad sees both, one at home sees one. Dates and times are formatted by Babel (CLDR) in
-the reader's locale; the two labels come from the small table below, and a language without
-labels is written in English throughout so a line never mixes two languages.
+the reader's locale (``alumni.messages.locale_format``); the two labels come from the small
+table below, and a language without labels is written in English throughout so a line never
+mixes two languages.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
+from alumni.messages.locale_format import comma, format_clock, format_day, reading_locale
 
 FALLBACK_LOCALE = "en"
 EN_DASH = "\u2013"
@@ -28,6 +28,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "fr": ("votre heure", "heure de l'événement"),
     "de": ("Ihre Zeit", "Zeit der Veranstaltung"),
     "it": ("la tua ora", "ora dell'evento"),
+    "ar": ("بتوقيتك", "بتوقيت الفعالية"),
 }
 
 
@@ -76,8 +77,8 @@ def describe_time(
         raise ValueError(
             f"event_tz {event_tz!r} is not an IANA time zone name (like Europe/London)"
         ) from None
-    babel_locale, (yours, events) = _locale(locale)
-    event_text = _line(starts_at_utc, ends_at_utc, event_zone, babel_locale, events, event_tz)
+    tag, (yours, events) = _locale(locale)
+    event_text = _line(starts_at_utc, ends_at_utc, event_zone, tag, events, event_tz)
     viewer_zone = _viewer_zone(viewer_tz)
     if viewer_zone is None:
         return EventTimes(local_text=event_text, event_text=event_text, same_zone=True)
@@ -85,9 +86,7 @@ def describe_time(
         moment.astimezone(viewer_zone).utcoffset() == moment.astimezone(event_zone).utcoffset()
         for moment in (starts_at_utc, ends_at_utc)
     )
-    local_text = _line(
-        starts_at_utc, ends_at_utc, viewer_zone, babel_locale, yours, viewer_zone.key
-    )
+    local_text = _line(starts_at_utc, ends_at_utc, viewer_zone, tag, yours, viewer_zone.key)
     return EventTimes(local_text=local_text, event_text=event_text, same_zone=same)
 
 
@@ -100,31 +99,29 @@ def _viewer_zone(name: str | None) -> ZoneInfo | None:
         return None  # a bad zone on an alum's row must not stop their invite
 
 
-def _locale(tag: str | None) -> tuple[Locale, tuple[str, str]]:
-    """Babel's locale and the labels for ``tag``, or English's when either is missing."""
+def _locale(tag: str | None) -> tuple[str, tuple[str, str]]:
+    """The tag to format in and the labels for ``tag``, or English's when it has no labels."""
     if tag:
         canonical = tag.strip().replace("_", "-")
         language = canonical.split("-")[0].lower()
         labels = LABELS.get(canonical) or LABELS.get(language)
         if labels is not None:
-            try:
-                return Locale.parse(canonical, sep="-"), labels
-            except (UnknownLocaleError, ValueError):
-                pass
-    return Locale.parse(FALLBACK_LOCALE), LABELS[FALLBACK_LOCALE]
+            return reading_locale(language, canonical), labels
+    return FALLBACK_LOCALE, LABELS[FALLBACK_LOCALE]
 
 
 def _line(
-    starts: datetime, ends: datetime, zone: ZoneInfo, locale: Locale, label: str, tz_name: str
+    starts: datetime, ends: datetime, zone: ZoneInfo, locale: str, label: str, tz_name: str
 ) -> str:
     start = starts.astimezone(UTC).astimezone(zone)
     end = ends.astimezone(UTC).astimezone(zone)
-    start_day = format_date(start.date(), format="full", locale=locale)
-    start_time = format_time(start, format="short", locale=locale)
-    end_time = format_time(end, format="short", locale=locale)
+    start_day = format_day(start.date(), locale, width="full")
+    start_time = format_clock(start, locale, zone=zone.key)
+    end_time = format_clock(end, locale, zone=zone.key)
+    sep = comma(locale)  # ", ", or "، " in Arabic
     if end.date() == start.date():
-        when = f"{start_day}, {start_time}{EN_DASH}{end_time}"
+        when = f"{start_day}{sep}{start_time}{EN_DASH}{end_time}"
     else:
-        end_day = format_date(end.date(), format="full", locale=locale)
-        when = f"{start_day}, {start_time} {EN_DASH} {end_day}, {end_time}"
-    return f"{when} ({label}, {tz_name})"
+        end_day = format_day(end.date(), locale, width="full")
+        when = f"{start_day}{sep}{start_time} {EN_DASH} {end_day}{sep}{end_time}"
+    return f"{when} ({label}{sep}{tz_name})"

@@ -1,10 +1,12 @@
 """The signed links to an alum's own pages that every message carries (preferences, details,
-the request form), and the link to one request's status page that each notice about it carries.
+the request form, the tip form about lost classmates, the consent question), and the link to
+one request's status page that each notice about it carries.
 
 A page link is ``<base URL>/<path>/<token>`` (``PAGE_PATHS``: ``preferences``, ``details``,
-``requests/new``): the token (``alumni.messages.signing``) is scoped to its page, carries the
-alumnus id and nothing else (never an address) and expires ``PAGE_LINK_LIFETIME`` after the
-message was made. A token for one page fails on another like a damaged one.
+``requests/new``, ``tip``, ``consent``): the token (``alumni.messages.signing``) is scoped to
+its page, carries the alumnus id and nothing else (never an address) and expires
+``PAGE_LINK_LIFETIME`` after the message was made. A token for one page fails on another like
+a damaged one.
 
 A request's status link is ``<base URL>/requests/<token>``: scoped to ``REQUEST_STATUS``, it
 carries the request's id and expires ``REQUEST_STATUS_LIFETIME`` after the notice was made.
@@ -25,6 +27,7 @@ from typing import Final
 from alumni.messages.signing import TamperedToken, make_token, read_token
 
 __all__ = [
+    "CONSENT",
     "DETAILS",
     "PAGES",
     "PAGE_LINK_LIFETIME",
@@ -33,6 +36,7 @@ __all__ = [
     "REQUEST",
     "REQUEST_STATUS",
     "REQUEST_STATUS_LIFETIME",
+    "TIP",
     "page_link",
     "read_page_token",
     "read_request_status_token",
@@ -42,9 +46,17 @@ __all__ = [
 PREFERENCES: Final = "preferences"
 DETAILS: Final = "details"
 REQUEST: Final = "request"  # the form that asks the office for something
-PAGES: Final = (PREFERENCES, DETAILS, REQUEST)
+TIP: Final = "tip"  # "I know how to reach a lost classmate" (``alumni.web.tip_form``)
+CONSENT: Final = "consent"  # "do you want to hear from us?", asked once of a lost alum found
+PAGES: Final = (PREFERENCES, DETAILS, REQUEST, TIP, CONSENT)
 # Where each page is served; the request form sits beside the status pages of requests.
-PAGE_PATHS: Final = {PREFERENCES: "preferences", DETAILS: "details", REQUEST: "requests/new"}
+PAGE_PATHS: Final = {
+    PREFERENCES: "preferences",
+    DETAILS: "details",
+    REQUEST: "requests/new",
+    TIP: "tip",
+    CONSENT: "consent",
+}
 # Long enough to reach the next message of a busy year; short enough that a forwarded or
 # leaked old email stops opening someone's pages.
 PAGE_LINK_LIFETIME: Final = timedelta(days=90)

@@ -12,8 +12,9 @@ Templates live under a root directory (the repository's ``templates/``) in three
 The three email families share everything below (one sandbox, one locale-fallback cache, the same
 errors and preflight); ``family=`` picks the folder. A locale counts only when all three parts
 exist, so one email is never half in one language and half in another.
-An alum's locale is looked up most specific first (``pt-BR``, then ``pt``, then ``en``),
-case-insensitively, as BCP 47 tags are.
+An alum's locale is looked up most specific first (``pt-BR``, then ``pt``, then ``en``;
+``ar-EG``, then ``ar``), case-insensitively, as BCP 47 tags are. The core templates exist in
+``en``, ``es``, ``fr``, ``pt-BR`` and ``ar``; an ``ar`` HTML part carries ``dir="rtl"``.
 
 Templates are written by the office, not by developers, so they run in Jinja's immutable sandbox
 (no ``__class__`` tricks, no mutating the data they are given) with ``StrictUndefined``: a misspelt
@@ -26,7 +27,9 @@ Context contract: what a campaign passes to every template (fields marked *may b
 guarded in templates)::
 
     alum:     first_name, last_name, class_year, programme (may be None), city (may be None),
-              country (ISO 3166 code, may be None)
+              country (ISO 3166 code, may be None), display_name (the full name in the order
+              the alum's culture writes it: "Tanaka Hiroshi"), greeting_name (the name a
+              salutation uses: "Ana", "Tanaka Hiroshi"; ``alumni.people.names``)
     cohort:   year, classmates (int: alumni in the class), years_since (int),
               next_milestone (int: next of 5/10/15/20/25/30/40/50 years, or None),
               next_milestone_year (int or None), countries (int)
@@ -38,6 +41,9 @@ guarded in templates)::
 Event mailings get the same plus ``event`` and the RSVP links ``links.yes``/``no``/``maybe``
 (``alumni.events.mailing_kit`` describes them); notices about a request get ``request`` and
 ``links.request_status`` (``alumni.delivery.request_kit``).
+
+Dates, times, numbers and lists are written per locale by the filters of
+``alumni.messages.locale_format`` (``{{ cohort.classmates|format_number }}``), registered here.
 
 Run :func:`preflight` over every recipient before the first message of a campaign goes out: it
 renders them all and reports every distinct problem at once.
@@ -75,6 +81,8 @@ from jinja2.exceptions import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
+
+from alumni.messages.locale_format import READER_KEY, template_filters
 
 DEFAULT_LOCALE: Final = "en"
 PARTS: Final = ("subject", "txt", "html")
@@ -298,6 +306,8 @@ class TemplateStore:
         }
         self._html_env = ImmutableSandboxedEnvironment(autoescape=True, **common)
         self._text_env = ImmutableSandboxedEnvironment(autoescape=False, **common)
+        for env in (self._html_env, self._text_env):
+            env.filters.update(template_filters())
         self._lock = threading.Lock()
         # (family, name) -> {lower-case locale -> (locale as spelt in file names, parts present)}
         self._index: dict[tuple[str, str], dict[str, tuple[str, frozenset[str]]]] = {}
@@ -525,7 +535,8 @@ class TemplateStore:
 
     def _render(self, template: Template, locale: str | None, context: Mapping[str, Any]) -> str:
         try:
-            return template.render(context)
+            # The alum's own tag rides along for the locale filters (``ar-EG`` refines ``ar``).
+            return template.render(context, **{READER_KEY: locale})
         except Exception as exc:  # everything a template raises is a template problem
             _raise_render_error(template, locale, context, exc)
 

@@ -30,8 +30,10 @@ __all__ = [
     "ExpiredToken",
     "TamperedToken",
     "make_return_token",
+    "make_short_code",
     "make_token",
     "read_return_token",
+    "read_short_code",
     "read_token",
 ]
 
@@ -47,6 +49,8 @@ _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 # A return-path token: lower case only, since some servers lower-case the local part of a bounce
 # address; 80 bits of HMAC, enough that nobody guesses one for a delivery they did not receive.
 _RETURN_TOKEN_RE = re.compile(r"d(?P<id>0|[1-9][0-9]{0,17})-(?P<mac>[a-z2-7]{16})")
+# A short code (a referral link's): an id in base 36 and 80 bits of HMAC, lower case.
+_SHORT_CODE_RE = re.compile(r"(?P<id>0|[1-9a-z][0-9a-z]{0,12})-(?P<mac>[a-z2-7]{16})")
 _DAMAGED = "this link is damaged or incomplete: copy the whole link from the email"
 
 
@@ -208,3 +212,42 @@ def read_return_token(key: bytes, token: str) -> int:
     if not hmac.compare_digest(_return_mac(key, delivery_id), match["mac"]):
         raise TamperedToken()
     return delivery_id
+
+
+def _short_mac(key: bytes, purpose: str, number: int) -> str:
+    message = f"alumni-short-v1|{purpose}|{number}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()[:10]
+    return base64.b32encode(digest).decode("ascii").lower()
+
+
+def make_short_code(key: bytes, purpose: str, number: int) -> str:
+    """Return a short code for ``purpose`` carrying ``number`` (``<base 36>-<mac>``, about 20
+    characters, lower case, never expiring): for links people type or post (a referral link).
+
+    Raises:
+        ValueError: the key is short, the purpose malformed or ``number`` negative.
+    """
+    _check_key(key)
+    _check_purpose(purpose)
+    if number < 0:
+        raise ValueError(f"number {number} must not be negative")
+    return f"{_base36(number) or '0'}-{_short_mac(key, purpose, number)}"
+
+
+def read_short_code(key: bytes, purpose: str, code: str) -> int:
+    """Return the number a code made by :func:`make_short_code` for ``purpose`` carries.
+
+    Case is ignored (people retype codes).
+
+    Raises:
+        TamperedToken: not one of ours: malformed, for another purpose or key.
+    """
+    _check_key(key)
+    _check_purpose(purpose)
+    match = _SHORT_CODE_RE.fullmatch(code.strip().lower())
+    if match is None:
+        raise TamperedToken()
+    number = int(match["id"], 36)
+    if not hmac.compare_digest(_short_mac(key, purpose, number), match["mac"]):
+        raise TamperedToken()
+    return number

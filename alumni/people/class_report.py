@@ -3,16 +3,19 @@
 One SQL statement (Core aggregates, no row-by-row Python) answers for every class at once, so the
 report stays quick at a million alumni on SQLite and PostgreSQL alike. Columns:
 
-- ``alumni``: alumni of the class who are not deceased or erased;
+- ``alumni``: every alum of the class, whatever their status, so that the report accounts for
+  everyone imported: ``alumni == |by_email or by_social| + phone_only + unreachable + deceased +
+  erased``;
 - ``by_email``: active alumni with a current email whose status is ok;
 - ``by_social``: active alumni with a current Mastodon or Bluesky handle whose status is ok;
 - ``phone_only``: active alumni with a current ok phone and neither of the above;
-- ``unreachable``: the rest of ``alumni`` (do-not-contact and lost included), so that
-  ``alumni == unreachable + |by_email or by_social| + phone_only``; ``by_email`` and
-  ``by_social`` overlap for alumni who have both;
-- ``stale_contacts``: current contact details of those alumni not verified within
+- ``unreachable``: living, not erased alumni with none of the above (do-not-contact and lost
+  included); ``by_email`` and ``by_social`` overlap for alumni who have both;
+- ``deceased`` and ``erased`` (personal data removed on request): never contacted, counted so
+  that nobody is left out without a word;
+- ``stale_contacts``: current contact details of the living, not erased alumni not verified within
   ``stale_after_days`` of ``now`` (never verified counts as stale);
-- ``countries``: distinct countries those alumni live in.
+- ``countries``: distinct countries the living, not erased alumni live in.
 
 "Current" means not superseded (``superseded_at IS NULL``).
 """
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from rich import box
 from rich.table import Table
 from sqlalchemy.engine import Connection
 
@@ -55,6 +59,8 @@ class ClassRow:
     by_social: int
     phone_only: int
     unreachable: int
+    deceased: int
+    erased: int
     stale_contacts: int
     countries: int
     # The countries themselves, so that a total can count distinct ones across classes.
@@ -80,7 +86,7 @@ def class_report(
         class_year: report on this class only.
 
     Returns:
-        The rows; classes whose alumni are all deceased or erased are left out.
+        The rows, one per class year with anyone in it.
     """
     if now.tzinfo is None:
         raise ValueError(f"now={now.isoformat()} is naive: pass a timezone-aware datetime")
@@ -117,8 +123,10 @@ def class_report(
     social = sa.func.coalesce(channels.c.social, 0) == 1
     phone = sa.func.coalesce(channels.c.phone, 0) == 1
 
-    def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+    def count_where(
+        condition: sa.ColumnElement[bool], value: sa.ColumnElement[int] | int = 1
+    ) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
     query = (
         sa.select(
@@ -130,10 +138,11 @@ def class_report(
                 "phone_only"
             ),
             count_where(sa.and_(active, sa.or_(email, social, phone))).label("reachable"),
-            sa.func.coalesce(sa.func.sum(channels.c.stale), 0).label("stale"),
+            count_where(a.status == AlumnusStatus.deceased.value).label("deceased"),
+            count_where(a.status == AlumnusStatus.erased.value).label("erased"),
+            count_where(a.status.not_in(_GONE), channels.c.stale).label("stale"),
         )
         .select_from(_ALUMNI.outerjoin(channels, channels.c.alumnus_id == a.id))
-        .where(a.status.not_in(_GONE))
         .group_by(a.class_year)
         .order_by(a.class_year)
     )
@@ -159,7 +168,12 @@ def class_report(
                 by_email=int(record.by_email),
                 by_social=int(record.by_social),
                 phone_only=int(record.phone_only),
-                unreachable=record.alumni - int(record.reachable),
+                deceased=int(record.deceased),
+                erased=int(record.erased),
+                unreachable=record.alumni
+                - int(record.reachable)
+                - int(record.deceased)
+                - int(record.erased),
                 stale_contacts=int(record.stale),
                 countries=len(codes),
                 country_codes=codes,
@@ -178,6 +192,8 @@ def total(rows: Sequence[ClassRow]) -> ClassRow:
         by_social=sum(row.by_social for row in rows),
         phone_only=sum(row.phone_only for row in rows),
         unreachable=sum(row.unreachable for row in rows),
+        deceased=sum(row.deceased for row in rows),
+        erased=sum(row.erased for row in rows),
         stale_contacts=sum(row.stale_contacts for row in rows),
         countries=len(codes),
         country_codes=codes,
@@ -192,19 +208,47 @@ def _label(row: ClassRow) -> str:
     return "all" if row.class_year is None else str(row.class_year)
 
 
+# Short headers that wrap between words: the table fits an 80-column terminal.
+_HEADERS = {
+    "by_email": "By email",
+    "by_social": "By social",
+    "phone_only": "Phone only",
+    "unreachable": "No channel",
+    "stale_contacts": "Stale details",
+}
+
+
 def render_table(rows: Sequence[ClassRow], *, with_total: bool = True) -> Table:
-    """Return a rich table of ``rows``, closed by a total line when there is more than one."""
-    table = Table(title="Reach by class year")
-    table.add_column("Class", justify="right")
-    for name in REPORT_COLUMNS[1:]:
-        table.add_column(name.replace("_", " ").capitalize(), justify="right")
+    """Return a rich table of ``rows``, closed by a total line when there is more than one.
+
+    Headers wrap between words and no column is narrower than its longest word or figure, so
+    the table of a demo fits an 80-column terminal without cutting a header or a number.
+    """
     summaries = [total(rows)] if with_total and len(rows) > 1 else []
-    for row in rows:
-        table.add_row(_label(row), *(f"{getattr(row, name):,}" for name in REPORT_COLUMNS[1:]))
-    for row in summaries:
+    lines = [
+        (_label(row), *(f"{getattr(row, name):,}" for name in REPORT_COLUMNS[1:]))
+        for row in (*rows, *summaries)
+    ]
+    table = Table(
+        title="Reach by class year",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=0,
+        caption="No channel: living alumni with no working email, social handle or phone.",
+    )
+    for index, name in enumerate(REPORT_COLUMNS):
+        header = "Class" if index == 0 else _HEADERS.get(name, name.capitalize())
+        widest = max((len(line[index]) for line in lines), default=0)
+        table.add_column(
+            header,
+            justify="right",
+            width=max(widest, *map(len, header.split())),
+        )
+    for line in lines[: len(rows)]:
+        table.add_row(*line)
+    for line in lines[len(rows) :]:
         table.add_section()
-        cells = (f"{getattr(row, name):,}" for name in REPORT_COLUMNS[1:])
-        table.add_row(_label(row), *cells, style="bold")
+        table.add_row(*line, style="bold")
     return table
 
 

@@ -1,6 +1,7 @@
 """An alum's own contact details, confirmed or corrected by the alum (the "still yours?" page).
 
-Confirming a detail marks it verified now, status ok. Correcting one keeps the old contact point
+Confirming a detail marks it verified now, status ok, with the source ``confirmed by alum;
+first from <where it came from>`` (``CONFIRMED``). Correcting one keeps the old contact point
 as history (``superseded_at``), as the import does, and adds the new value with
 ``source = "alum:web"``, verified now; the value is checked and normalised by
 ``alumni.people.validation`` exactly like a spreadsheet cell.
@@ -30,6 +31,7 @@ from alumni.people.validation import (
 )
 
 __all__ = [
+    "CONFIRMED",
     "KINDS",
     "SOURCE",
     "Detail",
@@ -42,6 +44,8 @@ __all__ = [
 ]
 
 SOURCE: Final = "alum:web"
+# A confirmed detail's source starts so; where it first came from follows ("; first from ...").
+CONFIRMED: Final = "confirmed by alum"
 # The order a person reads their details in.
 KINDS: Final = (ContactKind.email, ContactKind.phone, ContactKind.mastodon, ContactKind.bluesky)
 
@@ -128,7 +132,8 @@ def _held(connection: Connection, alumnus_id: int, detail_id: int) -> Detail:
 def confirm_detail(
     connection: Connection, alumnus_id: int, detail_id: int, *, now: datetime
 ) -> Detail:
-    """Mark one of the alum's current details verified at ``now``, status ok.
+    """Mark one of the alum's current details verified at ``now``, status ok, source
+    ``confirmed by alum; first from ...`` (kept as it is when it says so already).
 
     Run inside a write transaction.
 
@@ -136,10 +141,13 @@ def confirm_detail(
         DetailGone: it is not a current detail of this alum.
     """
     held = _held(connection, alumnus_id, detail_id)
+    source = connection.execute(sa.select(_CP.c.source).where(_CP.c.id == held.id)).scalar_one()
+    if not source.startswith(CONFIRMED):
+        source = f"{CONFIRMED}; first from {source}"[:200]
     connection.execute(
         sa.update(_CP)
         .where(_CP.c.id == held.id)
-        .values(verified_at=now, status=ContactStatus.ok.value)
+        .values(verified_at=now, status=ContactStatus.ok.value, source=source)
     )
     return Detail(held.id, held.kind, held.value, held.label, ContactStatus.ok.value, now)
 

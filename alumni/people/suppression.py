@@ -126,6 +126,11 @@ def suppress(
     return True
 
 
+def anything_suppressed(connection: Connection) -> bool:
+    """Whether the list holds any address (a cheap test before hashing a whole file's rows)."""
+    return connection.execute(sa.select(_S.c.id).limit(1)).first() is not None
+
+
 def suppressed_scopes(
     connection: Connection, addresses: Iterable[Address], *, signing_key: bytes | None = None
 ) -> dict[Address, set[str]]:

@@ -36,12 +36,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
 from sqlalchemy.engine import Connection
 
 from alumni.delivery import planning
 from alumni.delivery.send_time import zone
+from alumni.messages.locale_format import format_moment, reading_locale
 from alumni.messages.rendering import REQUEST, RenderError, TemplateStore
 from alumni.models import (
     Alumnus,
@@ -151,15 +150,9 @@ def queue_notice(
 
 def when_text(moment: datetime, *, tz: str, locale: str) -> str:
     """An instant as a reader of ``locale`` writes it, in zone ``tz``: "Monday, March 3, 2025,
-    5:00 PM (Europe/London)" (Babel, CLDR; an unknown locale is written in English)."""
-    try:
-        babel_locale = Locale.parse(locale.replace("_", "-"), sep="-")
-    except (UnknownLocaleError, ValueError):
-        babel_locale = Locale.parse("en")
-    local = moment.astimezone(zone(tz, "UTC"))
-    day = format_date(local.date(), format="full", locale=babel_locale)
-    hour = format_time(local, format="short", locale=babel_locale)
-    return f"{day}, {hour} ({local.tzinfo})"
+    5:00 PM (Europe/London)" (``alumni.messages.locale_format``; an unknown locale is written
+    in English, an unknown zone as UTC)."""
+    return format_moment(moment, locale, zone=tz)
 
 
 def _context(
@@ -182,7 +175,11 @@ def _context(
     tz = zone(alum.timezone, settings.office_timezone).key
 
     def written(moment: datetime | None) -> str | None:
-        return None if moment is None else when_text(moment, tz=tz, locale=language)
+        return (
+            None
+            if moment is None
+            else when_text(moment, tz=tz, locale=reading_locale(language, alum.locale))
+        )
 
     answer_by = resolve_by = None
     due = _deadlines(connection, request, rtype, settings=settings, now=now)

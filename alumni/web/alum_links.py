@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from alumni.messages.page_links import read_page_token
 from alumni.messages.signing import BadToken, ExpiredToken
 from alumni.models import Alumnus, AlumnusStatus, table_of, utcnow
+from alumni.people.names import greeting_name
 from alumni.web.i18n import Words
 from alumni.web.site import Site, request_words, words_of_alum
 
@@ -36,18 +37,29 @@ class Alum:
     timezone: str | None
     country: str | None
     words: Words
+    greeting_name: str  # "Ana", or "Tanaka Hiroshi" where the family name comes first
+    city: str | None
 
 
 def _alum(site: Site, alumnus_id: int) -> Alum | None:
     with site.engine.connect() as connection:
         row = connection.execute(
             sa.select(
-                _A.c.id, _A.c.first_name, _A.c.timezone, _A.c.country, _A.c.locale, _A.c.status
+                _A.c.id,
+                _A.c.first_name,
+                _A.c.last_name,
+                _A.c.timezone,
+                _A.c.country,
+                _A.c.city,
+                _A.c.locale,
+                _A.c.status,
             ).where(_A.c.id == alumnus_id)
         ).first()
     if row is None or row.status == AlumnusStatus.erased:
         return None
-    return Alum(row.id, row.first_name, row.timezone, row.country, words_of_alum(row.locale))
+    greeting = greeting_name(row.first_name, row.last_name, locale=row.locale, country=row.country)
+    words = words_of_alum(row.locale)
+    return Alum(row.id, row.first_name, row.timezone, row.country, words, greeting, row.city)
 
 
 def alum_of_link(site: Site, request: Request, page: str, token: str) -> Alum | HTMLResponse:

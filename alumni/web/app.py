@@ -5,7 +5,11 @@ Pages, one module each: ``unsubscribe`` (``/unsubscribe/<token>``), ``rsvp``
 (``/rsvp/<token>``), ``preferences`` (``/preferences/<token>``), ``details``
 (``/details/<token>``), ``request_form`` (``/requests/new/<token>``: ask the office for
 something), ``request_status`` (``/requests/<token>``: where one request stands), ``clicks``
-(``/l/<token>``, tracked links in posts), ``errors`` (the plain-words error pages);
+(``/l/<token>``, tracked links in posts), ``tip_form`` (``/tip/<token>``: how to reach a lost
+classmate; ``/consent/<token>``: a found alum's yes or no), ``ambassador_page``
+(``/ambassador/<token>``: an ambassador's class page), ``join`` (``/join/<code>``: sign up
+through a share link, and ``/join/confirm/<token>``: confirm the address), ``errors`` (the
+plain-words error pages);
 ``/healthz`` is here. They share one look (``look``, templates under
 ``templates/``), the alum's language (``i18n``), form tokens against cross-site requests
 (``csrf``) and form reading (``forms``).
@@ -35,12 +39,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alumni.settings import Settings, get_settings
 from alumni.web import (
+    ambassador_page,
     clicks,
     details,
+    join,
     preferences,
     request_form,
     request_status,
     rsvp,
+    tip_form,
     unsubscribe,
 )
 from alumni.web.errors import add_error_pages
@@ -138,8 +145,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logging.getLogger("uvicorn.access").addFilter(_WITHOUT_TOKENS)
     add_error_pages(app, site)
     # The request form before the status pages: both live under /requests/.
-    for pages in (unsubscribe, rsvp, preferences, details, request_form, request_status, clicks):
+    for pages in (
+        unsubscribe,
+        rsvp,
+        preferences,
+        details,
+        request_form,
+        request_status,
+        clicks,
+        tip_form,
+    ):
         pages.add_routes(app, site)
+    ambassador_page.add_routes(app, site)
+    join.add_routes(app, site)
 
     @app.get("/healthz")
     def healthz() -> Response:

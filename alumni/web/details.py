@@ -1,7 +1,9 @@
 """``/details/<token>``: "are these still your details?" — confirm or correct each one.
 
 ``GET`` lists the alum's current contact details (email, phone, Mastodon, Bluesky), shown
-plainly: the link is theirs, and it shows nobody else's. It changes nothing. Each detail has two
+plainly: the link is theirs, and it shows nobody else's. A phone number is written as the alum's
+country dials it (``alumni.people.postal``); every value is isolated left to right, so an
+address or a number reads right on an Arabic page. It changes nothing. Each detail has two
 forms (each with the page's form token, ``alumni.web.csrf``):
 
 - ``action=confirm``: the detail becomes verified now, status ok;
@@ -34,6 +36,7 @@ from alumni.people.contact_details import (
     correct_detail,
     current_details,
 )
+from alumni.people.postal import phone_display, place_line
 from alumni.people.two_way import note_two_way
 from alumni.web.alum_links import Alum, alum_of_link
 from alumni.web.csrf import FIELD, form_token, form_token_ok
@@ -59,7 +62,12 @@ def _shown(detail: Detail, alum: Alum) -> dict[str, Any]:
     return {
         "id": detail.id,
         "kind": detail.kind if detail.kind in _INPUTS else "email",
-        "value": detail.value,
+        # A phone as the alum's country dials it ("020 7946 0958" at home, "+44 ..." abroad).
+        "value": (
+            phone_display(detail.value, home_country=alum.country)
+            if detail.kind == "phone"
+            else detail.value
+        ),
         "verified_on": None if verified is None else alum.words.day(verified, alum.timezone),
         "input_type": input_type,
         "autocomplete": autocomplete,
@@ -86,7 +94,9 @@ def add_routes(app: FastAPI, site: Site) -> None:
             status=status,
             words=words,
             title=words("det_title"),
-            first_name=alum.first_name,
+            greeting_name=alum.greeting_name,
+            # Where the office has them living, as the page's language writes a place.
+            place=place_line(alum.city, alum.country, locale=words.locale),
             details=[_shown(detail, alum) for detail in details if detail.kind in _INPUTS],
             notice=notice,
             problems=problems or {},

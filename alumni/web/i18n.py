@@ -6,19 +6,17 @@ like the email templates choose theirs (``pt-BR``, then ``pt``, then ``en``: the
 language of the browser's ``Accept-Language`` that we have, else English.
 
 Every language has every key (``tests/web/test_i18n.py`` checks it, placeholders included).
-Strings are plain text: the page templates escape them.
+Strings are plain text: the page templates escape them. Arabic (``ar``) is written right to
+left: ``Words.direction`` is the page's ``dir`` (``alumni.messages.locale_format``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale
-from babel.dates import format_date
-
+from alumni.messages.locale_format import format_day, text_direction
 from alumni.messages.rendering import locale_candidates
 
 __all__ = ["DEFAULT", "LOCALES", "WORDS", "Words", "accepted_locale", "page_locale", "words_for"]
@@ -121,6 +119,7 @@ _EN = {
     # Contact details
     "det_title": "Are these still your details?",
     "det_intro": "{name}, confirm each detail that is still right, or correct it.",
+    "det_place": "As far as we know, you live in {place}.",
     "det_none": "We have no contact details for you on file.",
     "kind_email": "Email",
     "kind_phone": "Phone",
@@ -198,6 +197,116 @@ _EN = {
     "decision_planned": "We plan to take up your idea later.",
     "decision_declined": "We will not take up your idea.",
     "st_ask_more": "Ask us for something else",
+    # The tip form and the consent question (alumni.web.tip_form)
+    "tip_title": "Help us find a classmate",
+    "tip_intro": (
+        "{name}, we have lost touch with these classmates of yours. If you know how to reach one "
+        "of them, tell us: an officer checks every tip, and we only write to them once, to ask "
+        "whether they want to hear from us."
+    ),
+    "tip_none": "We know how to reach every one of your classmates. Thank you for wanting to help.",
+    "tip_who": "Whom do you know how to reach?",
+    "tip_choose": "Choose a classmate",
+    "tip_kind": "How can we reach them?",
+    "tip_value": "Their address, number or handle",
+    "tip_how": "How do you know it?",
+    "tip_how_hint": "For example: we work together; they gave it to me last year.",
+    "tip_send": "Send the tip",
+    "tip_saved": "Thank you: an officer will check your tip before anything is done with it.",
+    "tip_already": (
+        "You have already told us about this classmate. Thank you: an officer is looking at it."
+    ),
+    "err_tip_who": "Choose the classmate from the list.",
+    "err_tip_value": "Write how to reach them.",
+    "err_tip_how": "Say in a few words how you know it.",
+    "consent_title": "Would you like to hear from us?",
+    "consent_intro": (
+        "{name}, would you like to hear from us: news of your class, reunions and events? We will"
+        " not write again unless you say yes."
+    ),
+    "consent_yes": "Yes, keep me posted",
+    "consent_no": "No, thank you",
+    "consent_saved_yes": "Thank you: we are glad to be back in touch.",
+    "consent_saved_no": "Thank you for telling us: we will not write to you.",
+    "amb_title": "Class of {year}: your ambassador's page",
+    "amb_intro": (
+        "Hello {name}, thank you for speaking for your class. This page is yours alone: "
+        "please do not forward its link."
+    ),
+    "amb_events": "Coming events",
+    "amb_no_events": "No events are planned yet.",
+    "amb_reach": "Whom we can reach",
+    "amb_reach_text": (
+        "We can reach {reachable} of {contactable} classmates ({percent}%): {email} by "
+        "email, {social} on social networks. {unreachable} have no working contact."
+    ),
+    "amb_reached": "In the last 12 months, {reached} of the {contactable} heard from us.",
+    "amb_lost": "Classmates we cannot reach",
+    "amb_lost_hint": (
+        "If you know how to reach one of them, tell us on the tip form. We ask them "
+        "before we use anything, and we never show anyone's contact details here."
+    ),
+    "amb_tip_link": "Tell us how to reach someone",
+    "amb_no_lost": "We can reach everyone in your class.",
+    "amb_ideas": "Your class's ideas",
+    "amb_no_ideas": "No ideas yet.",
+    "amb_propose": "Propose an event or an idea",
+    "amb_kind": "What is it?",
+    "amb_kind_event": "An event",
+    "amb_kind_idea": "An idea",
+    "amb_idea_text": "What do you propose?",
+    "amb_idea_send": "Send to the office",
+    "amb_drafts": "Messages you drafted",
+    "amb_draft": "Draft a message to your class",
+    "amb_draft_hint": "The office reads and approves it before anything is sent.",
+    "amb_draft_name": "Title",
+    "amb_draft_template": "Kind of message",
+    "amb_template_newsletter": "News",
+    "amb_template_reunion": "Reunion",
+    "amb_draft_send_on": "Not before this day (optional)",
+    "amb_draft_send_at": "At this time on each classmate's clock, like 09:30 (optional)",
+    "amb_draft_send": "Save the draft",
+    "amb_draft_waiting": "Waiting for the office's approval",
+    "amb_draft_approved": "Approved by the office",
+    "amb_withdraw": "Withdraw",
+    "amb_saved_idea": "Thank you: the office has your proposal and will answer.",
+    "amb_saved_draft": "Saved: the office will review your draft.",
+    "amb_saved_withdrawn": "The draft was withdrawn.",
+    "amb_err_kind": "Choose an event or an idea.",
+    "amb_err_empty": "Please write something here.",
+    "amb_err_template": "Choose one of the kinds of message.",
+    "amb_err_time": "Write the time as HH:MM, for example 09:30.",
+    "amb_err_day_past": "Choose today or a later day.",
+    "amb_gone_title": "This page is no longer yours",
+    "amb_gone": (
+        "This link belongs to an ambassador role that has ended, so there is nothing to "
+        "do here. Write to {email} if this is a mistake."
+    ),
+    "amb_scope_title": "Not your class",
+    "amb_scope": "This belongs to another class than yours, so nothing was changed.",
+    "join_title": "Stay in touch with your classmates",
+    "join_intro": (
+        "{name} invited you to join the alumni of the class of {year}. Tell us who you "
+        "are: we email you once to confirm your address, and nothing else until you do."
+    ),
+    "join_first": "First name",
+    "join_last": "Last name",
+    "join_year": "Class year (the year you graduated)",
+    "join_email": "Email address",
+    "join_consent": "Send me news and events of my class (you can stop any time)",
+    "join_send": "Sign up",
+    "join_err_name": "Give your first or last name.",
+    "join_err_year": "Give a year from {first} to {last}.",
+    "join_err_email": "Give a working email address, like name@example.org.",
+    "join_sent_title": "Check your email",
+    "join_sent": "We have emailed you a link. Open it within {days} days to confirm your address.",
+    "join_confirm_title": "Confirm your address",
+    "join_confirm_text": "Confirm that {email} is yours to join the class of {year}.",
+    "join_confirm_button": "Confirm",
+    "join_done_title": "Welcome",
+    "join_done": "Your address is confirmed: you are on the list of the class of {year}.",
+    "join_refused_title": "We could not add you",
+    "join_refused": "We could not add you with these details. Please write to {email}.",
 }
 
 _ES = {
@@ -297,6 +406,7 @@ _ES = {
     ),
     "det_title": "¿Siguen siendo tus datos?",
     "det_intro": "{name}, confirma cada dato que siga siendo correcto, o corrígelo.",
+    "det_place": "Según nuestros datos, vives en {place}.",
     "det_none": "No tenemos datos de contacto tuyos.",
     "kind_email": "Correo electrónico",
     "kind_phone": "Teléfono",
@@ -376,6 +486,118 @@ _ES = {
     "decision_planned": "Tenemos previsto llevar a cabo tu idea más adelante.",
     "decision_declined": "No vamos a llevar a cabo tu idea.",
     "st_ask_more": "Pedirnos otra cosa",
+    # The tip form and the consent question (alumni.web.tip_form)
+    "tip_title": "Ayúdanos a encontrar a un compañero",
+    "tip_intro": (
+        "{name}, hemos perdido el contacto con estos compañeros tuyos. Si sabes cómo localizar a "
+        "alguno, dínoslo: una persona de la oficina revisa cada aviso, y solo les escribimos una "
+        "vez, para preguntarles si quieren saber de nosotros."
+    ),
+    "tip_none": "Sabemos cómo localizar a todos tus compañeros. Gracias por querer ayudar.",
+    "tip_who": "¿A quién sabes cómo localizar?",
+    "tip_choose": "Elige a un compañero",
+    "tip_kind": "¿Cómo podemos localizarle?",
+    "tip_value": "Su dirección, número o usuario",
+    "tip_how": "¿Cómo lo sabes?",
+    "tip_how_hint": "Por ejemplo: trabajamos juntos; me lo dio el año pasado.",
+    "tip_send": "Enviar el aviso",
+    "tip_saved": "Gracias: una persona de la oficina revisará tu aviso antes de hacer nada con él.",
+    "tip_already": "Ya nos hablaste de este compañero. Gracias: la oficina lo está revisando.",
+    "err_tip_who": "Elige al compañero de la lista.",
+    "err_tip_value": "Escribe cómo localizarle.",
+    "err_tip_how": "Di en pocas palabras cómo lo sabes.",
+    "consent_title": "¿Quieres saber de nosotros?",
+    "consent_intro": (
+        "{name}, ¿quieres saber de nosotros: noticias de tu promoción, reencuentros y eventos? No"
+        " volveremos a escribirte si no dices que sí."
+    ),
+    "consent_yes": "Sí, quiero estar al día",
+    "consent_no": "No, gracias",
+    "consent_saved_yes": "Gracias: nos alegra volver a estar en contacto.",
+    "consent_saved_no": "Gracias por decírnoslo: no te escribiremos.",
+    "amb_title": "Promoción de {year}: tu página de embajador",
+    "amb_intro": (
+        "Hola, {name}: gracias por hablar en nombre de tu promoción. Esta página es solo "
+        "para ti: no reenvíes su enlace."
+    ),
+    "amb_events": "Próximos eventos",
+    "amb_no_events": "Todavía no hay eventos previstos.",
+    "amb_reach": "A quién podemos contactar",
+    "amb_reach_text": (
+        "Podemos contactar a {reachable} de {contactable} compañeros ({percent} %): "
+        "{email} por correo, {social} en redes sociales. {unreachable} no tienen ningún "
+        "contacto que funcione."
+    ),
+    "amb_reached": "En los últimos 12 meses, {reached} de los {contactable} supieron de nosotros.",
+    "amb_lost": "Compañeros a los que no podemos contactar",
+    "amb_lost_hint": (
+        "Si sabes cómo contactar a alguno, cuéntanoslo en el formulario de pistas. Les "
+        "preguntamos antes de usar nada, y aquí nunca mostramos los datos de nadie."
+    ),
+    "amb_tip_link": "Dinos cómo contactar a alguien",
+    "amb_no_lost": "Podemos contactar a toda tu promoción.",
+    "amb_ideas": "Las ideas de tu promoción",
+    "amb_no_ideas": "Todavía no hay ideas.",
+    "amb_propose": "Propón un evento o una idea",
+    "amb_kind": "¿Qué es?",
+    "amb_kind_event": "Un evento",
+    "amb_kind_idea": "Una idea",
+    "amb_idea_text": "¿Qué propones?",
+    "amb_idea_send": "Enviar a la oficina",
+    "amb_drafts": "Mensajes que has redactado",
+    "amb_draft": "Redacta un mensaje para tu promoción",
+    "amb_draft_hint": "La oficina lo lee y lo aprueba antes de enviar nada.",
+    "amb_draft_name": "Título",
+    "amb_draft_template": "Tipo de mensaje",
+    "amb_template_newsletter": "Noticias",
+    "amb_template_reunion": "Reencuentro",
+    "amb_draft_send_on": "No antes de este día (opcional)",
+    "amb_draft_send_at": "A esta hora en el reloj de cada compañero, como 09:30 (opcional)",
+    "amb_draft_send": "Guardar el borrador",
+    "amb_draft_waiting": "Esperando la aprobación de la oficina",
+    "amb_draft_approved": "Aprobado por la oficina",
+    "amb_withdraw": "Retirar",
+    "amb_saved_idea": "Gracias: la oficina tiene tu propuesta y te responderá.",
+    "amb_saved_draft": "Guardado: la oficina revisará tu borrador.",
+    "amb_saved_withdrawn": "El borrador se ha retirado.",
+    "amb_err_kind": "Elige un evento o una idea.",
+    "amb_err_empty": "Escribe algo aquí.",
+    "amb_err_template": "Elige uno de los tipos de mensaje.",
+    "amb_err_time": "Escribe la hora como HH:MM, por ejemplo 09:30.",
+    "amb_err_day_past": "Elige hoy o un día posterior.",
+    "amb_gone_title": "Esta página ya no es tuya",
+    "amb_gone": (
+        "Este enlace pertenece a un papel de embajador que ha terminado, así que aquí no "
+        "hay nada que hacer. Escribe a {email} si es un error."
+    ),
+    "amb_scope_title": "No es tu promoción",
+    "amb_scope": "Esto pertenece a otra promoción, así que no se ha cambiado nada.",
+    "join_title": "Mantente en contacto con tus compañeros",
+    "join_intro": (
+        "{name} te invita a unirte a los antiguos alumnos de la promoción de {year}. "
+        "Dinos quién eres: te escribimos una vez para confirmar tu dirección, y nada más "
+        "hasta que lo hagas."
+    ),
+    "join_first": "Nombre",
+    "join_last": "Apellidos",
+    "join_year": "Promoción (el año en que te graduaste)",
+    "join_email": "Correo electrónico",
+    "join_consent": (
+        "Enviadme noticias y eventos de mi promoción (puedo darme de baja cuando quiera)"
+    ),
+    "join_send": "Apuntarme",
+    "join_err_name": "Escribe tu nombre o tus apellidos.",
+    "join_err_year": "Escribe un año de {first} a {last}.",
+    "join_err_email": "Escribe una dirección de correo que funcione, como nombre@example.org.",
+    "join_sent_title": "Mira tu correo",
+    "join_sent": "Te hemos enviado un enlace. Ábrelo en {days} días para confirmar tu dirección.",
+    "join_confirm_title": "Confirma tu dirección",
+    "join_confirm_text": "Confirma que {email} es tuya para unirte a la promoción de {year}.",
+    "join_confirm_button": "Confirmar",
+    "join_done_title": "Bienvenida, bienvenido",
+    "join_done": "Tu dirección está confirmada: ya estás en la lista de la promoción de {year}.",
+    "join_refused_title": "No hemos podido apuntarte",
+    "join_refused": "No hemos podido apuntarte con estos datos. Escribe a {email}.",
 }
 
 _FR = {
@@ -473,6 +695,7 @@ _FR = {
     ),
     "det_title": "Ces coordonnées sont-elles toujours les vôtres ?",
     "det_intro": "{name}, confirmez chaque coordonnée toujours valable, ou corrigez-la.",
+    "det_place": "D’après nos fiches, vous habitez ici : {place}.",
     "det_none": "Nous n’avons aucune coordonnée pour vous.",
     "kind_email": "Courriel",
     "kind_phone": "Téléphone",
@@ -558,6 +781,124 @@ _FR = {
     "decision_planned": "Nous prévoyons de mettre votre idée en œuvre plus tard.",
     "decision_declined": "Nous n’allons pas mettre votre idée en œuvre.",
     "st_ask_more": "Nous demander autre chose",
+    # The tip form and the consent question (alumni.web.tip_form)
+    "tip_title": "Aidez-nous à retrouver un camarade",
+    "tip_intro": (
+        "{name}, nous avons perdu le contact avec ces camarades de votre promotion. Si vous savez"
+        " comment joindre l’un d’eux, dites-le-nous : un membre du bureau vérifie chaque "
+        "indication, et nous ne leur écrivons qu’une fois, pour leur demander s’ils souhaitent "
+        "avoir de nos nouvelles."
+    ),
+    "tip_none": "Nous savons comment joindre tous vos camarades. Merci de vouloir aider.",
+    "tip_who": "Qui savez-vous joindre ?",
+    "tip_choose": "Choisissez un camarade",
+    "tip_kind": "Comment pouvons-nous le joindre ?",
+    "tip_value": "Son adresse, son numéro ou son identifiant",
+    "tip_how": "Comment le savez-vous ?",
+    "tip_how_hint": "Par exemple : nous travaillons ensemble ; il me l’a donné l’an dernier.",
+    "tip_send": "Envoyer l’indication",
+    "tip_saved": (
+        "Merci : un membre du bureau vérifiera votre indication avant d’en faire quoi que ce soit."
+    ),
+    "tip_already": "Vous nous avez déjà parlé de ce camarade. Merci : le bureau s’en occupe.",
+    "err_tip_who": "Choisissez le camarade dans la liste.",
+    "err_tip_value": "Écrivez comment le joindre.",
+    "err_tip_how": "Dites en quelques mots comment vous le savez.",
+    "consent_title": "Souhaitez-vous avoir de nos nouvelles ?",
+    "consent_intro": (
+        "{name}, souhaitez-vous avoir de nos nouvelles : celles de votre promotion, les "
+        "retrouvailles et les événements ? Nous ne vous écrirons plus si vous ne dites pas oui."
+    ),
+    "consent_yes": "Oui, tenez-moi informé",
+    "consent_no": "Non, merci",
+    "consent_saved_yes": "Merci : nous sommes heureux de reprendre contact.",
+    "consent_saved_no": "Merci de nous l’avoir dit : nous ne vous écrirons pas.",
+    "amb_title": "Promotion {year} : votre page d’ambassadeur",
+    "amb_intro": (
+        "Bonjour {name}, merci de représenter votre promotion. Cette page n’est qu’à vous "
+        ": ne transférez pas son lien."
+    ),
+    "amb_events": "Événements à venir",
+    "amb_no_events": "Aucun événement n’est encore prévu.",
+    "amb_reach": "Qui nous pouvons joindre",
+    "amb_reach_text": (
+        "Nous pouvons joindre {reachable} camarades sur {contactable} ({percent} %) : "
+        "{email} par e-mail, {social} sur les réseaux sociaux. {unreachable} n’ont aucun "
+        "contact qui fonctionne."
+    ),
+    "amb_reached": "Ces 12 derniers mois, {reached} sur {contactable} ont eu de nos nouvelles.",
+    "amb_lost": "Camarades que nous ne pouvons pas joindre",
+    "amb_lost_hint": (
+        "Si vous savez comment joindre l’un d’eux, dites-le-nous sur le formulaire. Nous "
+        "leur demandons avant d’utiliser quoi que ce soit, et nous ne montrons ici les "
+        "coordonnées de personne."
+    ),
+    "amb_tip_link": "Dites-nous comment joindre quelqu’un",
+    "amb_no_lost": "Nous pouvons joindre toute votre promotion.",
+    "amb_ideas": "Les idées de votre promotion",
+    "amb_no_ideas": "Pas encore d’idées.",
+    "amb_propose": "Proposer un événement ou une idée",
+    "amb_kind": "De quoi s’agit-il ?",
+    "amb_kind_event": "Un événement",
+    "amb_kind_idea": "Une idée",
+    "amb_idea_text": "Que proposez-vous ?",
+    "amb_idea_send": "Envoyer au bureau",
+    "amb_drafts": "Messages que vous avez rédigés",
+    "amb_draft": "Rédiger un message à votre promotion",
+    "amb_draft_hint": "Le bureau le lit et l’approuve avant tout envoi.",
+    "amb_draft_name": "Titre",
+    "amb_draft_template": "Type de message",
+    "amb_template_newsletter": "Nouvelles",
+    "amb_template_reunion": "Retrouvailles",
+    "amb_draft_send_on": "Pas avant ce jour (facultatif)",
+    "amb_draft_send_at": "À cette heure, chez chaque camarade, par exemple 09:30 (facultatif)",
+    "amb_draft_send": "Enregistrer le brouillon",
+    "amb_draft_waiting": "En attente de l’approbation du bureau",
+    "amb_draft_approved": "Approuvé par le bureau",
+    "amb_withdraw": "Retirer",
+    "amb_saved_idea": "Merci : le bureau a reçu votre proposition et vous répondra.",
+    "amb_saved_draft": "Enregistré : le bureau relira votre brouillon.",
+    "amb_saved_withdrawn": "Le brouillon a été retiré.",
+    "amb_err_kind": "Choisissez un événement ou une idée.",
+    "amb_err_empty": "Écrivez quelque chose ici.",
+    "amb_err_template": "Choisissez l’un des types de message.",
+    "amb_err_time": "Écrivez l’heure sous la forme HH:MM, par exemple 09:30.",
+    "amb_err_day_past": "Choisissez aujourd’hui ou un jour suivant.",
+    "amb_gone_title": "Cette page n’est plus la vôtre",
+    "amb_gone": (
+        "Ce lien appartient à un rôle d’ambassadeur qui a pris fin : il n’y a rien à "
+        "faire ici. Écrivez à {email} s’il s’agit d’une erreur."
+    ),
+    "amb_scope_title": "Pas votre promotion",
+    "amb_scope": "Ceci appartient à une autre promotion : rien n’a été modifié.",
+    "join_title": "Gardez le contact avec vos camarades",
+    "join_intro": (
+        "{name} vous invite à rejoindre les anciens de la promotion {year}. Dites-nous "
+        "qui vous êtes : nous vous écrivons une fois pour confirmer votre adresse, et "
+        "rien d’autre avant."
+    ),
+    "join_first": "Prénom",
+    "join_last": "Nom",
+    "join_year": "Promotion (l’année de votre diplôme)",
+    "join_email": "Adresse e-mail",
+    "join_consent": (
+        "Envoyez-moi les nouvelles et événements de ma promotion (à arrêter quand je veux)"
+    ),
+    "join_send": "M’inscrire",
+    "join_err_name": "Indiquez votre prénom ou votre nom.",
+    "join_err_year": "Indiquez une année de {first} à {last}.",
+    "join_err_email": "Indiquez une adresse e-mail valide, comme nom@example.org.",
+    "join_sent_title": "Consultez vos e-mails",
+    "join_sent": (
+        "Nous vous avons envoyé un lien. Ouvrez-le sous {days} jours pour confirmer votre adresse."
+    ),
+    "join_confirm_title": "Confirmez votre adresse",
+    "join_confirm_text": "Confirmez que {email} est à vous pour rejoindre la promotion {year}.",
+    "join_confirm_button": "Confirmer",
+    "join_done_title": "Bienvenue",
+    "join_done": "Votre adresse est confirmée : vous êtes sur la liste de la promotion {year}.",
+    "join_refused_title": "Nous n’avons pas pu vous inscrire",
+    "join_refused": "Nous n’avons pas pu vous inscrire avec ces informations. Écrivez à {email}.",
 }
 
 _PT_BR = {
@@ -650,6 +991,7 @@ _PT_BR = {
     ),
     "det_title": "Estes ainda são seus dados?",
     "det_intro": "{name}, confirme cada dado que ainda estiver certo, ou corrija-o.",
+    "det_place": "Pelos nossos registros, você mora em {place}.",
     "det_none": "Não temos nenhum dado de contato seu.",
     "kind_email": "E-mail",
     "kind_phone": "Telefone",
@@ -727,9 +1069,385 @@ _PT_BR = {
     "decision_planned": "Planejamos colocar sua ideia em prática mais adiante.",
     "decision_declined": "Não vamos colocar sua ideia em prática.",
     "st_ask_more": "Pedir outra coisa",
+    # The tip form and the consent question (alumni.web.tip_form)
+    "tip_title": "Ajude-nos a encontrar um colega",
+    "tip_intro": (
+        "{name}, perdemos o contato com estes colegas da sua turma. Se você sabe como encontrar "
+        "algum deles, conte para nós: alguém do escritório confere cada dica, e só escrevemos a "
+        "eles uma vez, para perguntar se querem ter notícias nossas."
+    ),
+    "tip_none": "Sabemos como encontrar todos os seus colegas. Obrigado por querer ajudar.",
+    "tip_who": "Quem você sabe como encontrar?",
+    "tip_choose": "Escolha um colega",
+    "tip_kind": "Como podemos encontrá-lo?",
+    "tip_value": "O endereço, número ou usuário",
+    "tip_how": "Como você sabe?",
+    "tip_how_hint": "Por exemplo: trabalhamos juntos; ele me passou no ano passado.",
+    "tip_send": "Enviar a dica",
+    "tip_saved": (
+        "Obrigado: alguém do escritório vai conferir sua dica antes de fazer qualquer coisa com "
+        "ela."
+    ),
+    "tip_already": "Você já nos falou deste colega. Obrigado: o escritório está cuidando disso.",
+    "err_tip_who": "Escolha o colega na lista.",
+    "err_tip_value": "Escreva como encontrá-lo.",
+    "err_tip_how": "Diga em poucas palavras como você sabe.",
+    "consent_title": "Você quer ter notícias nossas?",
+    "consent_intro": (
+        "{name}, você quer ter notícias nossas: da sua turma, de reencontros e eventos? Não "
+        "voltaremos a escrever se você não disser sim."
+    ),
+    "consent_yes": "Sim, quero receber notícias",
+    "consent_no": "Não, obrigado",
+    "consent_saved_yes": "Obrigado: que bom voltar a ter contato.",
+    "consent_saved_no": "Obrigado por nos avisar: não vamos escrever para você.",
+    "amb_title": "Turma de {year}: sua página de embaixador",
+    "amb_intro": (
+        "Olá, {name}, obrigado por falar pela sua turma. Esta página é só sua: não "
+        "encaminhe o link dela."
+    ),
+    "amb_events": "Próximos eventos",
+    "amb_no_events": "Ainda não há eventos previstos.",
+    "amb_reach": "Quem conseguimos contatar",
+    "amb_reach_text": (
+        "Conseguimos contatar {reachable} de {contactable} colegas ({percent}%): {email} "
+        "por e-mail, {social} nas redes sociais. {unreachable} não têm nenhum contato que "
+        "funcione."
+    ),
+    "amb_reached": "Nos últimos 12 meses, {reached} dos {contactable} tiveram notícias nossas.",
+    "amb_lost": "Colegas que não conseguimos contatar",
+    "amb_lost_hint": (
+        "Se você sabe como contatar algum deles, conte-nos no formulário de dicas. "
+        "Perguntamos a eles antes de usar qualquer coisa, e nunca mostramos aqui os "
+        "contatos de ninguém."
+    ),
+    "amb_tip_link": "Diga-nos como contatar alguém",
+    "amb_no_lost": "Conseguimos contatar toda a sua turma.",
+    "amb_ideas": "As ideias da sua turma",
+    "amb_no_ideas": "Ainda não há ideias.",
+    "amb_propose": "Proponha um evento ou uma ideia",
+    "amb_kind": "O que é?",
+    "amb_kind_event": "Um evento",
+    "amb_kind_idea": "Uma ideia",
+    "amb_idea_text": "O que você propõe?",
+    "amb_idea_send": "Enviar ao escritório",
+    "amb_drafts": "Mensagens que você redigiu",
+    "amb_draft": "Redija uma mensagem para a sua turma",
+    "amb_draft_hint": "O escritório lê e aprova antes de qualquer envio.",
+    "amb_draft_name": "Título",
+    "amb_draft_template": "Tipo de mensagem",
+    "amb_template_newsletter": "Notícias",
+    "amb_template_reunion": "Reencontro",
+    "amb_draft_send_on": "Não antes deste dia (opcional)",
+    "amb_draft_send_at": "Neste horário no relógio de cada colega, como 09:30 (opcional)",
+    "amb_draft_send": "Salvar o rascunho",
+    "amb_draft_waiting": "Aguardando a aprovação do escritório",
+    "amb_draft_approved": "Aprovado pelo escritório",
+    "amb_withdraw": "Retirar",
+    "amb_saved_idea": "Obrigado: o escritório recebeu sua proposta e vai responder.",
+    "amb_saved_draft": "Salvo: o escritório vai revisar seu rascunho.",
+    "amb_saved_withdrawn": "O rascunho foi retirado.",
+    "amb_err_kind": "Escolha um evento ou uma ideia.",
+    "amb_err_empty": "Escreva algo aqui.",
+    "amb_err_template": "Escolha um dos tipos de mensagem.",
+    "amb_err_time": "Escreva o horário como HH:MM, por exemplo 09:30.",
+    "amb_err_day_past": "Escolha hoje ou um dia posterior.",
+    "amb_gone_title": "Esta página não é mais sua",
+    "amb_gone": (
+        "Este link pertence a um papel de embaixador que terminou, então não há nada a "
+        "fazer aqui. Escreva para {email} se for um engano."
+    ),
+    "amb_scope_title": "Não é a sua turma",
+    "amb_scope": "Isto pertence a outra turma, então nada foi alterado.",
+    "join_title": "Mantenha contato com seus colegas",
+    "join_intro": (
+        "{name} convidou você para se juntar aos ex-alunos da turma de {year}. Diga-nos "
+        "quem você é: escrevemos uma vez para confirmar seu endereço, e nada mais até "
+        "você confirmar."
+    ),
+    "join_first": "Nome",
+    "join_last": "Sobrenome",
+    "join_year": "Turma (o ano em que você se formou)",
+    "join_email": "E-mail",
+    "join_consent": "Envie-me notícias e eventos da minha turma (posso parar quando quiser)",
+    "join_send": "Inscrever-me",
+    "join_err_name": "Informe seu nome ou sobrenome.",
+    "join_err_year": "Informe um ano de {first} a {last}.",
+    "join_err_email": "Informe um e-mail que funcione, como nome@example.org.",
+    "join_sent_title": "Veja seu e-mail",
+    "join_sent": (
+        "Enviamos um link para você. Abra-o em até {days} dias para confirmar seu endereço."
+    ),
+    "join_confirm_title": "Confirme seu endereço",
+    "join_confirm_text": "Confirme que {email} é seu para entrar na turma de {year}.",
+    "join_confirm_button": "Confirmar",
+    "join_done_title": "Boas-vindas",
+    "join_done": "Seu endereço está confirmado: você está na lista da turma de {year}.",
+    "join_refused_title": "Não conseguimos inscrever você",
+    "join_refused": "Não conseguimos inscrever você com estes dados. Escreva para {email}.",
 }
 
-WORDS: Final[dict[str, dict[str, str]]] = {"en": _EN, "es": _ES, "fr": _FR, "pt-BR": _PT_BR}
+_AR = {
+    "link_broken": "هذا الرابط لا يعمل",
+    "damaged": "هذا الرابط تالف أو ناقص: انسخ الرابط كاملًا من الرسالة",
+    "expired": "انتهت صلاحية هذا الرابط في {date}؛ اطلب رابطًا جديدًا",
+    "sorry": "عذرًا: {reason}. لم يتغير شيء.",
+    "page_expired_title": "انتهت صلاحية هذا الرابط",
+    "page_expired": (
+        "انتهت صلاحية هذا الرابط في {date}، لذا لم يتغير شيء. الرابط نفسه في أحدث رسالة منا "
+        "يعمل، أو اكتب إلينا على {email}."
+    ),
+    "nobody_title": "لا شيء لفعله",
+    "nobody": "لم يعد هذا الرابط يقود إلى أحد في قوائمنا، لذا لا يوجد ما نعرضه.",
+    "form_stale_title": "يُرجى إرسال النموذج مرة أخرى",
+    "form_stale": (
+        "ظل هذا النموذج مفتوحًا مدة طويلة، أو لم يأتِ من هذه الصفحة، لذا لم يتغير شيء. "
+        "أعد تحميل الصفحة وأرسله مرة أخرى."
+    ),
+    "fix_fields": "يُرجى تصحيح ما هو مُعلَّم أدناه. لم يُحفظ شيء.",
+    "not_found_title": "لا شيء هنا",
+    "not_found": (
+        "هذا العنوان لا يقود إلى أي صفحة: إن كنت قد اتبعت رابطًا، فتأكد من أنك نسخته كاملًا."
+    ),
+    "method_title": "لا يمكن استخدام هذه الصفحة بهذه الطريقة",
+    "method": "افتح الرابط الموجود في الرسالة في متصفحك.",
+    "unreadable_title": "تعذّرت قراءة هذا الطلب",
+    "unreadable": "افتح الرابط الموجود في الرسالة في متصفحك مرة أخرى.",
+    "server_title": "حدث خطأ من جهتنا",
+    "server": "يُرجى تجربة الرابط مرة أخرى بعد بضع دقائق. وإن ظل لا يعمل، فأبلغ {office}.",
+    "link_gone": "أُزيل رابط هذا المنشور.",
+    "unsub_title": "هل نوقف رسائل الأخبار والفعاليات إلى {address}؟",
+    "unsub_text": "ستظل تصلك رسائلنا بشأن الطلبات التي تقدمها بنفسك.",
+    "unsub_button": "إلغاء الاشتراك",
+    "unsub_rather": "أتفضّل أن تختار عدد مرات مراسلتنا لك، أو أن تتوقف مؤقتًا؟",
+    "unsub_preferences": "افتح تفضيلاتك",
+    "unsub_done_title": "أُلغي اشتراكك",
+    "unsub_done": "لن نرسل إليك أي أخبار أو فعاليات بعد الآن.",
+    "unsub_again_title": "الاشتراك ملغى من قبل",
+    "unsub_again": "كنا قد أوقفناها من قبل.",
+    "unsub_gone": "لم يعد هذا الرابط يقود إلى عنوان في قوائمنا، لذا لا يوجد ما نفعله.",
+    "rsvp_yes": "نعم، سأحضر",
+    "rsvp_no": "لا، لا أستطيع الحضور",
+    "rsvp_maybe": "ربما",
+    "rsvp_confirm": "أكّد ردّك:",
+    "rsvp_when": "الموعد",
+    "rsvp_where": "المكان",
+    "rsvp_online": "عبر الإنترنت",
+    "rsvp_current": "ردّك حتى الآن: {answer}.",
+    "rsvp_saved": "شكرًا لك: سجّلنا ردّك ({answer}).",
+    "rsvp_waitlisted": (
+        "اكتمل العدد في هذه الفعالية: أنت على قائمة الانتظار، وسنكتب إليك إذا شغر مقعد."
+    ),
+    "rsvp_cancelled": "أُلغيت هذه الفعالية، لذا لا يوجد ما تردّ عليه.",
+    "rsvp_not_open": "لا تقبل هذه الفعالية الردود بعد؛ لم يُسجَّل شيء.",
+    "rsvp_failed": ("تعذّر علينا تسجيل ردّك، ولم يتغير شيء. يُرجى الرد على رسالة الدعوة بدلًا من ذلك."),
+    "rsvp_gone": "لم تعد هذه الدعوة في قوائمنا.",
+    "pref_title": "تفضيلات البريد الإلكتروني",
+    "pref_intro": "{name}، اختر طريقة بقائنا على تواصل. الرسائل المتعلقة بطلباتك تصلك دائمًا.",
+    "pref_channels": "كيف يمكننا أن نكتب إليك",
+    "channel_email": "البريد الإلكتروني",
+    "pref_frequency": "كم مرة",
+    "freq_every": "كل الرسائل",
+    "freq_digest": "ملخص شهري للأخبار (تظل دعوات الفعاليات تصلك كلًّا على حدة)",
+    "freq_own_requests": "فقط ما يتعلق بطلباتي",
+    "pref_pause": "توقف مؤقت",
+    "pref_pause_label": "لا ترسلوا إليّ شيئًا حتى",
+    "pref_pause_hint": "نعود إلى مراسلتك بدءًا من هذا اليوم. اتركه فارغًا إن لم ترد التوقف.",
+    "pref_paused_now": "متوقف مؤقتًا حتى {date}.",
+    "pref_save": "احفظ تفضيلاتي",
+    "pref_saved": "حُفظت تفضيلاتك.",
+    "err_channel": "اختر من القنوات المذكورة.",
+    "err_frequency": "اختر أحد الخيارات.",
+    "err_date": "اكتب التاريخ بالصيغة YYYY-MM-DD، مثل {example}.",
+    "err_date_past": "اختر يومًا بعد اليوم.",
+    "err_date_far": "اختر يومًا خلال عام من اليوم، أو اختر «فقط ما يتعلق بطلباتي».",
+    "det_title": "هل ما زالت هذه بياناتك؟",
+    "det_intro": "{name}، أكّد كل بيان ما زال صحيحًا، أو صحّحه.",
+    "det_place": "وفق سجلاتنا، تقيم في {place}.",
+    "det_none": "ليس لدينا أي بيانات اتصال خاصة بك.",
+    "kind_email": "البريد الإلكتروني",
+    "kind_phone": "الهاتف",
+    "kind_mastodon": "ماستودون",
+    "kind_bluesky": "بلوسكاي",
+    "new_email": "عنوان البريد الإلكتروني الجديد",
+    "new_phone": "رقم الهاتف الجديد",
+    "new_mastodon": "معرّف ماستودون الجديد",
+    "new_bluesky": "معرّف بلوسكاي الجديد",
+    "det_confirmed_on": "آخر تأكيد في {date}.",
+    "det_never": "لم يُؤكَّد بعد.",
+    "det_confirm": "نعم، هذا صحيح",
+    "det_correct": "احفظ التصحيح",
+    "det_saved_confirmed": "شكرًا لك: أكّدت هذا البيان.",
+    "det_saved_corrected": "شكرًا لك: سنعتمد البيان الجديد من الآن.",
+    "det_changed": (
+        "تغيّر هذا البيان منذ أن فتحت الصفحة، لذا لم يتغير شيء. هذه بياناتك كما هي الآن."
+    ),
+    "err_empty": "اكتب القيمة الجديدة، أو اختر «نعم، هذا صحيح» إن لم تتغير.",
+    "err_email": "هذا ليس عنوان بريد إلكتروني يمكننا استخدامه. اكتبه مثل name@example.org.",
+    "err_phone": (
+        "هذا ليس رقم هاتف يمكننا استخدامه. اكتبه مع رمز البلد، مثل \u200e+20 2 2345 6789\u200e."
+    ),
+    "err_mastodon": "هذا ليس معرّف ماستودون. اكتبه مثل @name@mastodon.social.",
+    "err_bluesky": "هذا ليس معرّف بلوسكاي. اكتبه مثل name.bsky.social.",
+    "req_title": "اطلب منا شيئًا",
+    "req_intro": "{name}، أخبرنا بما تحتاجه. كل طلب يلقى ردًّا، ويمكنك متابعة طلبك في صفحته.",
+    "req_type": "ماذا تحتاج؟",
+    "req_summary": "أخبرنا عنه",
+    "req_summary_hint": "حتى {limit} حرف.",
+    "req_whom": "للتعريف بجهة عمل: من تودّ أن تقابل؟",
+    "req_whom_hint": "شركة، أو مجال، أو شخص. مطلوب للتعريف بجهة عمل.",
+    "req_deadline": "هل تحتاجه بحلول يوم معيّن؟",
+    "req_deadline_hint": "اتركه فارغًا إن لم يكن هناك موعد نهائي.",
+    "req_send": "أرسل طلبي",
+    "err_type": "اختر ما تحتاجه.",
+    "err_summary_empty": "أخبرنا في كلمات قليلة بما تحتاجه.",
+    "err_too_long": "اكتب {limit} حرف على الأكثر (كتبت {length}).",
+    "err_whom": "أخبرنا من تودّ أن تقابل: شركة، أو مجال، أو شخص.",
+    "err_deadline_past": "اختر اليوم أو يومًا لاحقًا.",
+    "err_deadline_far": "اختر يومًا خلال عامين من اليوم.",
+    "st_title": "طلبك رقم {number}",
+    "st_saved": "شكرًا لك: استلمنا طلبك، وأرسلنا إليك رسالة بذلك.",
+    "st_type": "الطلب",
+    "st_status": "حالته",
+    "status_open": "استُلم: سنرد قريبًا",
+    "status_in_progress": "نعمل عليه",
+    "status_waiting": "ننتظر ردّك",
+    "status_closed": "مغلق",
+    "outcome_resolved": "مغلق: أُنجز",
+    "outcome_declined": "مغلق: تعذّر علينا تلبيته",
+    "outcome_withdrawn": "مغلق: سُحب",
+    "st_sent_on": "أُرسل في",
+    "st_answer_by": "سنرد في موعد أقصاه",
+    "st_write_by": "سنكتب إليك مجددًا في موعد أقصاه",
+    "st_done_by": "يُنجز في موعد أقصاه",
+    "st_your_deadline": "تحتاجه بحلول",
+    "st_closed_on": "أُغلق في",
+    "st_asked": "ما طلبته",
+    "st_confidential": (
+        "هذا الطلب سري: لا يقرأ ما كتبته إلا الموظفون المكلّفون به، لذا لا يظهر هنا."
+    ),
+    "st_replies": "ما كتبناه إليك",
+    "st_no_replies": "لم نكتب إليك بشأنه بعد.",
+    "st_decision": "قرارنا",
+    "decision_accepted": "سنأخذ بفكرتك.",
+    "decision_planned": "نعتزم الأخذ بفكرتك لاحقًا.",
+    "decision_declined": "لن نأخذ بفكرتك.",
+    "st_ask_more": "اطلب منا شيئًا آخر",
+    "amb_title": "دفعة {year}: صفحتك بصفتك سفيرًا",
+    "amb_intro": (
+        "مرحبًا {name}، شكرًا لأنك تتحدث باسم دفعتك. هذه الصفحة لك وحدك: لا تُعِد إرسال رابطها."
+    ),
+    "amb_events": "الفعاليات القادمة",
+    "amb_no_events": "لا توجد فعاليات مخطط لها بعد.",
+    "amb_reach": "من نستطيع الوصول إليهم",
+    "amb_reach_text": (
+        "نستطيع الوصول إلى {reachable} من أصل {contactable} من زملاء الدفعة ({percent}٪): "
+        "{email} بالبريد الإلكتروني، و{social} عبر الشبكات الاجتماعية. {unreachable} ليست "
+        "لديهم وسيلة اتصال تعمل."
+    ),
+    "amb_reached": "خلال الأشهر الاثني عشر الماضية، وصلتنا أخبار {reached} من أصل {contactable}.",
+    "amb_lost": "زملاء لا نستطيع الوصول إليهم",
+    "amb_lost_hint": (
+        "إن كنت تعرف كيف نصل إلى أحدهم، فأخبرنا في نموذج الإرشاد. نسألهم قبل أن نستخدم أي "
+        "شيء، ولا نعرض هنا بيانات اتصال أي شخص."
+    ),
+    "amb_tip_link": "أخبرنا كيف نصل إلى شخص ما",
+    "amb_no_lost": "نستطيع الوصول إلى جميع أفراد دفعتك.",
+    "amb_ideas": "أفكار دفعتك",
+    "amb_no_ideas": "لا توجد أفكار بعد.",
+    "amb_propose": "اقترح فعالية أو فكرة",
+    "amb_kind": "ما نوعها؟",
+    "amb_kind_event": "فعالية",
+    "amb_kind_idea": "فكرة",
+    "amb_idea_text": "ماذا تقترح؟",
+    "amb_idea_send": "أرسل إلى المكتب",
+    "amb_drafts": "رسائل صغتها",
+    "amb_draft": "صُغ رسالة إلى دفعتك",
+    "amb_draft_hint": "يقرؤها المكتب ويوافق عليها قبل إرسال أي شيء.",
+    "amb_draft_name": "العنوان",
+    "amb_draft_template": "نوع الرسالة",
+    "amb_template_newsletter": "أخبار",
+    "amb_template_reunion": "لقاء الدفعة",
+    "amb_draft_send_on": "ليس قبل هذا اليوم (اختياري)",
+    "amb_draft_send_at": "في هذه الساعة بتوقيت كل زميل، مثل 09:30 (اختياري)",
+    "amb_draft_send": "احفظ المسودة",
+    "amb_draft_waiting": "بانتظار موافقة المكتب",
+    "amb_draft_approved": "وافق عليها المكتب",
+    "amb_withdraw": "اسحب",
+    "amb_saved_idea": "شكرًا: وصل اقتراحك إلى المكتب وسيرد عليك.",
+    "amb_saved_draft": "حُفظت: سيراجع المكتب مسودتك.",
+    "amb_saved_withdrawn": "سُحبت المسودة.",
+    "amb_err_kind": "اختر فعالية أو فكرة.",
+    "amb_err_empty": "يُرجى كتابة شيء هنا.",
+    "amb_err_template": "اختر أحد أنواع الرسائل.",
+    "amb_err_time": "اكتب الوقت بالصيغة HH:MM، مثل 09:30.",
+    "amb_err_day_past": "اختر اليوم أو يومًا لاحقًا.",
+    "amb_gone_title": "لم تعد هذه الصفحة لك",
+    "amb_gone": (
+        "هذا الرابط يخص دور سفير انتهى، فلا شيء يمكن فعله هنا. راسلنا على {email} إن كان ذلك خطأ."
+    ),
+    "amb_scope_title": "ليست دفعتك",
+    "amb_scope": "هذا يخص دفعة أخرى غير دفعتك، لذلك لم يتغير شيء.",
+    "join_title": "ابقَ على تواصل مع زملاء دفعتك",
+    "join_intro": (
+        "دعاك {name} للانضمام إلى خريجي دفعة {year}. أخبرنا من أنت: نراسلك مرة واحدة "
+        "لتأكيد عنوانك، ولا شيء غير ذلك حتى تؤكده."
+    ),
+    "join_first": "الاسم الأول",
+    "join_last": "اسم العائلة",
+    "join_year": "سنة الدفعة (سنة تخرجك)",
+    "join_email": "البريد الإلكتروني",
+    "join_consent": "أرسلوا لي أخبار دفعتي وفعالياتها (يمكنني الإيقاف في أي وقت)",
+    "join_send": "سجّلني",
+    "join_err_name": "اكتب اسمك الأول أو اسم عائلتك.",
+    "join_err_year": "اكتب سنة من {first} إلى {last}.",
+    "join_err_email": "اكتب عنوان بريد إلكتروني يعمل، مثل name@example.org.",
+    "join_sent_title": "تفقّد بريدك الإلكتروني",
+    "join_sent": "أرسلنا إليك رابطًا. افتحه خلال {days} أيام لتأكيد عنوانك.",
+    "join_confirm_title": "أكّد عنوانك",
+    "join_confirm_text": "أكّد أن {email} عنوانك للانضمام إلى دفعة {year}.",
+    "join_confirm_button": "تأكيد",
+    "join_done_title": "أهلًا بك",
+    "join_done": "تأكد عنوانك: أنت الآن في قائمة دفعة {year}.",
+    "join_refused_title": "لم نتمكن من تسجيلك",
+    "join_refused": "لم نتمكن من تسجيلك بهذه البيانات. يُرجى مراسلتنا على {email}.",
+    "consent_intro": (
+        "{name}، هل تودّ أن تصلك أخبارنا: أخبار دفعتك ولقاءاتها وفعالياتها؟ لن نراسلك مرة "
+        "أخرى ما لم تقل نعم."
+    ),
+    "consent_no": "لا، شكرًا",
+    "consent_saved_no": "شكرًا لإخبارنا: لن نراسلك.",
+    "consent_saved_yes": "شكرًا: يسعدنا أن نعود إلى التواصل معك.",
+    "consent_title": "هل تودّ أن تصلك أخبارنا؟",
+    "consent_yes": "نعم، أبقوني على اطلاع",
+    "err_tip_how": "اذكر في كلمات قليلة كيف عرفت ذلك.",
+    "err_tip_value": "اكتب كيف نصل إليه.",
+    "err_tip_who": "اختر الزميل من القائمة.",
+    "tip_already": "لقد أخبرتنا بالفعل عن هذا الزميل. شكرًا لك: أحد الموظفين يطّلع على ذلك.",
+    "tip_choose": "اختر زميلًا",
+    "tip_how": "كيف عرفت ذلك؟",
+    "tip_how_hint": "مثلًا: نعمل معًا؛ أعطاني إياه في العام الماضي.",
+    "tip_intro": (
+        "{name}، انقطع تواصلنا مع زملاء دفعتك هؤلاء. إن كنت تعرف كيف نصل إلى أحدهم "
+        "فأخبرنا: يتحقق أحد الموظفين من كل إرشاد، ولا نراسلهم إلا مرة واحدة لنسألهم إن "
+        "كانوا يودّون أن تصلهم أخبارنا."
+    ),
+    "tip_kind": "كيف نصل إليه؟",
+    "tip_none": "نعرف كيف نصل إلى كل زملاء دفعتك. شكرًا لرغبتك في المساعدة.",
+    "tip_saved": "شكرًا: سيتحقق أحد الموظفين من إرشادك قبل استخدامه في أي شيء.",
+    "tip_send": "أرسل الإرشاد",
+    "tip_title": "ساعدنا في العثور على زميل",
+    "tip_value": "عنوانه أو رقمه أو معرّفه",
+    "tip_who": "من تعرف كيف نصل إليه؟",
+}
+
+WORDS: Final[dict[str, dict[str, str]]] = {
+    "en": _EN,
+    "es": _ES,
+    "fr": _FR,
+    "pt-BR": _PT_BR,
+    "ar": _AR,
+}
 LOCALES: Final = tuple(WORDS)
 _BY_LOWER = {locale.lower(): locale for locale in LOCALES}
 
@@ -788,13 +1506,13 @@ class Words:
 
         A datetime is read in ``zone`` (an IANA name; None or unknown: UTC).
         """
-        if isinstance(moment, datetime):
-            try:
-                tz = ZoneInfo(zone) if zone else UTC
-            except (ZoneInfoNotFoundError, ValueError):
-                tz = UTC
-            moment = moment.astimezone(tz).date()
-        return format_date(moment, format="long", locale=Locale.parse(self.locale, sep="-"))
+        return format_day(moment, self.locale, zone=zone)
+
+    @property
+    def direction(self) -> str:
+        """``rtl`` for a language written right to left (Arabic), else ``ltr``: the page's
+        ``dir``."""
+        return text_direction(self.locale)
 
 
 def words_for(locale: str) -> Words:

@@ -110,7 +110,7 @@ def add_routes(app: FastAPI, site: Site) -> None:
             status=status,
             words=words,
             title=words("pref_title"),
-            first_name=alum.first_name,
+            greeting_name=alum.greeting_name,
             channels=CHANNELS,
             frequencies=[frequency.value for frequency in Frequency],
             chosen=shown,

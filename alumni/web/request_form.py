@@ -176,7 +176,7 @@ def add_routes(app: FastAPI, site: Site) -> None:
             status=status,
             words=words,
             title=words("req_title"),
-            first_name=alum.first_name,
+            greeting_name=alum.greeting_name,
             types=choices(alum, types),
             entered=entered,
             problems=problems,

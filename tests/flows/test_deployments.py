@@ -71,6 +71,9 @@ def test_each_schedule_parses_in_its_zone(
     monkeypatch.setenv("ALUMNI_OFFICE_TIMEZONE", "America/Sao_Paulo")
     for config in deployment.get("schedules") or []:
         assert config["timezone"] in ("UTC", OFFICE_ZONE), "UTC, or the office's zone"
+        minute, hour = config["cron"].split()[:2]
+        if minute.isdigit() and hour.isdigit():  # at a time of day: the office's day
+            assert config["timezone"] == OFFICE_ZONE, "a time of day is the office's"
         resolved = apply_values(config, dict(os.environ), remove_notset=False)
         schedule = CronSchedule(cron=resolved["cron"], timezone=resolved["timezone"])
         assert schedule.timezone in ("UTC", "America/Sao_Paulo")

@@ -86,8 +86,10 @@ def test_the_page_shows_the_alums_current_details_plainly_and_nobody_elses(
     assert_hardened(page)
     assert_accessible(page.text, lang="en")
     text = page.text
-    for value in ("dora@old.example.org", "+5511912345678", "@dora@mastodon.example"):
-        assert value in text
+    # Dora's Brazilian number as Brazil dials it (stored +5511912345678), isolated left to right.
+    for value in ("dora@old.example.org", "(11) 91234-5678", "@dora@mastodon.example"):
+        assert f'<bdi dir="ltr">{value}</bdi>' in text
+    assert "+5511912345678" not in text
     assert "dora@older.example.org" not in text  # history is not a current detail
     assert "eve@example.org" not in text and "+447700900123" not in text and "Eve" not in text
     email_heading = f'<h2 id="detail-{ids["email"]}">Email</h2>'
@@ -116,7 +118,9 @@ def test_confirming_a_detail_makes_it_verified_now_and_ok(
     confirmed = rows[ids["email"]]
     assert confirmed.status == "ok" and confirmed.verified_at >= started
     assert confirmed.superseded_at is None and confirmed.value == "dora@old.example.org"
+    assert confirmed.source == "confirmed by alum; first from import"
     assert rows[ids["phone"]].verified_at == IMPORTED  # the others are as they were
+    assert rows[ids["phone"]].source == "import"
     with engine_for(db_url).connect() as connection:
         noted = connection.execute(
             sa.select(_A.c.last_two_way_at, _A.c.last_two_way_channel).where(_A.c.id == alumnus_id)
@@ -149,7 +153,7 @@ def test_correcting_a_detail_keeps_the_old_one_as_history(
 
     page = follow(client, answer)
     assert "Thank you: we keep the new detail from now on." in page.text
-    assert kept in page.text
+    assert (typed if kind == "phone" else kept) in page.text  # a phone as Brazil writes it
     rows = details_of(db_url, alumnus_id)
     assert len(rows) == 4
     old = next(row for row in rows if row.id == ids[kind])

@@ -27,7 +27,7 @@ def test_every_language_has_every_key_with_the_same_placeholders(locale: str) ->
 
 
 def test_the_languages_are_those_of_the_email_templates() -> None:
-    assert set(LOCALES) == {"en", "es", "fr", "pt-BR"}
+    assert set(LOCALES) == {"en", "es", "fr", "pt-BR", "ar"}
 
 
 @pytest.mark.parametrize(
@@ -35,6 +35,7 @@ def test_the_languages_are_those_of_the_email_templates() -> None:
     [
         ("pt-BR", "pt-BR"),
         ("pt_br", "pt-BR"),
+        ("ar-EG", "ar"),
         ("pt", "en"),
         ("pt-PT", "en"),
         ("es-MX", "es"),
@@ -76,6 +77,7 @@ def test_dates_are_written_the_way_each_language_writes_them() -> None:
         "1 de mayo de 2025",
         "1 mai 2025",
         "1 de maio de 2025",
+        "1 مايو 2025",
     ]
     # A moment is read in the alum's zone: 02:00 UTC is still the day before in São Paulo.
     late = datetime(2025, 5, 2, 2, 0, tzinfo=UTC)
