@@ -26,7 +26,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import write_transaction
 from alumni.delivery import campaigns, ledger
-from alumni.delivery.audience import DIGEST_TEMPLATE
+from alumni.delivery.ambassador_kit import AMBASSADOR_DIGEST_TEMPLATE
+from alumni.delivery.audience import (
+    CONSENT_QUESTION_TEMPLATE,
+    DIGEST_TEMPLATE,
+    STILL_YOURS_TEMPLATE,
+)
 from alumni.delivery.planning import PlanOptions, plan_on
 from alumni.delivery.report import CampaignReport, campaign_report
 from alumni.delivery.send_time import parse_send_at
@@ -132,13 +137,27 @@ class Blast:
         return self.name or f"{self.template} blast"
 
 
+# Templates of the messages flows make for an audience they name themselves: never a blast's.
+# (alumni.reach sits above this package: its two names are checked against it by the tests.)
+MADE_BY_FLOWS = frozenset(
+    {
+        DIGEST_TEMPLATE,  # the monthly digest: `alumni digest send`
+        STILL_YOURS_TEMPLATE,  # still-yours: alumni.reach.freshness
+        CONSENT_QUESTION_TEMPLATE,  # a found alum's consent question: alumni.reach.tips
+        AMBASSADOR_DIGEST_TEMPLATE,  # ambassador-digest
+        "hear_from_you",  # alumni.reach.hear_from_you.TEMPLATE
+        "join_confirm",  # alumni.reach.referrals.CONFIRM_TEMPLATE
+    }
+)
+
+
 def blast_templates(templates: Path) -> list[str]:
     """The email templates a blast may use: each folder of ``templates/email/`` complete in at
-    least one locale, the monthly digest's excepted (``alumni digest send`` makes those)."""
+    least one locale, but those of the messages flows make (``MADE_BY_FLOWS``)."""
     store = TemplateStore(templates)
     folder = templates / "email"
     names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    return [name for name in names if name != DIGEST_TEMPLATE and store.locales(name)]
+    return [name for name in names if name not in MADE_BY_FLOWS and store.locales(name)]
 
 
 def create_blast(engine: Engine, blast: Blast, *, templates: Path) -> list[tuple[int, int]]:

@@ -77,7 +77,10 @@ def test_send_time_takes_now_a_local_hour_or_a_date_time_and_names_what_is_wrong
         SendTime(when=When.local_time).campaign_options()
 
 
-def test_blast_templates_are_the_email_folders_but_the_digest(tmp_path: Path) -> None:
+def test_blast_templates_are_the_email_folders_but_those_flows_make(tmp_path: Path) -> None:
+    from alumni.reach import hear_from_you, referrals
+
+    assert {hear_from_you.TEMPLATE, referrals.CONFIRM_TEMPLATE} <= blasts.MADE_BY_FLOWS
     assert blasts.blast_templates(ROOT / "templates") == ["newsletter", "reunion"]
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     (tmp_path / "templates" / "email" / "empty").mkdir()

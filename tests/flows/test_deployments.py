@@ -48,7 +48,9 @@ def sample(schema: dict[str, Any], definitions: dict[str, Any]) -> Any:
         return {k: sample(properties[k], definitions) for k in schema.get("required", [])}
     if kind == "string" and schema.get("format") == "date-time":
         return "2027-06-01T09:00:00+01:00"
-    return {"integer": 1, "number": 1.0, "boolean": False, "string": "x"}.get(kind)
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 1)
+    return {"boolean": False, "string": "x"}.get(kind)
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=[d["name"] for d in DEPLOYMENTS])
