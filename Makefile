@@ -1,5 +1,6 @@
-# Two commands for a newcomer: `make demo` (set up, then run the main job on the embedded
-# defaults) and `make test` (set up, then lint, type-check and run the whole suite).
+# Commands for a newcomer: `make demo` (set up, then run the main job on the embedded
+# defaults), `make up` (set up, then run the office's whole stack: Prefect server and UI,
+# worker, deployments, pages; Ctrl-C stops it) and `make test` (lint, type-check, whole suite).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export DO_NOT_TRACK := 1
@@ -8,7 +9,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 # Independent peers the tests talk to: ical.js (calendar parser) and Bluesky's local PDS.
 NODE_PEERS := $(patsubst %/package.json,%/node_modules/.installed,$(wildcard tests/*/package.json tests/*/*/package.json))
 
-.PHONY: demo test lint bench clean
+.PHONY: demo up test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,6 +23,9 @@ $(VENV)/.installed: pyproject.toml
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/alumni demo
+
+up: $(VENV)/.installed
+	$(VENV)/bin/alumni up
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -3,25 +3,58 @@ without the coverage rules, the same seed and the same budget of messages.
 
 The routine, month by month over the twelve months to today: each class in a reunion year
 (5, 10, 15, 20, 25, 30, 40 or 50 years out) and the five newest classes get a news campaign,
-capped so that the office sends at most ``--budget`` messages a year (a twelfth a month, never
-past what is left of the year). With the rules, the shipped ones run: the monthly hear-from-you
-(``alumni.reach.hear_from_you.plan_hear_from_you``: everyone unreached for twelve months,
-within consent), its messages counted against the same budget first, and every capped campaign
-planned with ``alumni.reach.priority.plan_options`` (longest-unreached first). Without them, the
-same campaigns are planned in the planner's default order.
+capped so that the office sends at most ``--budget`` messages a year (what is left of the
+year's budget spread over the months left). Without the rules, that is all, planned in the
+planner's default order. With them, the shipped routine of issue 13 runs first each month, its
+messages counted against the same budget:
+
+1. the hear-from-you (``alumni.reach.hear_from_you.plan_hear_from_you``: everyone unreached for
+   twelve months, within consent);
+2. the lost-alumni drive (``drive_month``): each class's ambassador digest
+   (``alumni.reach.ambassador_digest``) lists the classmates with no working channel; a
+   classmate names one on the tip form (``alumni.reach.tips.submit_tip``); the officer verifies
+   tips, those of the least-reached classes first (``alumni.reach.tip_order``), which sends the
+   found alum the one consent question (``verify_tip``); they answer (``answer_consent``);
+3. the still-yours question (``alumni.reach.still_yours``) to alumni with stale or doubtful
+   details, as many as the month's budget leaves;
+4. the news campaigns with what is left, planned longest-unreached first
+   (``alumni.reach.priority.reach_order``).
+
+The ambassadors' digests are outside the budget (mail to volunteers about their role, not to
+alumni as alumni); a line counts the alumni they alone reached. The same rules run once more
+with the drive switched off (tip chance 0): what the ordering, hear-from-you and still-yours do
+without anyone giving a tip.
 
 Planning, the audience rules and the ledger rows are the real ones (``alumni.delivery.planning``).
-Only the transport is simulated, per channel quality: a planned message to a working address is
-delivered (97%) or bounces hard (the address is then marked bouncing, as tracking would). Shares
-are of contactable alumni (active or lost) reached in the twelve months (``coverage_rows``,
-``reached_since``); "least" is over groups of at least ``--min-group`` alumni, since a country of
-five is one person from any share. A ceiling line says what sending can reach at all: the share
-of contactable alumni who are active, have a working address and did not refuse news (lost
-alumni, refusals and dead addresses are for the fresh-details and lost-alumni work). Run:
+Only the transport and the people are simulated. The transport, per channel quality: a planned
+message to a working address is delivered (``DELIVERED``, 97%) or bounces hard (the address is
+then marked bouncing, as tracking would). The people of the drive, each a constant (and an
+option), printed on its own line; chosen on the low side, so the drive is not credited with
+more than it is likely to find:
 
-    .venv/bin/python bench/reach.py [--alumni 3000] [--seed 1] [--budget 3000]
+- ``TIP_CHANCE`` (2% a month): a lost alum listed in their class's digest is named by a
+  classmate, with an email address, within the month; about one in five of those listed over a
+  year. Low because only the class's two to four ambassadors get the list, and a tip needs
+  someone who knows an address today and takes the step. Phone tips are left out: nothing sends
+  on a phone, so they add no reach here.
+- ``TIP_WORKS`` (60%): the tipped address is the alum's and works; otherwise the consent
+  question bounces (an old address a classmate remembers).
+- ``ANSWERS`` (50%) and ``SAYS_YES`` (60%): a found alum whose consent question arrived answers
+  within the month, and says yes. The arrival alone counts as reach; the answer decides what
+  they get next.
+- ``OFFICER_CHECKS`` (8 a month): tips an officer verifies, two a week beside their other
+  work; the rest wait for next month, least-reached classes first.
 
-The last line is one JSON object: {"with_rules": {...}, "without_rules": {...}}.
+Shares are of contactable alumni (active or lost) reached in the twelve months
+(``coverage_rows``, ``reached_since``); "least" is over groups of at least ``--min-group``
+alumni, since a country of five is one person from any share. A ceiling line says what sending
+news alone can reach: the share of contactable alumni who are active, have a working address and
+did not refuse news at the start. Run:
+
+    .venv/bin/python bench/reach.py [--alumni 3000] [--seed 1] [--budget 3000] [--tip-chance 0.02]
+
+The last line is one JSON object: {"with_rules": {...}, "without_rules": {...}}; with_rules is
+the full routine, drive included.
 """
 
 from __future__ import annotations
@@ -33,7 +66,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -45,6 +78,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 
 from alumni.db import engine_for, upgrade, write_transaction
+from alumni.delivery.ambassador_kit import AMBASSADOR_DIGEST_TEMPLATE
 from alumni.delivery.planning import PlanOptions, plan
 from alumni.models import (
     Alumnus,
@@ -53,26 +87,46 @@ from alumni.models import (
     ContactPoint,
     Delivery,
     DeliveryStatus,
+    ReachTip,
     Response,
     table_of,
     utcnow,
 )
 from alumni.people import importing, seeding
 from alumni.people.validation import COLUMNS
-from alumni.reach.channels import CONTACTABLE
+from alumni.reach.ambassador_digest import digest_class_years, digest_month, plan_ambassador_digest
+from alumni.reach.channels import CONTACTABLE, lost_classmates
 from alumni.reach.coverage import WINDOW, CoverageRow, coverage_rows, reached_since
+from alumni.reach.freshness import FreshnessRules
 from alumni.reach.hear_from_you import class_years_to_ask, plan_hear_from_you
 from alumni.reach.priority import reach_order
+from alumni.reach.still_yours import ask_class, choose_run
+from alumni.reach.tip_order import pending_tips_by_reach
+from alumni.reach.tips import TipAlreadyGiven, answer_consent, submit_tip, verify_tip
+from alumni.settings import get_settings
 
 MILESTONES = (5, 10, 15, 20, 25, 30, 40, 50)
 NEWEST = 5  # the newest classes get news every month: the easy, eager ones
 DELIVERED = 0.97  # a message to a working address arrives; else it bounces hard
+
+# The people of the lost-alumni drive (with rules only); see the module docstring for why.
+TIP_CHANCE = 0.02  # a listed lost alum is named, with an email address, by a classmate in a month
+TIP_WORKS = 0.6  # the tipped address is theirs and works (else the consent question bounces)
+ANSWERS = 0.5  # a found alum whose consent question arrived answers it within the month
+SAYS_YES = 0.6  # of those who answer, the share who say yes (the rest say no)
+OFFICER_CHECKS = 8  # tips an officer verifies a month (two a week), least-reached classes first
+TIP_DOMAIN, DEAD_TIP_DOMAIN = "tipped.example", "gone.example"  # a tipped address that works / not
+
+SENT_KINDS = ("hear_from_you", "still_yours", "digest", "consent", "news")
+BUDGETED = ("hear_from_you", "still_yours", "consent", "news")  # not the ambassadors' digest
+DRIVE_COUNTS = ("tips", "verified", "answered")
 
 _A = table_of(Alumnus)
 _C = table_of(Campaign)
 _CP = table_of(ContactPoint)
 _D = table_of(Delivery)
 _R = table_of(Response)
+_T = table_of(ReachTip)
 
 
 def populate(url: str, count: int, seed: int, today: date) -> None:
@@ -100,7 +154,8 @@ def routine_classes(years: list[int], month_index: int, today: date) -> list[int
 
 
 def deliver(url: str, campaign_id: int, at: datetime, rng: Random) -> int:
-    """The simulated transport: every pending row sent at ``at``; some bounce hard."""
+    """The simulated transport: every pending row sent at ``at``; some bounce hard (always when
+    the address is a tipped one that does not work)."""
     sent = 0
     with write_transaction(engine_for(url)) as connection:
         rows = connection.execute(
@@ -115,7 +170,8 @@ def deliver(url: str, campaign_id: int, at: datetime, rng: Random) -> int:
                 .values(status=DeliveryStatus.sent, sent_at=at, attempts=1)
             )
             sent += 1
-            if rng.random() >= DELIVERED:
+            dead = address.endswith(f"@{DEAD_TIP_DOMAIN}")
+            if rng.random() >= DELIVERED or dead:
                 connection.execute(
                     sa.insert(_R).values(
                         kind="bounce_hard",
@@ -134,6 +190,138 @@ def deliver(url: str, campaign_id: int, at: datetime, rng: Random) -> int:
                     .values(status="bouncing")
                 )
     return sent
+
+
+@dataclass(frozen=True)
+class People:
+    """What the simulated people of the lost-alumni drive do (the constants above)."""
+
+    tip_chance: float = TIP_CHANCE
+    tip_works: float = TIP_WORKS
+    answers: float = ANSWERS
+    says_yes: float = SAYS_YES
+    officer_checks: int = OFFICER_CHECKS
+
+
+def _arrived(url: str, campaign_id: int) -> list[int]:
+    """The alumni a campaign's message reached (sent, not bounced)."""
+    bounced = sa.exists().where(_R.c.delivery_id == _D.c.id, _R.c.kind == "bounce_hard")
+    with engine_for(url).connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(_D.c.alumnus_id).where(
+                    _D.c.campaign_id == campaign_id, _D.c.status == DeliveryStatus.sent, ~bounced
+                )
+            ).scalars()
+        )
+
+
+def still_yours_month(
+    url: str, at: datetime, options: PlanOptions, rng: Random, *, limit: int
+) -> int:
+    """The monthly still-yours run (``alumni.reach.still_yours``, the shipped rules) asking at
+    most ``limit`` alumni (the office's ALUMNI_STILL_YOURS_PER_RUN, set to what is left of the
+    month's budget); returns the messages sent. Whether the asked confirm is not simulated."""
+    if limit <= 0:
+        return 0
+    engine = engine_for(url)
+    settings = get_settings()
+    rules = FreshnessRules.from_settings(settings)
+    with engine.connect() as connection:
+        chosen = choose_run(
+            connection,
+            now=at,
+            rules=rules,
+            every_months=settings.still_yours_every_months,
+            limit=min(limit, settings.still_yours_per_run),
+        )
+    sent = 0
+    for year, alumni in chosen.items():
+        asked = ask_class(
+            engine,
+            year,
+            now=at,
+            rules=rules,
+            every_months=settings.still_yours_every_months,
+            options=options,
+            among=alumni,
+        )
+        if asked is not None:
+            sent += deliver(url, asked.campaign_id, at, rng)
+    return sent
+
+
+def drive_month(
+    url: str,
+    at: datetime,
+    options: PlanOptions,
+    people: People,
+    rng: Random,
+    folks: Random,
+    *,
+    budget_left: int,
+) -> dict[str, int]:
+    """One month of the lost-alumni drive, with the shipped functions: each class's ambassador
+    digest (``plan_ambassador_digest``) is sent; an ambassador it reached names a lost classmate
+    it listed with ``people.tip_chance`` (``submit_tip``, as the tip form does); the officer
+    verifies up to ``people.officer_checks`` pending tips (no more than ``budget_left``: each
+    sends a message), least-reached classes first (``pending_tips_by_reach``, ``verify_tip``),
+    which sends each found alum the consent
+    question; who got it answers (``answer_consent``) with ``people.answers``, yes with
+    ``people.says_yes``. ``rng`` is the transport's, ``folks`` the people's. Returns the
+    messages sent (``digest``, ``consent``) and the tips given, verified and answered."""
+    engine = engine_for(url)
+    done = {"digest": 0, "consent": 0, "tips": 0, "verified": 0, "answered": 0}
+    month = digest_month(None, now=at)
+    with engine.connect() as connection:
+        years = digest_class_years(connection)
+    for year in years:
+        campaign_id = plan_ambassador_digest(engine, year, month=month, now=at, options=options)
+        if campaign_id is None:
+            continue
+        done["digest"] += deliver(url, campaign_id, at, rng)
+        readers = sorted(set(_arrived(url, campaign_id)))
+        if not readers or not people.tip_chance:
+            continue
+        with engine.connect() as connection:
+            listed = lost_classmates(connection, year)
+        for lost in listed:
+            if folks.random() >= people.tip_chance:
+                continue
+            works = folks.random() < people.tip_works
+            domain = TIP_DOMAIN if works else DEAD_TIP_DOMAIN
+            try:
+                with write_transaction(engine) as connection:
+                    submit_tip(
+                        connection,
+                        tipster_id=folks.choice(readers),
+                        lost_alumnus_id=lost.alumnus_id,
+                        kind="email",
+                        value=f"found{lost.alumnus_id}@{domain}",
+                        how_known="We are still in touch.",
+                        now=at,
+                    )
+            except TipAlreadyGiven:
+                continue  # this reader named them before; the office has it already
+            done["tips"] += 1
+    with engine.connect() as connection:
+        queue = pending_tips_by_reach(connection, now=at)
+    queue = queue[: max(0, min(people.officer_checks, budget_left))]
+    for tip in queue:
+        with write_transaction(engine) as connection:
+            verified = verify_tip(connection, tip.id, officer="bench", now=at, options=options)
+        done["verified"] += 1
+        if verified.campaign_id is None:
+            continue
+        done["consent"] += deliver(url, verified.campaign_id, at, rng)
+        for alumnus_id in _arrived(url, verified.campaign_id):
+            if folks.random() < people.answers:
+                with write_transaction(engine) as connection:
+                    answer_consent(
+                        connection, alumnus_id, yes=folks.random() < people.says_yes, now=at
+                    )
+                done["answered"] += 1
+    return done
 
 
 def news_campaign(url: str, class_year: int, cap: int, at: datetime) -> int:
@@ -155,35 +343,49 @@ def news_campaign(url: str, class_year: int, cap: int, at: datetime) -> int:
     return campaign_id
 
 
-def simulate(url: str, *, rules: bool, budget: int, start: datetime, seed: int) -> int:
-    """A year of the routine; returns the messages sent."""
+def simulate(
+    url: str, *, rules: bool, budget: int, start: datetime, seed: int, people: People
+) -> dict[str, int]:
+    """A year of the routine; returns the messages sent by kind and what the drive did."""
     engine = engine_for(url)
     rng = Random(seed)
+    folks = Random(f"people {seed}")  # the people's draws never shift the transport's
     order: Callable[..., Any] | None = reach_order if rules else None
     options = replace(PlanOptions(message_id_domain="school.example"), order=order)
     today = (start + timedelta(days=365)).date()
     with engine.connect() as connection:
         years = class_years_to_ask(connection)
-    spent = 0
+    tally = dict.fromkeys(SENT_KINDS + DRIVE_COUNTS, 0)
+
+    def spent() -> int:
+        return sum(tally[kind] for kind in BUDGETED)
+
+    def allowance() -> int:  # what is left of the year's budget, spread over the months left
+        return max(0, budget - spent()) // (12 - month)
+
     for month in range(12):
         at = start + timedelta(days=30 * month + 1)
         if rules:
             for year in years:
                 campaign_id = plan_hear_from_you(engine, year, now=at, options=options)
                 if campaign_id is not None:
-                    spent += deliver(url, campaign_id, at, rng)
-        allowance = min(budget // 12, max(0, budget - spent))
+                    tally["hear_from_you"] += deliver(url, campaign_id, at, rng)
+            drive = drive_month(url, at, options, people, rng, folks, budget_left=allowance())
+            for key, count in drive.items():
+                tally[key] += count
+            tally["still_yours"] += still_yours_month(url, at, options, rng, limit=allowance())
+        left = allowance()
         chosen = routine_classes(years, month, today)
-        if not chosen or not allowance:
+        if not chosen or not left:
             continue
-        cap = max(1, allowance // len(chosen))
+        cap = max(1, left // len(chosen))
         for year in chosen:
-            if spent + cap > budget:
+            if spent() + cap > budget:
                 break
             campaign_id = news_campaign(url, year, cap, at)
             plan(engine, campaign_id, now=at, options=options)
-            spent += deliver(url, campaign_id, at, rng)
-    return spent
+            tally["news"] += deliver(url, campaign_id, at, rng)
+    return tally
 
 
 def shares(url: str, now: datetime, min_group: int) -> tuple[dict[str, float], dict[str, str]]:
@@ -225,6 +427,25 @@ def shares(url: str, now: datetime, min_group: int) -> tuple[dict[str, float], d
     return figures, names
 
 
+def digest_only(url: str, now: datetime) -> int:
+    """Alumni counted reached whose only message that arrived in the window was an ambassador
+    digest and who gave no tip in it: what the digests, outside the budget, add by themselves."""
+    since = now - WINDOW
+    bounced = sa.exists().where(_R.c.delivery_id == _D.c.id, _R.c.kind == "bounce_hard")
+    arrived = sa.select(_D.c.alumnus_id, _C.c.template).join(_C, _C.c.id == _D.c.campaign_id)
+    arrived = arrived.where(_D.c.status == DeliveryStatus.sent, _D.c.sent_at >= since, ~bounced)
+    with engine_for(url).connect() as connection:
+        reached = reached_since(connection, since)
+        by_digest: set[int] = set()
+        by_other: set[int] = set()
+        for alumnus_id, template in connection.execute(arrived):
+            (by_digest if template == AMBASSADOR_DIGEST_TEMPLATE else by_other).add(alumnus_id)
+        tipsters = set(
+            connection.execute(sa.select(_T.c.tipster_id).where(_T.c.created_at >= since)).scalars()
+        )
+    return len((by_digest & set(reached)) - by_other - tipsters)
+
+
 def ceiling(url: str, min_group: int) -> tuple[float, float, str]:
     """Of contactable alumni, the share any email could reach at the start: active, a current
     address with status ok, news not refused; overall and for the class where it is lowest."""
@@ -254,57 +475,92 @@ def ceiling(url: str, min_group: int) -> tuple[float, float, str]:
     return sum(ok for _, _, ok in rows) / total, ok / n, str(year)
 
 
+RUNS = (
+    ("with_rules", True, True),
+    ("rules_no_drive", True, False),  # the rules with nobody tipping: what the ordering alone does
+    ("without_rules", False, False),
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--alumni", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--budget", type=int, default=0, help="messages a year; 0: one per alum")
     parser.add_argument("--min-group", type=int, default=20)
+    parser.add_argument("--tip-chance", type=float, default=TIP_CHANCE)
+    parser.add_argument("--tip-works", type=float, default=TIP_WORKS)
+    parser.add_argument("--answers", type=float, default=ANSWERS)
+    parser.add_argument("--says-yes", type=float, default=SAYS_YES)
+    parser.add_argument("--officer-checks", type=int, default=OFFICER_CHECKS)
     args = parser.parse_args()
     budget = args.budget or args.alumni
+    people = People(
+        tip_chance=args.tip_chance,
+        tip_works=args.tip_works,
+        answers=args.answers,
+        says_yes=args.says_yes,
+        officer_checks=args.officer_checks,
+    )
     end = utcnow()
     start = end - timedelta(days=365)
     results: dict[str, dict[str, float]] = {}
     least: dict[str, dict[str, str]] = {}
-    spent: dict[str, int] = {}
+    tally: dict[str, dict[str, int]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-reach-") as folder:
         os.environ["ALUMNI_SECRET_KEY_FILE"] = str(Path(folder) / "secret")
-        for name, rules in (("with_rules", True), ("without_rules", False)):
+        for name, rules, drive in RUNS:
             url = f"sqlite:///{Path(folder) / name}.db"
             began = time.perf_counter()
             populate(url, args.alumni, args.seed, start.date())
-            if rules:
+            if name == "with_rules":
                 reachable = ceiling(url, args.min_group)
-            spent[name] = simulate(url, rules=rules, budget=budget, start=start, seed=args.seed)
+            behaviour = people if drive else replace(people, tip_chance=0.0)
+            tally[name] = simulate(
+                url, rules=rules, budget=budget, start=start, seed=args.seed, people=behaviour
+            )
             results[name], least[name] = shares(url, end, args.min_group)
+            tally[name]["digest_only"] = digest_only(url, end)
             engine_for(url).dispose()
             print(f"{name}: simulated in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    print(f"{args.alumni} alumni, seed {args.seed}, budget {budget} messages a year")
+    print(f"people of the drive: tip chance {people.tip_chance:.0%} a month per listed lost alum")
+    print(f"people of the drive: a tipped address works {people.tip_works:.0%}")
+    print(f"people of the drive: a found alum answers {people.answers:.0%} within the month")
+    print(f"people of the drive: of those who answer, {people.says_yes:.0%} say yes")
+    print(f"people of the drive: the officer verifies {people.officer_checks} tips a month")
+    for name, _, _ in RUNS:
+        sent = ", ".join(f"{kind.replace('_', ' ')} {tally[name][kind]}" for kind in SENT_KINDS)
+        total = sum(tally[name][kind] for kind in BUDGETED)
+        print(f"sent {name.replace('_', ' ')}: {total} in the budget ({sent})")
+    t = tally["with_rules"]
     print(
-        f"{args.alumni} alumni, seed {args.seed}, budget {budget} messages a year; sent: "
-        f"with rules {spent['with_rules']}, without {spent['without_rules']}"
+        f"the drive with rules: {t['tips']} tips, {t['verified']} verified, "
+        f"{t['answered']} answered"
     )
-    print(f"{'share reached in 12 months':<28}{'with rules':>12}{'without':>12}")
+    print(
+        "reached only by an ambassador digest (outside the budget): "
+        + ", ".join(f"{name.replace('_', ' ')} {tally[name]['digest_only']}" for name, _, _ in RUNS)
+    )
+    heads = "".join(f"{name.replace('_', ' '):>15}" for name, _, _ in RUNS)
+    print(f"{'share reached in 12 months':<28}{heads}")
     for key in ("overall", "least_country", "least_class", "least_programme"):
-        print(
-            f"{key.replace('_', ' '):<28}"
-            f"{results['with_rules'][key]:>12.1%}{results['without_rules'][key]:>12.1%}"
-        )
+        cells = "".join(f"{results[name][key]:>15.1%}" for name, _, _ in RUNS)
+        print(f"{key.replace('_', ' '):<28}{cells}")
     for key in ("least_country", "least_class", "least_programme"):
-        print(
-            f"  {key.replace('_', ' ')} (alumni): with rules {least['with_rules'][key]}, "
-            f"without {least['without_rules'][key]}"
-        )
+        groups = ", ".join(f"{name.replace('_', ' ')} {least[name][key]}" for name, _, _ in RUNS)
+        print(f"  {key.replace('_', ' ')} (alumni): {groups}")
     print(f"groups of fewer than {args.min_group} alumni are left out of the least shares")
     print(
-        f"ceiling (active, a working address, news not refused): overall {reachable[0]:.1%}, "
-        f"lowest class {reachable[2]} {reachable[1]:.1%}"
+        f"ceiling of sending (active, a working address, news not refused): overall "
+        f"{reachable[0]:.1%}, lowest class {reachable[2]} {reachable[1]:.1%}"
     )
-    for name in ("with_rules", "without_rules"):
+    for name, _, _ in RUNS:
         r = results[name]
         floor = min(r["least_country"], r["least_class"], r["least_programme"])
         ratio = floor / r["overall"] if r["overall"] else 0.0
         print(f"{name.replace('_', ' ')}: least group / average = {ratio:.2f} (bar: 0.80)")
-    print(json.dumps(results))
+    print(json.dumps({name: results[name] for name in ("with_rules", "without_rules")}))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -120,7 +120,7 @@ def blast(
     try:
         created = create(request)
     except ValueError as exc:
-        return failed_run(str(exc), FIX_INPUT, error=exc)
+        return _failed(str(exc), FIX_INPUT, error=exc)
     reports = {
         year: class_campaign(campaign_id=campaign_id, wait=False) for campaign_id, year in created
     }
@@ -138,7 +138,7 @@ def _dry_run(request: Blast) -> dict[str, Any]:
     try:
         rehearsals = rehearse(request)
     except ValueError as exc:
-        return failed_run(str(exc), FIX_INPUT, error=exc)
+        return _failed(str(exc), FIX_INPUT, error=exc)
     for rehearsal in rehearsals:
         year = rehearsal.class_year
         create_markdown_artifact(
@@ -170,7 +170,7 @@ def _dry_run(request: Blast) -> dict[str, Any]:
     broken = [r for r in rehearsals if r.preflight]
     if broken:
         year = broken[0].class_year
-        return failed_run(
+        return _failed(
             f"dry run, class of {year}: the preflight failed: "
             + (broken[0].preflight or "").splitlines()[0],
             f"Fix the template (the report blast-dry-run-{year} lists what failed), then run "
@@ -181,3 +181,9 @@ def _dry_run(request: Blast) -> dict[str, Any]:
 
 def _outcomes(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nobody"
+
+
+def _failed(cause: str, what_to_do: str, *, error: BaseException | None = None) -> dict[str, Any]:
+    """``failed_run``, typed as the flow's result: the state becomes the run's own, and whoever
+    called the flow gets its error instead of a result."""
+    return cast(dict[str, Any], failed_run(cause, what_to_do, error=error))

@@ -45,7 +45,7 @@ from alumni.reach.fairness import compare_groups
 from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from flows.event_invites import event_mailing
-from flows.outcome import completed, failed_run, reported
+from flows.outcome import completed, reported
 from flows.run_names import campaign_run_name
 from flows.social import social_campaign
 from flows.waiting import Waiter, send_until_done
@@ -72,10 +72,7 @@ def preflight_campaign(campaign_id: int, pool: SendPool | None) -> int:
         return batches.preflight(
             get_engine(), campaign_id, lambda rows: pool.preflight(campaign_id, rows)
         )
-    # the kit is made inside: a campaign whose kit cannot be made (no such template) is stopped
-    return batches.preflight(
-        get_engine(), campaign_id, lambda rows: _kit(campaign_id).preflight(rows)
-    )
+    return batches.preflight(get_engine(), campaign_id, _kit(campaign_id).preflight)
 
 
 @task(
@@ -137,14 +134,10 @@ def class_campaign(
     logger = get_run_logger()
     settings = get_settings()
     engine = get_engine()
-    # any campaign by its id: an invite or a social campaign goes to the flow of its kind
+    # any campaign by its id: an invite or a social campaign goes to the flow of its kind (an
+    # unknown id raises LookupError, which ``reported`` turns into the one-line failure)
     with engine.connect() as connection:
-        try:
-            kind = kind_of(connection, campaign_id)
-        except LookupError as exc:
-            return failed_run(
-                str(exc), "Start the run again with the id of a campaign that exists."
-            )
+        kind = kind_of(connection, campaign_id)
     if kind == "calendar":
         event_id, key = cast(tuple[int, str], mailing_of(engine, campaign_id))
         return event_mailing(event_id=event_id, key=key, resume=resume)
@@ -186,22 +179,23 @@ def class_campaign(
         progress.start_sending(engine, campaign_id)
         worker = f"flow-{uuid.uuid4().hex[:12]}"
         total = max(planned["pending"], 1)
+        # the bar counts what earlier runs answered too, as the report at the end does
+        answered = [planned["pending"] - _unfinished(campaign_id)]
         bar = cast(
             UUID,
             create_progress_artifact(
-                progress=0.0,
+                progress=100.0 * answered[0] / total,
                 key=f"campaign-{campaign_id}-progress",
                 description=f"campaign {campaign_id}: messages answered of {planned['pending']}",
             ),
         )
-        sent = [0]
         batch = [0]
 
         def one_batch() -> dict[str, int]:
             batch[0] += 1
             counts = send_batch(campaign_id, worker, pool, batch[0])
-            sent[0] += counts.get("sent", 0)
-            update_progress_artifact(bar, progress=min(100.0, 100.0 * sent[0] / total))
+            answered[0] += counts.get("sent", 0) + counts.get("permanent", 0)
+            update_progress_artifact(bar, progress=min(100.0, 100.0 * answered[0] / total))
             return counts
 
         send_until_done(
@@ -226,9 +220,23 @@ def class_campaign(
     create_markdown_artifact(
         markdown=fairness.markdown(),
         key=f"campaign-{campaign_id}-fairness",
-        description=f"Campaign {campaign_id}: reach and response compared across groups",
+        description=f"Campaign {campaign_id}: reach and response by country, programme and "
+        "age of contact data; groups under half the average flagged",
     )
     return completed(report.in_words(), report.as_dict())
+
+
+def _unfinished(campaign_id: int) -> int:
+    """Rows of the campaign still pending or claimed."""
+    with get_engine().connect() as connection:
+        state = progress.read_progress(
+            connection,
+            ledger.DELIVERIES,
+            campaign_id,
+            now=utcnow(),
+            lease=batches.lease_of(get_settings()),
+        )
+    return state.due + state.held + state.later
 
 
 def _status(campaign_id: int) -> str:

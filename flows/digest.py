@@ -68,7 +68,11 @@ def monthly_digest(month: str | None = None) -> dict[str, Any]:
     chosen = digest.month_to_send(month, now=utcnow())
     with get_engine().connect() as connection:
         years = digest.digest_class_years(connection, chosen)
-    logger.info("digest of %s: classes with news to gather: %s", chosen, years or "none")
+    logger.info(
+        "digest of %s: classes with news to gather: %s",
+        chosen,
+        ", ".join(map(str, years)) or "none",
+    )
     reports: dict[int, dict[str, Any]] = {}
     failures: list[str] = []
     for year in years:

@@ -51,10 +51,7 @@ def _kit(campaign_id: int) -> EventKit:
 @task(name="preflight-event-mailing")
 def preflight_mailing(campaign_id: int) -> int:
     """Render every unsent recipient; stop the mailing, sending nothing, if one fails."""
-    # the kit is made inside: a mailing whose kit cannot be made is stopped like any failure
-    return batches.preflight(
-        get_engine(), campaign_id, lambda rows: _kit(campaign_id).preflight(rows)
-    )
+    return batches.preflight(get_engine(), campaign_id, _kit(campaign_id).preflight)
 
 
 @task(name="send-event-batch", task_run_name="send-batch campaign-{campaign_id} #{number}")

@@ -39,10 +39,14 @@ R = TypeVar("R")
 TRACEBACK_NOTE = "The traceback, for whoever maintains the flows, is in this run's logs."
 
 
-def completed(message: str, data: Any) -> State[Any]:
-    """A Completed state saying ``message`` (also logged), carrying ``data`` as the result."""
+def completed(message: str, data: R) -> R:
+    """A Completed state saying ``message`` (also logged), carrying ``data`` as the result.
+
+    Typed as ``data``: a flow returns this state, and Prefect hands whoever called the flow
+    the state's data, so the flow keeps its return type for its callers.
+    """
     get_run_logger().info(message)
-    return Completed(message=message, data=data)
+    return cast(R, Completed(message=message, data=data))
 
 
 def failed_run(

@@ -17,14 +17,17 @@ from alumni.cli.ambassadors import ambassador_app, approve_campaign, share_app
 from alumni.cli.blast import blast
 from alumni.cli.contacts import contacts_app, lost_app
 from alumni.cli.digest import digest_app
+from alumni.cli.doctor import doctor
 from alumni.cli.escalation import escalate, request_digest
 from alumni.cli.events import event_app, reunions_app
 from alumni.cli.output import err, fail, out, ready_engine, safe_text, terminal_json, terminal_text
 from alumni.cli.reach import reach_app
 from alumni.cli.requests import request_app
 from alumni.cli.social import campaign_channel, run_social, social_app, social_status
+from alumni.cli.stack import up
 from alumni.cli.tips import tips_app
 from alumni.cli.tracking import replies_app, track
+from alumni.cli.worker import worker
 from alumni.db import get_engine, upgrade, write_transaction
 from alumni.models import utcnow
 from alumni.people import importing, privacy
@@ -64,6 +67,9 @@ request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)
 app.command()(blast)
+app.command()(up)
+app.command()(doctor)
+app.command()(worker)
 
 
 class Format(StrEnum):
@@ -285,12 +291,13 @@ def demo(
             templates=settings.templates_dir,
         )[0][0]
     )
-    out.print(
-        f"\nrunning campaign {campaign_id} for the class of {year} "
-        "(Prefect flow, temporary server)...",
-        highlight=False,
-    )
-    campaign_run(campaign_id=campaign_id, wait=False)
+    if not _demo_on_stack(campaign_id, year):
+        out.print(
+            f"\nrunning campaign {campaign_id} for the class of {year} "
+            "(Prefect flow, temporary server)...",
+            highlight=False,
+        )
+        campaign_run(campaign_id=campaign_id, wait=False)
     if settings.smtp_url is None:
         folder = settings.outbox_dir.resolve() / "new"
         out.print(
@@ -303,6 +310,64 @@ def demo(
         f"`alumni campaign run {campaign_id}` again later to send them.",
         highlight=False,
     )
+
+
+def _demo_on_stack(campaign_id: int, year: int) -> bool:
+    """Run the demo's campaign as a run of the ``class-campaign`` deployment on the stack of
+    ``alumni up`` (or PREFECT_API_URL), follow it and print its report; False, having done
+    nothing, when no such stack answers with a worker on this database."""
+    from alumni.cli import stack
+
+    addresses = stack.stack_addresses()
+    if addresses is None:
+        return False
+    database = stack.shown_database(get_settings().database_url)
+    used = stack.stack_database(addresses)
+    if used is not None and used != database:
+        out.print(
+            f"\nthe stack at {addresses.ui_url} runs on {safe_text(used)}, not on this "
+            f"{safe_text(database)}: running here instead",
+            highlight=False,
+        )
+        return False
+    if not stack.online_workers(addresses):
+        out.print(
+            f"\nno worker is online on the stack at {addresses.ui_url}: running here instead",
+            highlight=False,
+        )
+        return False
+    out.print(
+        f"\nrunning campaign {campaign_id} for the class of {year} on the stack "
+        f"({addresses.ui_url}), as a run of the class-campaign deployment...",
+        highlight=False,
+    )
+
+    def show(run: dict[str, object]) -> None:
+        if run.get("state_type") == "SCHEDULED":
+            out.print(
+                f"  run {safe_text(run['name'])}: {addresses.ui_url}/runs/flow-run/{run['id']}",
+                highlight=False,
+            )
+        out.print(f"  {safe_text(run.get('state_name'))}", highlight=False)
+
+    try:
+        run = stack.run_deployment(
+            addresses,
+            "class-campaign/class-campaign",
+            {"campaign_id": campaign_id, "wait": False},
+            show,
+        )
+    except LookupError as exc:
+        raise fail(str(exc)) from None
+    if run.get("state_type") != "COMPLETED":
+        state = run.get("state")
+        message = state.get("message") if isinstance(state, dict) else None
+        raise fail(
+            f"campaign {campaign_id}'s run ended {run.get('state_name')}: {message or ''} "
+            f"(its logs: {addresses.ui_url}/runs/flow-run/{run['id']})"
+        )
+    campaign_status(campaign_id=campaign_id, format=Format.table)
+    return True
 
 
 @campaign_app.command("create")

@@ -83,7 +83,7 @@ def _print_posts(report: dict[str, Any]) -> None:
         out.print(f"  [bold yellow]late:[/] {safe_text(line)}", highlight=False)
 
 
-def _lookup() -> SecretLookup:
+def secret_lookup() -> SecretLookup:
     """Prefect Secret blocks when a Prefect server is configured, else the environment only."""
     if not os.environ.get("PREFECT_API_URL"):
         return no_lookup
@@ -98,7 +98,7 @@ def social_check() -> None:
     from connectors.social import SocialConnectError
 
     try:
-        accounts = network_accounts(get_settings(), _lookup())
+        accounts = network_accounts(get_settings(), secret_lookup())
     except ValueError as exc:
         raise fail(str(exc)) from None
     if not accounts:
@@ -108,9 +108,8 @@ def social_check() -> None:
         )
     broken = 0
     for account in accounts:
-        client = account.open()
         try:
-            who = client.verify()
+            who = account.verify()
         except SocialConnectError as exc:
             broken += 1
             out.print(f"[red]✗[/] {account.name}: {safe_text(exc)}", highlight=False)
@@ -119,8 +118,6 @@ def social_check() -> None:
                 f"[green]✓[/] {account.name}: {safe_text(who)} on {safe_text(account.where)}",
                 highlight=False,
             )
-        finally:
-            client.close()
     if broken:
         raise typer.Exit(1)
 

@@ -13,6 +13,7 @@ from alumni.cli.requests import officer
 from alumni.db import write_transaction
 from alumni.delivery.planning import PlanOptions
 from alumni.models import TipStatus, utcnow
+from alumni.reach.tip_order import pending_tips_by_reach
 from alumni.reach.tips import TipError, reject_tip, tip_rows, verify_tip
 from alumni.requests.desk import DeskError
 from alumni.settings import get_settings
@@ -31,11 +32,22 @@ def list_tips(
         TipStatus | None, typer.Option(help="Only tips in this state (default: all).")
     ] = None,
     format: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    by_reach: Annotated[
+        bool,
+        typer.Option(
+            "--by-reach",
+            help="Only pending tips, in the order to verify them: least-reached classes first.",
+        ),
+    ] = False,
 ) -> None:
-    """Tips, oldest first: who is lost, the detail given, how the tipster knows, and the state."""
+    """Tips, oldest first: who is lost, the detail given, how the tipster knows, and the state.
+    With --by-reach: the pending ones, those of the least-reached classes first."""
     engine = ready_engine()
     with engine.connect() as connection:
-        rows = tip_rows(connection, status=None if status is None else status.value)
+        if by_reach:
+            rows = pending_tips_by_reach(connection, now=utcnow())
+        else:
+            rows = tip_rows(connection, status=None if status is None else status.value)
     records = [
         {
             "id": row.id,

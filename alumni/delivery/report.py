@@ -215,10 +215,10 @@ def campaign_report(connection: Connection, campaign_id: int) -> CampaignReport:
         campaign.class_year,
         campaign.status,
         note=campaign.note,
-        send_at=campaign.send_at,
-        not_before=campaign.not_before,
         audience_where=campaign.audience_where,
         audience_reason=campaign.audience_reason,
+        send_at=campaign.send_at,
+        not_before=campaign.not_before,
     )
     rows = connection.execute(
         sa.select(_D.c.status, _D.c.skip_reason, _A.c.country, _D.c.timezone, sa.func.count())

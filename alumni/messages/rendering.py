@@ -443,6 +443,21 @@ class TemplateStore:
             )
         return RenderedPost(text=text, locale=found)
 
+    def syntax_errors(self) -> tuple[int, list[RenderError]]:
+        """Compile every template file under the root (every family, name and locale),
+        rendering nothing: how many files there are, and one error per file that does not
+        compile (HTML parts as autoescaped HTML, the rest as text, as they are sent).
+        """
+        files = sorted(path.relative_to(self.root).as_posix() for path in self.root.rglob("*.j2"))
+        errors = []
+        for name in files:
+            env = self._html_env if name.endswith(".html.j2") else self._text_env
+            try:
+                self._load(env, name, None)
+            except RenderError as error:
+                errors.append(error)
+        return len(files), errors
+
     def _check_name(self, where: str, name: str) -> None:
         if not _NAME.match(name):
             raise RenderError(

@@ -54,6 +54,19 @@ class Account:
     _secret: str = field(default="", repr=False)
     _style: str = field(default="generic", repr=False)
 
+    def verify(self) -> str:
+        """Log in with the account's credentials, posting nothing; who the network says we are.
+
+        Raises:
+            SocialConnectError: the network cannot be reached or refused the credentials; the
+                message says which and what to fix, never the secret.
+        """
+        client = self.open()
+        try:
+            return client.verify()
+        finally:
+            client.close()
+
     def open(self, *, allow_private: bool = False) -> SocialNetwork:
         """A connector for this account (close it when done).
 

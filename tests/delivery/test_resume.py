@@ -40,12 +40,12 @@ def status_of(url: str, campaign_id: int) -> tuple[str, str | None]:
     return str(status), note
 
 
-def test_a_stopped_campaign_stays_stopped_whatever_a_run_says_later(sqlite_url: str) -> None:
-    engine = engine_for(sqlite_url)
-    campaign = add_campaign(sqlite_url, status="stopped", note="preflight failed: x")
+def test_a_stopped_campaign_stays_stopped_whatever_a_run_says_later(db_url: str) -> None:
+    engine = engine_for(db_url)
+    campaign = add_campaign(db_url, status="stopped", note="preflight failed: x")
     # what a run that lost its SMTP server writes, or a run about to send
     campaigns.set_status(engine, campaign, CampaignStatus.sending, "the last run stopped: y")
-    assert status_of(sqlite_url, campaign) == ("stopped", "preflight failed: x")
+    assert status_of(db_url, campaign) == ("stopped", "preflight failed: x")
     with pytest.raises(progress.CampaignStopped, match=r"resume \d+"):
         progress.start_sending(engine, campaign)
     with engine.connect() as connection, pytest.raises(progress.CampaignStopped) as refused:
@@ -54,41 +54,41 @@ def test_a_stopped_campaign_stays_stopped_whatever_a_run_says_later(sqlite_url: 
         f"campaign {campaign} is stopped (preflight failed: x); nothing was sent: fix that, "
         f"then `alumni campaign resume {campaign}`"
     )
-    assert status_of(sqlite_url, campaign) == ("stopped", "preflight failed: x")
+    assert status_of(db_url, campaign) == ("stopped", "preflight failed: x")
 
 
 def test_resume_runs_the_preflight_while_still_stopped_and_reopens_only_when_it_passes(
-    sqlite_url: str,
+    db_url: str,
 ) -> None:
-    engine = engine_for(sqlite_url)
-    add_alumnus(sqlite_url, "A", email="a@example.org", timezone=daytime_zone())
-    campaign = add_campaign(sqlite_url)
+    engine = engine_for(db_url)
+    add_alumnus(db_url, "A", email="a@example.org", timezone=daytime_zone())
+    campaign = add_campaign(db_url)
     planning.plan(engine, campaign, now=utcnow(), options=OPTIONS)
     campaigns.set_status(engine, campaign, CampaignStatus.stopped, "preflight failed: x")
     seen: list[tuple[str, str | None]] = []
 
     def failing() -> None:
-        seen.append(status_of(sqlite_url, campaign))
+        seen.append(status_of(db_url, campaign))
         raise ValueError("still broken")
 
     with pytest.raises(ValueError, match="still broken"):
         campaigns.resume(engine, campaign, failing)
     assert seen == [("stopped", "preflight failed: x")]  # no scheduled run could send meanwhile
-    assert status_of(sqlite_url, campaign) == ("stopped", "preflight failed: x")
+    assert status_of(db_url, campaign) == ("stopped", "preflight failed: x")
     due = progress.due_campaigns(
         engine, ledger.DELIVERIES, kinds=("email",), now=utcnow(), lease=LEASE
     )
     assert campaign not in due
 
-    campaigns.resume(engine, campaign, lambda: seen.append(status_of(sqlite_url, campaign)))
-    assert status_of(sqlite_url, campaign) == ("planned", None)
+    campaigns.resume(engine, campaign, lambda: seen.append(status_of(db_url, campaign)))
+    assert status_of(db_url, campaign) == ("planned", None)
     due = progress.due_campaigns(
         engine, ledger.DELIVERIES, kinds=("email",), now=utcnow(), lease=LEASE
     )
     assert campaign in due
     with pytest.raises(campaigns.NotStopped, match="it is planned"):
         campaigns.resume(engine, campaign, failing)
-    assert status_of(sqlite_url, campaign) == ("planned", None)
+    assert status_of(db_url, campaign) == ("planned", None)
 
 
 @pytest.fixture
@@ -192,3 +192,40 @@ def test_the_scheduled_flows_send_nothing_of_a_stopped_campaign(
     assert [s.message for s in states] == ["nothing due", "nothing due"]
     assert smtp.received == []
     assert status_of(sqlite_url, campaign)[0] == "stopped"
+
+
+def test_event_reminders_pass_over_a_stopped_mailing_and_send_nothing_of_it(
+    sqlite_url: str, smtp: Recorder
+) -> None:
+    from alumni.events.mailings import mailing_campaign, plan_mailing
+    from alumni.events.schedule import create_event
+    from flows.event_invites import event_mailing, event_reminders
+
+    engine = engine_for(sqlite_url)
+    for n in range(2):
+        add_alumnus(sqlite_url, f"E{n}", email=f"alum{n}@example.org", timezone=daytime_zone())
+    event_id = create_event(
+        engine,
+        class_year=2016,
+        title="Class of 2016 summer evening",
+        starts_at=(utcnow() + timedelta(days=3)).replace(second=0, microsecond=0),
+        tz="Europe/London",
+        country="GB",
+        place="The Old Library",
+        now=utcnow(),
+    )
+    assert event_mailing(event_id=event_id, key="invite")["outcomes"] == {"sent": 2}
+    # the reminder's preflight failed in an earlier run: it is stopped with rows due
+    plan_mailing(engine, event_id, "reminder-7", now=utcnow(), options=OPTIONS)
+    reminder, _ = mailing_campaign(engine, event_id, "reminder-7", now=utcnow())
+    campaigns.set_status(engine, reminder, CampaignStatus.stopped, "preflight failed: x")
+
+    state = event_reminders(return_state=True)
+
+    # the run goes on for the other events (it used to fail on the stopped one every time)
+    assert state.is_completed() and state.message == "nothing due"
+    assert len(smtp.received) == 2  # the invites only
+    assert status_of(sqlite_url, reminder) == ("stopped", "preflight failed: x")
+    refused = event_mailing(event_id=event_id, key="reminder-7", return_state=True)
+    assert refused.is_failed() and f"campaign {reminder} was stopped" in (refused.message or "")
+    assert len(smtp.received) == 2

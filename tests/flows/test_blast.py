@@ -184,6 +184,25 @@ def test_the_forms_schema_offers_the_choices_and_says_what_each_field_is() -> No
             blast.validate_parameters(wrong)
 
 
+def test_a_narrowed_campaign_keeps_its_name(sqlite_url: str) -> None:
+    from alumni.delivery.campaigns import create
+
+    make_class(sqlite_url)
+    ((campaign_id, _),) = create(
+        engine_for(sqlite_url),
+        name="Reunion, UK alumni",
+        class_years=[2016],
+        template="reunion",
+        templates=ROOT / "templates",
+        where={"country": ["GB"]},
+        where_reason="the venue is in London",
+    )
+    with engine_for(sqlite_url).connect() as connection:
+        table = table_of(Campaign)
+        name = sa.select(table.c.name).where(table.c.id == campaign_id)
+        assert connection.execute(name).scalar_one() == "Reunion, UK alumni"  # not "country"
+
+
 # --- the flow, on the real Prefect server ----------------------------------------------------
 
 

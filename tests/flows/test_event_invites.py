@@ -170,8 +170,8 @@ def test_invite_update_reminder_and_cancel_go_once_each_with_one_uid(
     assert ana.index(PLACE) < ana.index(ONLINE)
     assert bea.index(ONLINE) < bea.index(PLACE) and cai.index(ONLINE) < cai.index(PLACE)
     assert "tu hora, Europe/Madrid" in bea and "hora del evento, Europe/London" in bea
-    # Caio's locale (pt-BR) has no invite templates: his English email has English dates.
-    assert "your time, Asia/Kolkata" in cai and "event time, Europe/London" in cai
+    # Caio's locale (pt-BR) has its own invite, with Brazilian Portuguese dates.
+    assert "seu horário, Asia/Kolkata" in cai and "horário do evento, Europe/London" in cai
     assert "your time" not in ana and "event time, Europe/London" in ana
     assert invites["bea@example.org"]["Subject"].startswith("Invitación")
 

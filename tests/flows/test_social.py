@@ -308,6 +308,15 @@ def test_a_post_over_the_limit_stops_the_campaign_before_anything_is_posted(
         ).one()
     assert campaign.status == "stopped" and "505 characters" in campaign.note
 
+    # fixed, but stopped is stopped: a plain run posts nothing (it used to post it all)
+    (folder / "en.txt.j2").write_text("Class of {{ class.year }}: see you in June")
+    refused = social_campaign(campaign_id=campaign_id, return_state=True)
+    assert refused.is_failed() and f"resume {campaign_id}" in (refused.message or "")
+    assert posts(office, campaign_id) == [] and len(mastodon.statuses()) == before
+    # resumed: the posts are rendered again, pass, and go out once
+    resumed = social_campaign(campaign_id=campaign_id, resume=True)
+    assert resumed["outcomes"] == {"sent": 1} and len(mastodon.statuses()) == before + 1
+
 
 def test_a_half_configured_account_names_what_is_missing(
     office: str, monkeypatch: pytest.MonkeyPatch

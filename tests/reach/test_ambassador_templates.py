@@ -10,9 +10,10 @@ import pytest
 
 from alumni.delivery.ambassador_kit import ClassDigest
 from alumni.messages.rendering import TemplateStore
+from alumni.social.text import check_length
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCALES = ("en", "es", "fr", "pt-BR")
+LOCALES = ("ar", "en", "es", "fr", "pt-BR")
 STORE = TemplateStore(ROOT / "templates")
 OFFICE = {"name": "Alumni Office", "email": "alumni@school.example", "postal_address": "1 Road"}
 
@@ -56,6 +57,7 @@ def test_the_ambassador_digest_renders_in_each_language(locale: str) -> None:
         assert "https://s.example/ambassador/AMB" in part and "Picnic" in part
     english = STORE.render_email("ambassador_digest", "en", digest_context(("Rui Lost",)))
     assert (email.subject == english.subject) == (locale == "en")
+    assert ('<html lang="ar" dir="rtl">' in email.html) == (locale == "ar")
     nobody_lost = STORE.render_email("ambassador_digest", locale, digest_context(()))
     assert "/tip/" not in nobody_lost.text
 
@@ -71,6 +73,7 @@ def test_the_confirmation_renders_in_each_language(locale: str) -> None:
     assert email.locale == locale and "2016" in email.subject
     assert "https://s.example/join/confirm/C" in email.text
     assert "https://s.example/join/confirm/C" in email.html
+    assert ('<html lang="ar" dir="rtl">' in email.html) == (locale == "ar")
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -84,3 +87,5 @@ def test_the_share_text_renders_in_each_language(locale: str) -> None:
     post = STORE.render_post("share", locale, context)
     assert post.locale == locale
     assert "https://s.example/join/1-abc" in post.text and "Ana" in post.text
+    for network in ("bluesky", "mastodon"):
+        check_length(network, post.text)  # the kit refuses a text too long for a network

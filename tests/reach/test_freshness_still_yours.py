@@ -92,7 +92,7 @@ def test_months_are_counted_on_the_calendar() -> None:
     )
 
 
-@pytest.mark.parametrize("locale", ["en", "es", "fr", "pt-BR"])
+@pytest.mark.parametrize("locale", ["ar", "en", "es", "fr", "pt-BR"])
 @pytest.mark.parametrize(
     ("template", "link"), [("still_yours", "details"), ("consent_question", "consent")]
 )
@@ -132,4 +132,5 @@ def test_each_question_is_written_in_each_language_with_its_link(
     assert email.locale == locale
     assert email.subject.startswith("Ana")
     assert links[link] in email.text and links[link] in email.html
-    assert f'<html lang="{locale}">' in email.html
+    direction = ' dir="rtl"' if locale == "ar" else ""  # Arabic reads right to left
+    assert f'<html lang="{locale}"{direction}>' in email.html
