@@ -35,15 +35,19 @@ from prefect.cache_policies import NO_CACHE
 
 from alumni.db import get_engine
 from alumni.delivery import batches, campaigns, ledger, planning, progress
+from alumni.delivery.campaigns import kind_of
 from alumni.delivery.report import CampaignReport, campaign_report
 from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import CampaignKit, kit_for
+from alumni.events.mailings import mailing_of
 from alumni.models import utcnow
 from alumni.reach.fairness import compare_groups
 from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
+from flows.event_invites import event_mailing
 from flows.outcome import completed, reported
 from flows.run_names import campaign_run_name
+from flows.social import social_campaign
 from flows.waiting import Waiter, send_until_done
 
 
@@ -108,8 +112,13 @@ def class_campaign(
 ) -> dict[str, Any]:
     """Send a class-year campaign: plan, preflight, then batches until nothing is due.
 
+    An event mailing (``alumni campaign create --event``) runs as ``event-mailing`` and a
+    social campaign as ``social-campaign``, so any campaign's id may be given here. An unknown
+    id ends the run Failed, saying so in its state message.
+
     Args:
-        campaign_id: the campaign (``alumni campaign create`` prints it).
+        campaign_id: the campaign (``alumni campaign create`` prints it; ``alumni campaign
+            list`` shows them all): email, calendar invite or social.
         wait: wait for deliveries due later (each alum's local --send-at); when False, stop
             after what is due now, and a later run sends the rest. Rows another run holds
             are waited for either way.
@@ -125,6 +134,17 @@ def class_campaign(
     logger = get_run_logger()
     settings = get_settings()
     engine = get_engine()
+    # any campaign by its id: an invite or a social campaign goes to the flow of its kind (an
+    # unknown id raises LookupError, which ``reported`` turns into the one-line failure)
+    with engine.connect() as connection:
+        kind = kind_of(connection, campaign_id)
+    if kind == "calendar":
+        event_id, key = cast(tuple[int, str], mailing_of(engine, campaign_id))
+        return event_mailing(event_id=event_id, key=key, resume=resume)
+    if kind == "social":
+        return social_campaign(
+            campaign_id=campaign_id, wait=wait, max_wait_hours=max_wait_hours, resume=resume
+        )
     if resume and _status(campaign_id) != "stopped":
         with engine.connect() as connection:
             report = campaign_report(connection, campaign_id)

@@ -8,12 +8,13 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import sqlalchemy as sa
 import typer
 
 from alumni.cli.ambassadors import ambassador_app, approve_campaign, share_app
+from alumni.cli.blast import blast
 from alumni.cli.contacts import contacts_app, lost_app
 from alumni.cli.digest import digest_app
 from alumni.cli.doctor import doctor
@@ -65,6 +66,7 @@ app.add_typer(reach_app, name="reach")
 request_app.command("digest")(request_digest)
 app.command()(escalate)
 app.command()(track)
+app.command()(blast)
 app.command()(up)
 app.command()(doctor)
 app.command()(worker)
@@ -436,7 +438,9 @@ def campaign_create(
         from alumni.events.mailings import mailing_campaign
 
         try:
-            campaign_id, _ = mailing_campaign(engine, event, "invite", now=utcnow())
+            campaign_id, _ = mailing_campaign(
+                engine, event, "invite", now=utcnow(), name=name or None
+            )
         except (LookupError, ValueError) as exc:
             raise fail(str(exc)) from None
         out.print(f"calendar invite of event {event}:", highlight=False)
@@ -484,15 +488,21 @@ def campaign_run(
     ] = True,
 ) -> None:
     """Run the campaign flow (Prefect); running it again sends only what is still due."""
+    from alumni.delivery.campaigns import kind_of
     from alumni.events.mailings import mailing_of
 
-    mailing = mailing_of(ready_engine(), campaign_id)
-    if mailing is not None:
+    engine = ready_engine()
+    with engine.connect() as connection:
+        try:
+            kind = kind_of(connection, campaign_id)
+        except LookupError as exc:
+            raise fail(str(exc)) from None
+    if kind == "calendar":
         from alumni.cli.events import run_mailing
 
-        run_mailing(*mailing)
+        run_mailing(*cast(tuple[int, str], mailing_of(engine, campaign_id)))
         return
-    if campaign_channel(campaign_id) == "social":
+    if kind == "social":
         run_social(campaign_id, wait=wait)
         return
     from flows.campaign import class_campaign

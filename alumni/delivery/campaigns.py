@@ -1,5 +1,6 @@
 """Creating, listing and previewing campaigns (what ``alumni campaign`` does besides running),
-their status, and resuming a stopped one (``resume``: the only way out of stopped)."""
+their status, resuming a stopped one (``resume``: the only way out of stopped), and ``kind_of``:
+which flow runs a campaign, for the command line and the flows alike."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from alumni.models import (
     Campaign,
     CampaignStatus,
     ContactPoint,
+    EventMailing,
     Purpose,
     table_of,
     utcnow,
@@ -35,6 +37,8 @@ from alumni.settings import get_settings
 _A = table_of(Alumnus)
 _C = table_of(Campaign)
 _CP = table_of(ContactPoint)
+_M = table_of(EventMailing)
+CampaignKind = Literal["email", "calendar", "social"]
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,43 @@ def create(
     ``max_recipients`` caps who gets it (the planner's caller gives the order).
 
     Raises:
-        ValueError: naming the option that is wrong and what to give instead.
+        ValueError: naming the option that is wrong and what to give instead; nothing is made.
     """
+    with write_transaction(engine) as connection:
+        return create_on(
+            connection,
+            name=name,
+            class_years=class_years,
+            template=template,
+            templates=templates,
+            programme=programme,
+            purpose=purpose,
+            send_at=send_at,
+            not_before=not_before,
+            social=social,
+            where=where,
+            where_reason=where_reason,
+            max_recipients=max_recipients,
+        )
+
+
+def create_on(
+    connection: sa.Connection,
+    *,
+    name: str,
+    class_years: Sequence[int],
+    template: str,
+    templates: Path,
+    programme: str | None = None,
+    purpose: str = "news",
+    send_at: str | None = None,
+    not_before: str | None = None,
+    social: SocialOptions | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+    where_reason: str | None = None,
+    max_recipients: int | None = None,
+) -> list[tuple[int, int]]:
+    """``create`` inside the caller's write transaction (a dry run's, rolled back after)."""
     if not class_years:
         raise ValueError("give --class-year at least once")
     if purpose not in set(Purpose):
@@ -135,49 +174,48 @@ def create(
         start = start.astimezone(UTC)
     if max_recipients is not None and max_recipients < 1:
         raise ValueError(f"--max-recipients {max_recipients}: give 1 or more")
-    for name in where or {}:
-        if name not in _A.c:
-            raise ValueError(f"--where {name}=...: no such alumni field")
+    for column in where or {}:  # not `name`: that is the campaign's
+        if column not in _A.c:
+            raise ValueError(f"--where {column}=...: no such alumni field")
     created = []
-    with write_transaction(engine) as connection:
-        for year in class_years:
-            size = connection.execute(
-                sa.select(sa.func.count()).where(_A.c.class_year == year)
-            ).scalar_one()
-            if not size:
-                raise ValueError(f"--class-year {year}: no alumni of that class are imported")
-            if (
-                where
-                and not connection.execute(
-                    sa.select(sa.func.count()).where(
-                        _A.c.class_year == year,
-                        *(_A.c[name].in_(list(values)) for name, values in where.items()),
-                    )
-                ).scalar_one()
-            ):
-                shown = " ".join(f"--where {k}={v}" for k, vs in where.items() for v in vs)
-                raise ValueError(f"{shown}: nobody in the class of {year} matches; nothing made")
-            campaign_id = connection.execute(
-                sa.insert(_C)
-                .values(
-                    name=name,
-                    class_year=year,
-                    programme=programme,
-                    template=template,
-                    purpose=purpose,
-                    send_at=send_at,
-                    not_before=start,
-                    channel="email" if social is None else "social",
-                    **(social.columns() if social is not None else {}),
-                    audience_where={k: list(v) for k, v in where.items()} if where else None,
-                    audience_reason=where_reason,
-                    max_recipients=max_recipients,
-                    status="draft",
-                    created_at=utcnow(),
+    for year in class_years:
+        size = connection.execute(
+            sa.select(sa.func.count()).where(_A.c.class_year == year)
+        ).scalar_one()
+        if not size:
+            raise ValueError(f"--class-year {year}: no alumni of that class are imported")
+        if (
+            where
+            and not connection.execute(
+                sa.select(sa.func.count()).where(
+                    _A.c.class_year == year,
+                    *(_A.c[column].in_(list(values)) for column, values in where.items()),
                 )
-                .returning(_C.c.id)
             ).scalar_one()
-            created.append((campaign_id, year))
+        ):
+            shown = " ".join(f"--where {k}={v}" for k, vs in where.items() for v in vs)
+            raise ValueError(f"{shown}: nobody in the class of {year} matches; nothing made")
+        campaign_id = connection.execute(
+            sa.insert(_C)
+            .values(
+                name=name,
+                class_year=year,
+                programme=programme,
+                template=template,
+                purpose=purpose,
+                send_at=send_at,
+                not_before=start,
+                channel="email" if social is None else "social",
+                **(social.columns() if social is not None else {}),
+                audience_where={k: list(v) for k, v in where.items()} if where else None,
+                audience_reason=where_reason,
+                max_recipients=max_recipients,
+                status="draft",
+                created_at=utcnow(),
+            )
+            .returning(_C.c.id)
+        ).scalar_one()
+        created.append((campaign_id, year))
     return created
 
 
@@ -293,3 +331,23 @@ def preview(engine: Engine, campaign_id: int, *, alumnus: str | None = None) -> 
         html=rendered.html,
         raw=mail.data,
     )
+
+
+def kind_of(connection: sa.Connection, campaign_id: int) -> CampaignKind:
+    """What a campaign is, hence which flow runs it: ``calendar`` when an event mailing names it
+    (an invite, update or reminder: flows/event_invites.py), ``social`` for posts
+    (flows/social.py), else ``email`` (flows/campaign.py).
+
+    Raises:
+        LookupError: no campaign has that id (the message says where the ids are shown).
+    """
+    found = connection.execute(
+        sa.select(_C.c.channel, _M.c.id.label("mailing"))
+        .outerjoin(_M, _M.c.campaign_id == _C.c.id)
+        .where(_C.c.id == campaign_id)
+    ).first()
+    if found is None:
+        raise LookupError(f"no campaign {campaign_id}: `alumni campaign list` shows the ids")
+    if found.mailing is not None:
+        return "calendar"
+    return "social" if found.channel == "social" else "email"

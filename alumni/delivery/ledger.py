@@ -545,3 +545,26 @@ def iter_unsent(engine: Engine, campaign_id: int, *, chunk: int = 2000) -> Itera
             return
         yield from (_claimed(r) for r in rows)
         last = rows[-1].id
+
+
+def iter_unsent_on(
+    connection: Connection, campaign_id: int, *, chunk: int = 2000
+) -> Iterator[Claimed]:
+    """``iter_unsent`` inside the caller's transaction: a blast's dry run reads the plan it
+    has not committed (and never will)."""
+    last = 0
+    while True:
+        rows = connection.execute(
+            _claimed_query()
+            .where(
+                _D.c.campaign_id == campaign_id,
+                _D.c.id > last,
+                _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
+            )
+            .order_by(_D.c.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        yield from (_claimed(r) for r in rows)
+        last = rows[-1].id

@@ -129,14 +129,20 @@ def mailing_of(engine: Engine, campaign_id: int) -> tuple[int, str] | None:
     return (found.event_id, found.key) if found else None
 
 
-def mailing_campaign(engine: Engine, event_id: int, key: str, *, now: datetime) -> tuple[int, bool]:
-    """Return the campaign of the event's mailing ``key``, creating it; and whether it is new."""
+def mailing_campaign(
+    engine: Engine, event_id: int, key: str, *, now: datetime, name: str | None = None
+) -> tuple[int, bool]:
+    """Return the campaign of the event's mailing ``key``, creating it; and whether it is new.
+
+    ``name``: what the officers call the campaign (kept, also when it exists already);
+    None: "event <id> <key>: <title>".
+    """
     with write_transaction(engine) as connection:
-        return mailing_campaign_on(connection, event_id, key, now=now)
+        return mailing_campaign_on(connection, event_id, key, now=now, name=name)
 
 
 def mailing_campaign_on(
-    connection: Connection, event_id: int, key: str, *, now: datetime
+    connection: Connection, event_id: int, key: str, *, now: datetime, name: str | None = None
 ) -> tuple[int, bool]:
     """``mailing_campaign`` inside the caller's write transaction."""
     kind = kind_of(key)
@@ -144,12 +150,14 @@ def mailing_campaign_on(
         sa.select(_M.c.campaign_id).where(_M.c.event_id == event_id, _M.c.key == key)
     ).scalar()
     if found is not None:
+        if name:
+            connection.execute(sa.update(_C).where(_C.c.id == found).values(name=name[:200]))
         return int(found), False
     event = load_event(connection, event_id)
     campaign_id: int = connection.execute(
         sa.insert(_C)
         .values(
-            name=f"event {event_id} {key}: {event.title}"[:200],
+            name=(name or f"event {event_id} {key}: {event.title}")[:200],
             class_year=event.class_year,
             channel=CHANNEL,
             template=kind,

@@ -135,81 +135,93 @@ def plan_posts(
         PreflightError: a post could not be rendered or is too long; nothing was written.
         ValueError: the campaign is not a social campaign, or there is nowhere to post.
     """
-    store = TemplateStore(settings.templates_dir, default_locale=settings.default_locale)
     with write_transaction(engine) as connection:
-        campaign = load_campaign(connection, campaign_id, lock=True)
-        if campaign.channel != "social":
-            raise ValueError(f"campaign {campaign_id} is a {campaign.channel} campaign, not social")
-        if not accounts:
-            raise ValueError(
-                "no social account or class channel to post to: set ALUMNI_MASTODON_URL and "
-                "ALUMNI_MASTODON_TOKEN, or ALUMNI_BLUESKY_URL, ALUMNI_BLUESKY_HANDLE and "
-                "ALUMNI_BLUESKY_PASSWORD, or add one with `alumni social channel add`"
-            )
-        planned = {
-            (r.account, r.locale)
-            for r in connection.execute(
-                sa.select(_P.c.account, _P.c.locale).where(_P.c.campaign_id == campaign_id)
-            )
-        }
-        locales = (campaign.locales or settings.default_locale).split(",")
-        start = due_at(
-            now=now,
-            send_at=parse_send_at(campaign.send_at),
-            tz=zone(settings.office_timezone, "UTC"),
-            not_before=campaign.not_before,
+        return plan_posts_on(connection, campaign_id, accounts, settings=settings, now=now)
+
+
+def plan_posts_on(
+    connection: Connection,
+    campaign_id: int,
+    accounts: Sequence[Account],
+    *,
+    settings: Settings,
+    now: datetime,
+) -> int:
+    """``plan_posts`` inside the caller's write transaction (a blast's dry run, rolled back)."""
+    store = TemplateStore(settings.templates_dir, default_locale=settings.default_locale)
+    campaign = load_campaign(connection, campaign_id, lock=True)
+    if campaign.channel != "social":
+        raise ValueError(f"campaign {campaign_id} is a {campaign.channel} campaign, not social")
+    if not accounts:
+        raise ValueError(
+            "no social account or class channel to post to: set ALUMNI_MASTODON_URL and "
+            "ALUMNI_MASTODON_TOKEN, or ALUMNI_BLUESKY_URL, ALUMNI_BLUESKY_HANDLE and "
+            "ALUMNI_BLUESKY_PASSWORD, or add one with `alumni social channel add`"
         )
-        context = post_contexts(connection, campaign, settings=settings, now=now)
-        rows: list[dict[str, Any]] = []
-        failures: list[tuple[str, RenderError]] = []
-        for account in accounts:
-            for locale in locales:
-                if (account.name, locale) in planned:
-                    continue
-                key = f"alumni-{uuid.uuid4().hex}"
-                ref = f"{account.name} ({account.where}), {locale}"
-                try:
-                    text = store.render_post(campaign.template, locale, context(locale, key)).text
-                    if account.network in NETWORKS:
-                        social_text.check_length(account.network, text)
-                except RenderError as exc:
-                    failures.append((ref, exc))
-                    continue
-                except ValueError as exc:
-                    failures.append(
-                        (ref, RenderError(f"social/{campaign.template}", locale, None, str(exc)))
-                    )
-                    continue
-                rows.append(
-                    {
-                        "campaign_id": campaign_id,
-                        "network": account.network,
-                        "account": account.name,
-                        "locale": locale,
-                        "text": text,
-                        "idempotency_key": key,
-                        "composed_at": now,
-                        "status": DeliveryStatus.pending,
-                        "due_at": start,
-                    }
+    planned = {
+        (r.account, r.locale)
+        for r in connection.execute(
+            sa.select(_P.c.account, _P.c.locale).where(_P.c.campaign_id == campaign_id)
+        )
+    }
+    locales = (campaign.locales or settings.default_locale).split(",")
+    start = due_at(
+        now=now,
+        send_at=parse_send_at(campaign.send_at),
+        tz=zone(settings.office_timezone, "UTC"),
+        not_before=campaign.not_before,
+    )
+    context = post_contexts(connection, campaign, settings=settings, now=now)
+    rows: list[dict[str, Any]] = []
+    failures: list[tuple[str, RenderError]] = []
+    for account in accounts:
+        for locale in locales:
+            if (account.name, locale) in planned:
+                continue
+            key = f"alumni-{uuid.uuid4().hex}"
+            ref = f"{account.name} ({account.where}), {locale}"
+            try:
+                text = store.render_post(campaign.template, locale, context(locale, key)).text
+                if account.network in NETWORKS:
+                    social_text.check_length(account.network, text)
+            except RenderError as exc:
+                failures.append((ref, exc))
+                continue
+            except ValueError as exc:
+                failures.append(
+                    (ref, RenderError(f"social/{campaign.template}", locale, None, str(exc)))
                 )
-        if failures:
-            raise PreflightError(failures, failed=len(failures), checked=len(rows) + len(failures))
-        if rows:
-            connection.execute(sa.insert(_P), rows)
-        values: dict[str, Any] = {"status": CampaignStatus.planned, "planned_at": now}
-        if campaign.window_ends_at is None:
-            hours = campaign.window_hours or settings.social_window_hours
-            values["window_ends_at"] = start + timedelta(hours=hours)
-        if campaign.status == CampaignStatus.draft:
-            connection.execute(sa.update(_C).where(_C.c.id == campaign_id).values(**values))
-        elif campaign.window_ends_at is None:
-            connection.execute(
-                sa.update(_C)
-                .where(_C.c.id == campaign_id)
-                .values(window_ends_at=values["window_ends_at"])
+                continue
+            rows.append(
+                {
+                    "campaign_id": campaign_id,
+                    "network": account.network,
+                    "account": account.name,
+                    "locale": locale,
+                    "text": text,
+                    "idempotency_key": key,
+                    "composed_at": now,
+                    "status": DeliveryStatus.pending,
+                    "due_at": start,
+                }
             )
-        return len(rows)
+    if failures:
+        raise PreflightError(failures, failed=len(failures), checked=len(rows) + len(failures))
+    if rows:
+        connection.execute(sa.insert(_P), rows)
+    values: dict[str, Any] = {"status": CampaignStatus.planned, "planned_at": now}
+    if campaign.window_ends_at is None:
+        hours = campaign.window_hours or settings.social_window_hours
+        values["window_ends_at"] = start + timedelta(hours=hours)
+    if campaign.status == CampaignStatus.draft:
+        connection.execute(sa.update(_C).where(_C.c.id == campaign_id).values(**values))
+    elif campaign.window_ends_at is None:
+        connection.execute(
+            sa.update(_C)
+            .where(_C.c.id == campaign_id)
+            .values(window_ends_at=values["window_ends_at"])
+        )
+    return len(rows)
 
 
 def claim_posts(
