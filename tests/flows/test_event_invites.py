@@ -206,7 +206,8 @@ def test_invite_update_reminder_and_cancel_go_once_each_with_one_uid(
     assert set(reminded) == {"ana@example.org", "cai@example.org"}
     for message in reminded.values():
         assert message.get_content_type() == "multipart/alternative"
-        assert message["Subject"].startswith("Reminder")
+    assert reminded["ana@example.org"]["Subject"].startswith("Reminder")
+    assert reminded["cai@example.org"]["Subject"].startswith("Lembrete")  # his own language
     assert event_reminders()["sent"] == {}
     assert len(smtp.received) == 7
 
