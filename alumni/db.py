@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import Enum
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,15 +89,20 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with one DBAPI executemany, skipping SQLAlchemy's per-value processing.
+    """Insert many rows with one DBAPI executemany (SQLite) or one COPY (PostgreSQL), skipping
+    SQLAlchemy's per-value processing.
 
-    Core's typed executemany cost ~30 us a row here, more than the rest of an import. Values
-    must be plain already; aware datetimes are turned into SQLite's text form there.
+    Core's typed executemany cost ~30 us a row here, more than the rest of an import; on
+    PostgreSQL COPY is several times faster than psycopg's executemany. Values must be plain
+    already; aware datetimes are turned into SQLite's text form there.
     """
     if not rows:
         return
     columns = list(rows[0])
     sqlite = connection.dialect.name == "sqlite"
+    if connection.dialect.name == "postgresql":
+        _copy_rows(connection, table, columns, rows)
+        return
     marker = "?" if sqlite else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
@@ -107,6 +113,24 @@ def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, An
     else:
         values = [tuple(row[name] for name in columns) for row in rows]
     connection.exec_driver_sql(sql, values)
+
+
+def _copy_rows(
+    connection: Connection, table: sa.Table, columns: list[str], rows: list[dict[str, Any]]
+) -> None:
+    # the same transaction as the caller's: COPY runs on its DBAPI connection
+    driver: Any = connection.connection.driver_connection
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(tuple(_plain(row[name]) for name in columns))
+
+
+def _plain(value: Any) -> Any:
+    # psycopg dumps an Enum by its name; the columns hold its value
+    return value.value if isinstance(value, Enum) else value
 
 
 def insert_unless_present(

@@ -217,6 +217,10 @@ class Campaign(SQLModel, table=True):
     networks: str | None = Field(default=None, max_length=100)  # social: None means all set up
     window_hours: int | None = None  # social: posts must go out within this many hours...
     window_ends_at: datetime | None = _when(nullable=True, default=None)  # ...of the plan
+    # the last preflight that passed, and the highest delivery id it rendered: a run that
+    # joins the campaign preflights only rows planned after it
+    preflighted_at: datetime | None = _when(nullable=True, default=None)
+    preflighted_through: int | None = None
 
 
 # The record of one message to one alum on one channel: exactly one row per
