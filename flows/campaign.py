@@ -34,6 +34,7 @@ from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import CampaignKit, kit_for
 from alumni.models import CampaignStatus, utcnow
 from alumni.settings import get_settings
+from flows.relay_limit import relay_throttle
 from flows.waiting import Waiter, send_until_done
 
 
@@ -53,7 +54,8 @@ def _kit(campaign_id: int) -> CampaignKit:
 # The send pool is a live object of this run: never hashed for a cache key.
 @task(name="preflight", cache_policy=NO_CACHE)
 def preflight_campaign(campaign_id: int, pool: SendPool | None) -> int:
-    """Render every unsent recipient; stop the campaign, sending nothing, if any fails."""
+    """Render every unsent recipient no passed preflight covered (a run that joins the
+    campaign waits for one in progress); stop the campaign, sending nothing, if any fails."""
     if pool is not None:
         return batches.preflight(
             get_engine(), campaign_id, lambda rows: pool.preflight(campaign_id, rows)
@@ -63,21 +65,30 @@ def preflight_campaign(campaign_id: int, pool: SendPool | None) -> int:
 
 @task(name="send-batch", cache_policy=NO_CACHE)
 def send_batch(campaign_id: int, worker: str, pool: SendPool | None) -> dict[str, int]:
-    """Claim one batch of due deliveries, send it, and record every answer."""
+    """Claim one batch of due deliveries, send it (at the relay's rate, when one is set), and
+    record every answer; counts by outcome and how many had to be rendered."""
     settings = get_settings()
+    throttle = relay_throttle(settings)
     if pool is not None:
         # the send workers keep their own kit; building one here counted the class every batch
         return batches.send_batch(
-            get_engine(), campaign_id, worker=worker, settings=settings, pool=pool
+            get_engine(),
+            campaign_id,
+            worker=worker,
+            settings=settings,
+            pool=pool,
+            throttle=throttle,
         )
     kit = _kit(campaign_id)
-    return batches.send_batch(
+    counts = batches.send_batch(
         get_engine(),
         campaign_id,
         worker=worker,
         settings=settings,
         compose=lambda now: lambda chunk: kit.compose_many(chunk, now=now),
+        throttle=throttle,
     )
+    return {**counts, "rendered": kit.renders}
 
 
 @flow(name="class-campaign")
@@ -122,12 +133,17 @@ def class_campaign(
             update_progress_artifact(bar, progress=min(100.0, 100.0 * sent[0] / total))
             return counts
 
-        send_until_done(
+        totals = send_until_done(
             one_batch,
             channel=ledger.DELIVERIES,
             campaign_id=campaign_id,
             wait=wait,
             waiter=Waiter(max_wait_hours, logger),
+        )
+        logger.info(
+            "this run sent %d; rendered %d while sending (the rest from its preflight)",
+            totals["sent"],
+            totals["rendered"],
         )
     progress.finish(
         engine,

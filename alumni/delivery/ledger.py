@@ -526,9 +526,18 @@ def claim(
     )
 
 
-def iter_unsent(engine: Engine, campaign_id: int, *, chunk: int = 2000) -> Iterator[Claimed]:
-    """Every delivery of the campaign not yet sent, failed or skipped; claims nothing."""
-    last = 0
+def iter_unsent(
+    engine: Engine,
+    campaign_id: int,
+    *,
+    chunk: int = 2000,
+    after: int = 0,
+    through: int | None = None,
+) -> Iterator[Claimed]:
+    """Every delivery of the campaign not yet sent, failed or skipped, with an id above
+    ``after`` (and up to ``through`` when given), in id order; claims nothing."""
+    last = after
+    upto = [] if through is None else [_D.c.id <= through]
     while True:
         with engine.connect() as connection:
             rows = connection.execute(
@@ -536,6 +545,7 @@ def iter_unsent(engine: Engine, campaign_id: int, *, chunk: int = 2000) -> Itera
                 .where(
                     _D.c.campaign_id == campaign_id,
                     _D.c.id > last,
+                    *upto,
                     _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
                 )
                 .order_by(_D.c.id)
