@@ -17,7 +17,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -25,21 +24,11 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa
-
-from alumni.db import engine_for, upgrade, write_transaction
-from alumni.models import Alumnus, ContactPoint, table_of, utcnow
+from alumni.db import engine_for
+from alumni.models import utcnow
 from alumni.settings import Settings
+from bench.population import YEAR, daytime_zone, populate
 from bench.smtp_ceiling import free_port, message, plain_smtplib, sink_count, start_sink
-
-LOCALES = ("en", "es", "pt-BR", "fr", "en-GB", "de")
-YEAR = 2016
-
-
-def daytime_zone(now: datetime) -> str:
-    """An Etc/GMT zone where it is about midday now, so nothing waits for the morning."""
-    offset = (12 - now.hour + 12) % 24 - 12
-    return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
 
 
 def tree_rss_mb(root: int, *, exclude: int) -> float:
@@ -59,51 +48,6 @@ def tree_rss_mb(root: int, *, exclude: int) -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total / 1e6
-
-
-def populate(url: str, count: int, zone: str) -> None:
-    upgrade(url)
-    now = utcnow()
-    people = table_of(Alumnus)
-    contacts = table_of(ContactPoint)
-    with write_transaction(engine_for(url)) as connection:
-        for start in range(0, count, 10_000):
-            ids = range(start, min(start + 10_000, count))
-            connection.execute(
-                sa.insert(people),
-                [
-                    {
-                        "external_id": f"B{i:07d}",
-                        "first_name": f"Zoë{i}",
-                        "last_name": "Müller",
-                        "class_year": YEAR,
-                        "programme": "Physics",
-                        "country": "GB",
-                        "city": "London",
-                        "timezone": zone,
-                        "locale": LOCALES[i % len(LOCALES)],
-                        "status": "active",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for i in ids
-                ],
-            )
-        connection.execute(
-            sa.insert(contacts).from_select(
-                ["alumnus_id", "kind", "value", "source", "status", "created_at"],
-                sa.select(
-                    people.c.id,
-                    sa.literal("email"),
-                    sa.literal("alum")
-                    + sa.cast(people.c.id, sa.String)
-                    + sa.literal("@example.org"),
-                    sa.literal("bench"),
-                    sa.literal("ok"),
-                    sa.literal(now, type_=sa.DateTime),
-                ),
-            )
-        )
 
 
 def main() -> None:
