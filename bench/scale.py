@@ -38,6 +38,32 @@ from bench.population import YEAR, daytime_zone, populate
 from bench.smtp_ceiling import free_port, message, plain_smtplib, sink_count, start_sink
 
 ROOT = Path(__file__).resolve().parent.parent
+# The log lines that end each phase of a run (Prefect's console format: "HH:MM:SS.fff | INFO").
+PHASES = {
+    "plan": "Task run 'plan-deliveries",
+    "preflight": "Task run 'preflight",
+    "send": "this run sent",
+    "report": "Finished in state",
+}
+
+
+def phases(output: str) -> str:
+    """Where one run's time went: seconds from its flow's start to the end of each phase."""
+    stamps = {}
+    begun = None
+    for line in output.splitlines():
+        match = re.match(r"(\d\d):(\d\d):(\d\d\.\d+) \| INFO", line)
+        if match is None:
+            continue
+        at = int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])
+        if begun is None and "Beginning flow run" in line:
+            begun = at
+        for phase, marker in PHASES.items():
+            if marker in line and (phase != "report" or "Flow run" in line):
+                stamps[phase] = at
+    if begun is None:
+        return "no flow log"
+    return ", ".join(f"{p} {stamps[p] - begun:.1f}" for p in PHASES if p in stamps)
 
 
 def fresh_database(server_url: str) -> str:
@@ -160,6 +186,8 @@ def main() -> None:
                 share = "/".join(f"{n:,}" for n in sent)
                 results.append((processes, rate, share))
                 print(f"{processes} process(es): {rate:,.0f} messages/s (sent {share})", flush=True)
+                for n, out in enumerate(outputs, 1):
+                    print(f"  run {n}: s from its flow's start to the end of {phases(out)}")
         print(
             f"\n{args.alumni:,} alumni, one campaign on PostgreSQL, {args.connections} SMTP "
             "connections a process, every alum exactly one message (sink count and ledger)"
