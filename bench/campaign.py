@@ -11,6 +11,7 @@ pre-built message bytes through plain smtplib. Run:
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import resource
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # the phases are read from the run's log
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alumni.db import engine_for
@@ -48,6 +49,32 @@ def tree_rss_mb(root: int, *, exclude: int) -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total / 1e6
+
+
+class PhaseClock(logging.Handler):
+    """Keeps when each task run of the flow finished, from Prefect's run log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.finished: list[tuple[float, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        name = getattr(record, "task_run_name", None)
+        if name and record.getMessage().startswith("Finished in state"):
+            self.finished.append((record.created, name.rsplit("-", 1)[0]))
+
+    def phases(self, started: float, ended: float) -> str:
+        """Seconds in each phase: plan, preflight, sending (batches), and the report after."""
+        ends = {name: at for at, name in self.finished if name != "send-batch"}
+        batches = [at for at, name in self.finished if name == "send-batch"]
+        if "plan-deliveries" not in ends or "preflight" not in ends or not batches:
+            return "phases not found in the log"
+        plan, preflight, last = ends["plan-deliveries"], ends["preflight"], max(batches)
+        return (
+            f"plan {plan - started:.1f} s, preflight {preflight - plan:.1f} s, sending "
+            f"{last - preflight:.1f} s ({len(batches)} batches, "
+            f"{(last - preflight) / len(batches):.2f} s each), report {ended - last:.1f} s"
+        )
 
 
 def main() -> None:
@@ -108,6 +135,9 @@ def main() -> None:
                 templates=get_settings().templates_dir,
             )
             threading.Thread(target=watch, daemon=True).start()
+            clock = PhaseClock()
+            logging.getLogger("prefect").addHandler(clock)
+            started = time.time()
             start = time.perf_counter()
             report = class_campaign(campaign_id=campaign_id, wait=False)
             elapsed = time.perf_counter() - start
@@ -125,6 +155,7 @@ def main() -> None:
             f"same sink: {ceiling:,.0f} messages/s"
         )
         print(f"ratio end-to-end / ceiling: {rate / ceiling:.2f}")
+        print(f"where the time went: {clock.phases(started, started + elapsed)}")
         print(
             f"resident memory: {rss_before:.0f} MB before the flow, peak {peak[0]:.0f} MB during it"
         )
