@@ -129,3 +129,65 @@ def test_a_throttled_pool_asks_the_relay_for_every_row_a_slice_at_a_time(
     assert counts["sent"] == 230 == sum(asked)
     assert max(asked) == 2 * MAX_HANDED and len(asked) == 3
     assert len(smtp.received) == 230
+
+
+def _unplanned_class(url: str, size: int) -> int:
+    for n in range(size):
+        add_alumnus(
+            url, f"E{n}", email=f"e{n}@example.org", timezone=daytime_zone(), first_name=f"Eva{n}"
+        )
+    return add_campaign(url)
+
+
+def test_the_preflight_starts_while_the_plan_is_written_and_renders_each_row_once(
+    sqlite_url: str, smtp: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(planning, "PLAN_CHUNK", 10)  # three chunks for 25 alumni
+    campaign = _unplanned_class(sqlite_url, 25)
+    engine = engine_for(sqlite_url)
+    handed: list[int] = []
+    with SendPool(2) as pool:
+
+        def early(rows: list[ledger.Claimed]) -> None:
+            handed.append(len(rows))
+            pool.preflight_early(campaign, rows)
+
+        planning.plan(
+            engine, campaign, now=utcnow(), options=planning.PlanOptions(), on_planned=early
+        )
+        assert handed == [10, 10, 5]
+        assert pool.preflight(campaign, ledger.iter_unsent(engine, campaign)) == 25
+        rows = ledger.claim(
+            engine, campaign, worker="w", limit=100, now=utcnow(), lease=timedelta(minutes=5)
+        )
+        counts = pool.send(campaign, rows, now=utcnow(), worker="w")
+    assert counts == {"sent": 25, "transient": 0, "permanent": 0, "rendered": 0}
+    assert len(smtp.received) == 25
+
+
+def test_a_failure_found_while_planning_stops_the_campaign_before_anything_is_sent(
+    sqlite_url: str, smtp: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alumni.delivery import batches
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    english = templates / "email" / "reunion" / "en.txt.j2"
+    english.write_text(english.read_text() + "{{ cohort.mascot }}")
+    monkeypatch.setenv("ALUMNI_TEMPLATES_DIR", str(templates))
+    get_settings.cache_clear()
+    campaign = _unplanned_class(sqlite_url, 6)
+    engine = engine_for(sqlite_url)
+    with SendPool(2) as pool:
+        planning.plan(
+            engine,
+            campaign,
+            now=utcnow(),
+            options=planning.PlanOptions(),
+            on_planned=lambda rows: pool.preflight_early(campaign, rows),
+        )
+        with pytest.raises(PreflightError, match=r"cohort\.mascot"):
+            batches.preflight(engine, campaign, lambda rows: pool.preflight(campaign, rows))
+    with engine.connect() as connection:
+        assert ledger.load_campaign(connection, campaign).status == "stopped"
+    assert smtp.received == []
