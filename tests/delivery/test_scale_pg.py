@@ -13,20 +13,24 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for
+from alumni.delivery import ledger
 from alumni.delivery.campaigns import create
 from alumni.models import Campaign, Delivery, table_of, utcnow
 from alumni.settings import get_settings
 from bench.population import YEAR, daytime_zone, populate
+from tests.factories import planned_class
 from tests.smtp_server import Recorder, Serve
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASS_SIZE = 20_000
+LEASE = timedelta(seconds=30)  # the shipped ALUMNI_CLAIM_LEASE_SECONDS
 MESSAGE_ID = re.compile(rb"^Message-ID: *(<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 PREFLIGHT = re.compile(r"preflight rendered (\d+) recipients")
 SENT = re.compile(r"this run sent (\d+); rendered (\d+) while sending")
@@ -112,3 +116,29 @@ def _ledger_ids(url: str, campaign_id: int) -> list[sa.Row[tuple[str]]]:
                 sa.select(deliveries.c.message_id).where(deliveries.c.campaign_id == campaign_id)
             )
         )
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_renewing_a_lease_skips_a_row_being_recorded_instead_of_waiting_for_it(
+    db_url: str,
+) -> None:
+    """Waiting for it deadlocked the heartbeat against the receipt writer (seen in
+    bench/scale.py: each held rows the other wanted)."""
+    campaign_id = planned_class(db_url, 3, now=utcnow())
+    engine = engine_for(db_url)
+    later = utcnow() + timedelta(days=2)  # past each alum's local send time
+    rows = ledger.claim(engine, campaign_id, worker="w", limit=3, now=later, lease=LEASE)
+    assert len(rows) == 3
+    # a renewal that waited for a lock would fail here instead of waiting forever
+    impatient = sa.create_engine(db_url, connect_args={"options": "-c lock_timeout=3000"})
+    deliveries = table_of(Delivery)
+    with engine.connect() as writer:  # the receipt writer, in the middle of its transaction
+        writer.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id == rows[0].delivery_id)
+            .values(status="sent", sent_at=utcnow())
+        )
+        renewed = ledger.renew(impatient, ledger.DELIVERIES, campaign_id, worker="w", now=utcnow())
+        writer.commit()
+    impatient.dispose()
+    assert renewed == 2
