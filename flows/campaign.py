@@ -41,17 +41,11 @@ from flows.relay_limit import relay_throttle
 from flows.waiting import Waiter, send_until_done
 
 
-# The send pool is a live object of this run: never hashed for a cache key.
-@task(name="plan-deliveries", cache_policy=NO_CACHE)
-def plan_deliveries(campaign_id: int, pool: SendPool | None = None) -> dict[str, int]:
-    """One delivery row per alum of the class, pending or skipped with its reason; with send
-    workers, they start the preflight of each chunk as it is written."""
+@task(name="plan-deliveries")
+def plan_deliveries(campaign_id: int) -> dict[str, int]:
+    """One delivery row per alum of the class, pending or skipped with its reason."""
     options = planning.PlanOptions.from_settings(get_settings())
-    early = None if pool is None else (lambda rows: pool.preflight_early(campaign_id, rows))
-    summary = planning.plan(
-        get_engine(), campaign_id, now=utcnow(), options=options, on_planned=early
-    )
-    return asdict(summary)
+    return asdict(planning.plan(get_engine(), campaign_id, now=utcnow(), options=options))
 
 
 def _kit(campaign_id: int) -> CampaignKit:
@@ -124,7 +118,7 @@ def class_campaign(
             if workers
             else None
         )
-        planned = plan_deliveries(campaign_id, pool)
+        planned = plan_deliveries(campaign_id)
         logger.info("planned: %s", planned)
         rendered = preflight_campaign(campaign_id, pool)
         logger.info("preflight rendered %d recipients", rendered)

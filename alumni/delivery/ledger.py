@@ -530,24 +530,6 @@ def claim(
     )
 
 
-def pending_of_alumni(
-    connection: Connection, campaign_id: int, channel: str, low: int, high: int
-) -> list[Claimed]:
-    """The campaign's pending deliveries on ``channel`` to alumni ids ``low`` to ``high``, in
-    id order, read on the caller's connection (the planner's, before it commits)."""
-    rows = connection.execute(
-        _claimed_query()
-        .where(
-            _D.c.campaign_id == campaign_id,
-            _D.c.channel == channel,
-            _D.c.alumnus_id.between(low, high),
-            _D.c.status == DeliveryStatus.pending,
-        )
-        .order_by(_D.c.id)
-    )
-    return [_claimed(r) for r in rows]
-
-
 def iter_unsent(
     engine: Engine,
     campaign_id: int,

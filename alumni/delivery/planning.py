@@ -5,8 +5,7 @@ its due time, or skipped with the reason ``alumni.delivery.audience.decide`` giv
 rule for every channel and mailing. Running it again writes nothing new (it only adds alumni
 who joined the class since, or who were named since). Rows go in by COPY on PostgreSQL
 (``alumni.db.bulk_insert``), whose statistics are refreshed first when a bulk import left
-them stale. ``on_planned`` hands each chunk's pending rows on as soon as they are written, so
-the preflight can render them while the rest is planned. Each row gets a Message-ID fixed per
+them stale. Each row gets a Message-ID fixed per
 (campaign, alum, channel), so a resend after a crash carries the same one. ``plan_on`` does the
 same inside a transaction the caller holds (an RSVP read from the mailbox plans its notice in
 the transaction that records it).
@@ -14,7 +13,7 @@ the transaction that records it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +30,7 @@ from alumni.delivery.audience import (
     decide,
     pause_runs,
 )
-from alumni.delivery.ledger import Claimed, load_campaign, pending_of_alumni
+from alumni.delivery.ledger import load_campaign
 from alumni.delivery.request_kit import notice_of
 from alumni.delivery.send_time import due_at, parse_send_at, zone
 from alumni.messages.mime import make_message_id
@@ -102,7 +101,6 @@ def plan(
     now: datetime,
     options: PlanOptions,
     only: Sequence[int] | None = None,
-    on_planned: Callable[[list[Claimed]], None] | None = None,
 ) -> PlanSummary:
     """Write the campaign's delivery rows (see the module docstring). Safe to run again.
 
@@ -111,17 +109,12 @@ def plan(
             whole class (and programme) of the campaign, or nobody new for a monthly digest or
             a request notice (their audience is only ever given by their maker:
             ``alumni.delivery.digest.plan_digest``, ``alumni.requests.notices.queue_notice``).
-        on_planned: given each chunk's pending rows as soon as they are written, before the
-            plan commits (the send workers start the preflight with them); if the plan then
-            fails, nothing of it was committed.
 
     Raises:
         RuntimeError: the campaign was stopped.
     """
     with write_transaction(engine) as connection:
-        return plan_on(
-            connection, campaign_id, now=now, options=options, only=only, on_planned=on_planned
-        )
+        return plan_on(connection, campaign_id, now=now, options=options, only=only)
 
 
 def plan_on(
@@ -131,7 +124,6 @@ def plan_on(
     now: datetime,
     options: PlanOptions,
     only: Sequence[int] | None = None,
-    on_planned: Callable[[list[Claimed]], None] | None = None,
 ) -> PlanSummary:
     """``plan`` on a connection inside the caller's write transaction (see ``plan``).
 
@@ -205,12 +197,6 @@ def plan_on(
             )
         bulk_insert(connection, _D, rows)
         added += len(rows)
-        if on_planned is not None and any(row["status"] == DeliveryStatus.pending for row in rows):
-            on_planned(
-                pending_of_alumni(
-                    connection, campaign_id, campaign.channel, chunk[0].id, chunk[-1].id
-                )
-            )
     if campaign.status == CampaignStatus.draft:
         connection.execute(
             sa.update(_C)

@@ -24,9 +24,8 @@ import sqlite3
 import sys
 import tempfile
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -40,8 +39,6 @@ from alumni.models import utcnow
 from alumni.settings import get_settings
 from connectors.mail import MailTransport, open_mail_transport
 
-# (rendered, failures listed, failures counted) of one preflight chunk
-_Checked = tuple[int, list[tuple[str, RenderError]], int]
 # What one worker process keeps; the process lives as long as its SendPool (one flow run).
 _kits: dict[int, CampaignKit] = {}
 _transport: list[MailTransport] = []
@@ -87,7 +84,9 @@ def _worker_transport(connections: int) -> MailTransport:
     return _transport[0]
 
 
-def _preflight_chunk(campaign_id: int, rows: list[ledger.Claimed]) -> _Checked:
+def _preflight_chunk(
+    campaign_id: int, rows: list[ledger.Claimed]
+) -> tuple[int, list[tuple[str, RenderError]], int]:
     """(rendered, failures listed, failures counted) for one chunk; keeps what rendered."""
     kept: list[tuple[int, str, str, str, str]] = []
 
@@ -126,14 +125,6 @@ def _send_chunk(
     return {**counts, "rendered": kit.renders - before}
 
 
-@dataclass
-class _Early:
-    """Preflight chunks started while the plan was written: their rows and their futures."""
-
-    ids: set[int] = field(default_factory=set)
-    futures: deque[Future[_Checked]] = field(default_factory=deque)
-
-
 class SendPool:
     """Worker processes that preflight and send claimed deliveries; a context manager."""
 
@@ -153,7 +144,6 @@ class SendPool:
             )
             for n in range(self.workers)
         ]
-        self._early: dict[int, _Early] = {}
         for pool in self._pools:
             pool.submit(_warm)  # start the processes now, while the caller plans
 
@@ -174,24 +164,10 @@ class SendPool:
             shares[row.delivery_id % self.workers].append(row)
         return shares
 
-    def preflight_early(self, campaign_id: int, rows: Sequence[ledger.Claimed]) -> None:
-        """Start rendering rows as they are planned, without waiting; ``preflight`` collects
-        what they gave (and renders them no more), so the preflight runs while the planner
-        writes the rest. Nothing is sent either way before ``preflight`` has returned."""
-        early = self._early.setdefault(campaign_id, _Early())
-        for start in range(0, len(rows), 500):
-            part = rows[start : start + 500]
-            early.ids.update(row.delivery_id for row in part)
-            for pool, share in zip(self._pools, self._shares(part), strict=True):
-                if share:
-                    early.futures.append(pool.submit(_preflight_chunk, campaign_id, share))
-
     def preflight(self, campaign_id: int, rows: Iterable[ledger.Claimed]) -> int:
-        """Render every row in the workers (those given to ``preflight_early`` only once);
-        raise PreflightError listing the failures."""
-        early = self._early.pop(campaign_id, _Early())
-        source = (row for row in rows if row.delivery_id not in early.ids)
-        pending: deque[Future[_Checked]] = early.futures
+        """Render every row in the workers; raise PreflightError listing the failures."""
+        source = iter(rows)
+        pending: deque[Future[tuple[int, list[tuple[str, RenderError]], int]]] = deque()
         rendered = failed = 0
         failures: list[tuple[str, RenderError]] = []
         seen: set[tuple[str, str]] = set()
