@@ -6,10 +6,9 @@ ledger's ``next_step`` and ``finish``); this file orchestrates. One task per bat
 messages a second). The database ledger, not Prefect's cache, is the record of what was sent,
 so the tasks cache nothing and a rerun resumes where the last one stopped: right after a crash
 it waits for the dead run's lease to lapse (tens of seconds), then takes its rows over. The
-send workers of a big campaign belong to the run and are passed to its tasks; they preflight
-each chunk of the plan as it is written. Several runs of one campaign (other machines, on
-PostgreSQL) share its batches: the first plans and preflights, the others wait for that and
-render only what they send.
+send workers of a big campaign belong to the run and are passed to its tasks. Several runs of
+one campaign (other machines, on PostgreSQL) share its batches: the first plans and
+preflights, the others wait for that and render only what they send.
 """
 
 from __future__ import annotations
