@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import Enum
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -118,10 +119,12 @@ def bulk_load(connection: Connection, *, cache_mb: int = 256) -> Iterator[None]:
 
 
 def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with one DBAPI executemany, skipping SQLAlchemy's per-value processing.
+    """Insert many rows with one DBAPI executemany (SQLite) or one COPY (PostgreSQL), skipping
+    SQLAlchemy's per-value processing (``insert_rows`` does the work).
 
-    Core's typed executemany cost ~30 us a row here, more than the rest of an import. Values
-    must be plain already; aware datetimes are turned into SQLite's text form there.
+    Core's typed executemany cost ~30 us a row here, more than the rest of an import; on
+    PostgreSQL COPY is several times faster than psycopg's executemany. Values must be plain
+    already; aware datetimes are turned into SQLite's text form there.
     """
     if not rows:
         return
@@ -148,6 +151,9 @@ def insert_rows(
     sqlite = connection.dialect.name == "sqlite"
     if sqlite and any(isinstance(value, datetime) for value in rows[0]):
         raise TypeError(f"insert into {table.name}: pass datetimes through stored_time first")
+    if connection.dialect.name == "postgresql":
+        _copy_rows(connection, table, columns, rows)
+        return
     marker = "?" if sqlite else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
@@ -177,6 +183,24 @@ def one_of(
         )
         return column.in_(listed)
     return column == sa.any_(sa.literal(list(values), type_=postgresql.ARRAY(column.type)))
+
+
+def _copy_rows(
+    connection: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    # the same transaction as the caller's: COPY runs on its DBAPI connection
+    driver: Any = connection.connection.driver_connection
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(tuple(map(_plain, row)))
+
+
+def _plain(value: Any) -> Any:
+    # psycopg dumps an Enum by its name; the columns hold its value
+    return value.value if isinstance(value, Enum) else value
 
 
 def insert_unless_present(

@@ -142,6 +142,18 @@ class Settings(BaseSettings):
         default=[60, 300, 1800, 7200],
         description="Waits before retrying a temporarily refused message (JSON list).",
     )
+    relay_rate_per_second: float | None = Field(
+        default=None,
+        gt=0,
+        description="At most this many messages a second to the SMTP relay, across every run "
+        "and machine (a Prefect global concurrency limit named `relay`); unset: no limit.",
+    )
+    relay_burst: int | None = Field(
+        default=None,
+        ge=1,
+        description="Messages the relay takes at once before the rate applies (the limit's "
+        "slots); unset: one second's worth of ALUMNI_RELAY_RATE_PER_SECOND.",
+    )
     claim_lease_seconds: int = Field(
         default=30,
         ge=3,

@@ -11,35 +11,25 @@ pre-built message bytes through plain smtplib. Run:
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import resource
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # the phases are read from the run's log
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa
-
-from alumni.db import engine_for, upgrade, write_transaction
-from alumni.models import Alumnus, ContactPoint, table_of, utcnow
+from alumni.db import engine_for
+from alumni.models import utcnow
 from alumni.settings import Settings
+from bench.population import YEAR, daytime_zone, populate
 from bench.smtp_ceiling import free_port, message, plain_smtplib, sink_count, start_sink
-
-LOCALES = ("en", "es", "pt-BR", "fr", "en-GB", "de")
-YEAR = 2016
-
-
-def daytime_zone(now: datetime) -> str:
-    """An Etc/GMT zone where it is about midday now, so nothing waits for the morning."""
-    offset = (12 - now.hour + 12) % 24 - 12
-    return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
 
 
 def tree_rss_mb(root: int, *, exclude: int) -> float:
@@ -61,48 +51,29 @@ def tree_rss_mb(root: int, *, exclude: int) -> float:
     return total / 1e6
 
 
-def populate(url: str, count: int, zone: str) -> None:
-    upgrade(url)
-    now = utcnow()
-    people = table_of(Alumnus)
-    contacts = table_of(ContactPoint)
-    with write_transaction(engine_for(url)) as connection:
-        for start in range(0, count, 10_000):
-            ids = range(start, min(start + 10_000, count))
-            connection.execute(
-                sa.insert(people),
-                [
-                    {
-                        "external_id": f"B{i:07d}",
-                        "first_name": f"Zoë{i}",
-                        "last_name": "Müller",
-                        "class_year": YEAR,
-                        "programme": "Physics",
-                        "country": "GB",
-                        "city": "London",
-                        "timezone": zone,
-                        "locale": LOCALES[i % len(LOCALES)],
-                        "status": "active",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for i in ids
-                ],
-            )
-        connection.execute(
-            sa.insert(contacts).from_select(
-                ["alumnus_id", "kind", "value", "source", "status", "created_at"],
-                sa.select(
-                    people.c.id,
-                    sa.literal("email"),
-                    sa.literal("alum")
-                    + sa.cast(people.c.id, sa.String)
-                    + sa.literal("@example.org"),
-                    sa.literal("bench"),
-                    sa.literal("ok"),
-                    sa.literal(now, type_=sa.DateTime),
-                ),
-            )
+class PhaseClock(logging.Handler):
+    """Keeps when each task run of the flow finished, from Prefect's run log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.finished: list[tuple[float, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        name = getattr(record, "task_run_name", None)
+        if name and record.getMessage().startswith("Finished in state"):
+            self.finished.append((record.created, name.rsplit("-", 1)[0]))
+
+    def phases(self, started: float, ended: float) -> str:
+        """Seconds in each phase: plan, preflight, sending (batches), and the report after."""
+        ends = {name: at for at, name in self.finished if name != "send-batch"}
+        batches = [at for at, name in self.finished if name == "send-batch"]
+        if "plan-deliveries" not in ends or "preflight" not in ends or not batches:
+            return "phases not found in the log"
+        plan, preflight, last = ends["plan-deliveries"], ends["preflight"], max(batches)
+        return (
+            f"plan {plan - started:.1f} s, preflight {preflight - plan:.1f} s, sending "
+            f"{last - preflight:.1f} s ({len(batches)} batches, "
+            f"{(last - preflight) / len(batches):.2f} s each), report {ended - last:.1f} s"
         )
 
 
@@ -164,6 +135,9 @@ def main() -> None:
                 templates=get_settings().templates_dir,
             )
             threading.Thread(target=watch, daemon=True).start()
+            clock = PhaseClock()
+            logging.getLogger("prefect").addHandler(clock)
+            started = time.time()
             start = time.perf_counter()
             report = class_campaign(campaign_id=campaign_id, wait=False)
             elapsed = time.perf_counter() - start
@@ -181,6 +155,7 @@ def main() -> None:
             f"same sink: {ceiling:,.0f} messages/s"
         )
         print(f"ratio end-to-end / ceiling: {rate / ceiling:.2f}")
+        print(f"where the time went: {clock.phases(started, started + elapsed)}")
         print(
             f"resident memory: {rss_before:.0f} MB before the flow, peak {peak[0]:.0f} MB during it"
         )

@@ -6,7 +6,9 @@ ledger's ``next_step`` and ``finish``); this file orchestrates. One task per bat
 messages a second). The database ledger, not Prefect's cache, is the record of what was sent,
 so the tasks cache nothing and a rerun resumes where the last one stopped: right after a crash
 it waits for the dead run's lease to lapse (tens of seconds), then takes its rows over. The
-send workers of a big campaign belong to the run and are passed to its tasks.
+send workers of a big campaign belong to the run and are passed to its tasks. Several runs of
+one campaign (other machines, on PostgreSQL) share its batches: the first plans and
+preflights, the others wait for that and render only what they send.
 
 For the officer in the Prefect UI: the run is named for its campaign (``campaign-12 class of
 2016 reunion``), its batches ``send-batch campaign-12 #3``; it ends with a state message that
@@ -46,6 +48,7 @@ from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from flows.event_invites import event_mailing
 from flows.outcome import completed, reported
+from flows.relay_limit import relay_throttle
 from flows.run_names import campaign_run_name
 from flows.social import social_campaign
 from flows.waiting import Waiter, send_until_done
@@ -66,13 +69,20 @@ def _kit(campaign_id: int) -> CampaignKit:
 
 # The send pool is a live object of this run: never hashed for a cache key.
 @task(name="preflight", cache_policy=NO_CACHE)
-def preflight_campaign(campaign_id: int, pool: SendPool | None) -> int:
-    """Render every unsent recipient; stop the campaign, sending nothing, if any fails."""
+def preflight_campaign(campaign_id: int, pool: SendPool | None, resuming: bool = False) -> int:
+    """Render every unsent recipient no passed preflight covered (a run that joins the
+    campaign waits for one in progress; ``resuming`` a stopped one: every unsent recipient);
+    stop the campaign, sending nothing, if any fails."""
     if pool is not None:
         return batches.preflight(
-            get_engine(), campaign_id, lambda rows: pool.preflight(campaign_id, rows)
+            get_engine(),
+            campaign_id,
+            lambda rows: pool.preflight(campaign_id, rows),
+            resuming=resuming,
         )
-    return batches.preflight(get_engine(), campaign_id, _kit(campaign_id).preflight)
+    return batches.preflight(
+        get_engine(), campaign_id, _kit(campaign_id).preflight, resuming=resuming
+    )
 
 
 @task(
@@ -83,22 +93,31 @@ def preflight_campaign(campaign_id: int, pool: SendPool | None) -> int:
 def send_batch(
     campaign_id: int, worker: str, pool: SendPool | None, number: int = 1
 ) -> dict[str, int]:
-    """Claim one batch of due deliveries, send it, and record every answer (``number``: the
+    """Claim one batch of due deliveries, send it (at the relay's rate, when one is set), and
+    record every answer; counts by outcome and how many had to be rendered (``number``: the
     run's n-th batch, for its name)."""
     settings = get_settings()
+    throttle = relay_throttle(settings)
     if pool is not None:
         # the send workers keep their own kit; building one here counted the class every batch
         return batches.send_batch(
-            get_engine(), campaign_id, worker=worker, settings=settings, pool=pool
+            get_engine(),
+            campaign_id,
+            worker=worker,
+            settings=settings,
+            pool=pool,
+            throttle=throttle,
         )
     kit = _kit(campaign_id)
-    return batches.send_batch(
+    counts = batches.send_batch(
         get_engine(),
         campaign_id,
         worker=worker,
         settings=settings,
         compose=lambda now: lambda chunk: kit.compose_many(chunk, now=now),
+        throttle=throttle,
     )
+    return {**counts, "rendered": kit.renders}
 
 
 @flow(name="class-campaign", flow_run_name=campaign_run_name)
@@ -165,7 +184,9 @@ def class_campaign(
             else None
         )
         if resume:
-            campaigns.resume(engine, campaign_id, lambda: preflight_campaign(campaign_id, pool))
+            campaigns.resume(
+                engine, campaign_id, lambda: preflight_campaign(campaign_id, pool, resuming=True)
+            )
             logger.info("campaign %d: the preflight passes again; resumed", campaign_id)
         planned = plan_deliveries(campaign_id)
         logger.info(
@@ -198,12 +219,17 @@ def class_campaign(
             update_progress_artifact(bar, progress=min(100.0, 100.0 * answered[0] / total))
             return counts
 
-        send_until_done(
+        totals = send_until_done(
             one_batch,
             channel=ledger.DELIVERIES,
             campaign_id=campaign_id,
             wait=wait,
             waiter=Waiter(max_wait_hours, logger),
+        )
+        logger.info(
+            "this run sent %d; rendered %d while sending (the rest from its preflight)",
+            totals["sent"],
+            totals["rendered"],
         )
     progress.finish(
         engine,

@@ -49,9 +49,11 @@ def _kit(campaign_id: int) -> EventKit:
 
 
 @task(name="preflight-event-mailing")
-def preflight_mailing(campaign_id: int) -> int:
+def preflight_mailing(campaign_id: int, resuming: bool = False) -> int:
     """Render every unsent recipient; stop the mailing, sending nothing, if one fails."""
-    return batches.preflight(get_engine(), campaign_id, _kit(campaign_id).preflight)
+    return batches.preflight(
+        get_engine(), campaign_id, _kit(campaign_id).preflight, resuming=resuming
+    )
 
 
 @task(name="send-event-batch", task_run_name="send-batch campaign-{campaign_id} #{number}")
@@ -139,7 +141,7 @@ def event_mailing(event_id: int, key: str = "invite", resume: bool = False) -> d
                 f"{report.status}): nothing to resume, nothing changed",
                 {"event_id": event_id, "key": key, "campaign_id": campaign_id},
             )
-        campaigns.resume(engine, campaign_id, lambda: preflight_mailing(campaign_id))
+        campaigns.resume(engine, campaign_id, lambda: preflight_mailing(campaign_id, resuming=True))
     planned = plan_event_mailing(event_id, key)
     campaign_id = planned["campaign_id"]
     _send_due(campaign_id)

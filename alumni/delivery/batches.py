@@ -1,7 +1,8 @@
 """One run of an email campaign or event mailing, a batch at a time: how many send workers it
-takes, the preflight that stops a campaign before anything goes out, and ``send_batch``: claim
-due rows, keep their lease while they go out (in this process or the send workers), give back
-what had no answer.
+takes, the preflight that stops a campaign before anything goes out (once per campaign: runs
+that join it, on other machines too, wait for it and do not repeat it), and ``send_batch``:
+claim due rows, keep their lease while they go out (in this process or the send workers), give
+back what had no answer.
 
 A transport that cannot work at all (``SmtpConnectError``: refused, TLS, login) stops the run
 at once: the batch's unsent rows go back pending without counting an attempt, the campaign
@@ -11,24 +12,28 @@ flow and the command line to show.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from alumni.db import write_transaction
 from alumni.delivery import ledger
 from alumni.delivery.campaigns import set_status
 from alumni.delivery.receipts import ReceiptBuffer
 from alumni.delivery.request_kit import notice_of
 from alumni.delivery.send_workers import SendPool
-from alumni.delivery.sending import Composed, send_claimed
-from alumni.models import Alumnus, CampaignStatus, table_of, utcnow
+from alumni.delivery.sending import Composed, Throttle, send_claimed
+from alumni.models import Alumnus, Campaign, CampaignStatus, Delivery, table_of, utcnow
 from alumni.settings import Settings
 from connectors.mail import MailTransport, open_mail_transport
 from connectors.smtp import SmtpConnectError
 
 _A = table_of(Alumnus)
+_C = table_of(Campaign)
+_D = table_of(Delivery)
 Compose = Callable[[Sequence[ledger.Claimed]], list[Composed]]
 # Below this many alumni, starting send worker processes costs more than it saves.
 POOL_THRESHOLD = 2000
@@ -63,20 +68,74 @@ def send_workers_for(engine: Engine, campaign_id: int, settings: Settings) -> in
     return settings.send_workers if size >= POOL_THRESHOLD else 0
 
 
+# The first key of the PostgreSQL advisory lock a campaign's preflight holds ("alum").
+PREFLIGHT_LOCK = 0x616C756D
+
+
+@contextmanager
+def preflight_turn(engine: Engine, campaign_id: int) -> Iterator[None]:
+    """Hold the campaign's preflight for this run: on PostgreSQL a session advisory lock, so a
+    run that joins waits for a preflight in progress instead of repeating it (the server lets
+    go when a crashed run's connection drops); on SQLite, where runs share one machine,
+    nothing."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    # autocommit: the lock belongs to the session, and no transaction stays open meanwhile
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.select(sa.func.pg_advisory_lock(PREFLIGHT_LOCK, campaign_id)))
+        try:
+            yield
+        finally:
+            connection.execute(sa.select(sa.func.pg_advisory_unlock(PREFLIGHT_LOCK, campaign_id)))
+
+
 def preflight(
-    engine: Engine, campaign_id: int, check: Callable[[Iterable[ledger.Claimed]], int]
+    engine: Engine,
+    campaign_id: int,
+    check: Callable[[Iterable[ledger.Claimed]], int],
+    *,
+    again: bool = False,
+    resuming: bool = False,
 ) -> int:
-    """Render every unsent recipient with ``check``; return how many rendered.
+    """Render with ``check`` every unsent recipient that no passed preflight of the campaign
+    covered (every one, with ``again``), record that the preflight passed, and return how many
+    rendered: 0 for a run that joins a campaign another run preflighted. ``resuming``: the
+    campaign is stopped and being resumed (``alumni.delivery.campaigns.resume``): every unsent
+    recipient is rendered again, since the template was fixed after the failure.
+
+    A preflight of the campaign in progress in another run is waited for, not repeated (see
+    ``preflight_turn``). A preflight covers the rows planned when it began
+    (``Campaign.preflighted_through``): rows a later plan adds are rendered by the next run.
 
     Raises:
+        RuntimeError: the campaign was stopped (e.g. another run's preflight failed).
         Exception: what ``check`` raised (``PreflightError``, or ``ValueError`` naming the
             delivery); the campaign is stopped with it as its note, and nothing is sent.
     """
-    try:
-        return check(ledger.iter_unsent(engine, campaign_id))
-    except Exception as exc:
-        set_status(engine, campaign_id, CampaignStatus.stopped, f"preflight failed: {exc}")
-        raise
+    with preflight_turn(engine, campaign_id):
+        with engine.connect() as connection:
+            campaign = ledger.load_campaign(connection, campaign_id)
+            top = connection.execute(
+                sa.select(sa.func.max(_D.c.id)).where(_D.c.campaign_id == campaign_id)
+            ).scalar_one()
+        if campaign.status == CampaignStatus.stopped and not resuming:
+            raise RuntimeError(f"campaign {campaign_id} was stopped: {campaign.note}")
+        after = 0 if again or resuming else campaign.preflighted_through or 0
+        if top is None or top <= after:
+            return 0
+        try:
+            rendered = check(ledger.iter_unsent(engine, campaign_id, after=after, through=top))
+        except Exception as exc:
+            set_status(engine, campaign_id, CampaignStatus.stopped, f"preflight failed: {exc}")
+            raise
+        with write_transaction(engine) as connection:
+            connection.execute(
+                sa.update(_C)
+                .where(_C.c.id == campaign_id)
+                .values(preflighted_at=utcnow(), preflighted_through=top)
+            )
+    return rendered
 
 
 def send_batch(
@@ -87,13 +146,15 @@ def send_batch(
     settings: Settings,
     compose: Callable[[datetime], Compose] | None = None,
     pool: SendPool | None = None,
+    throttle: Throttle | None = None,
 ) -> dict[str, int]:
     """Claim one batch of due deliveries and send it; return counts (``claimed``, and the
     outcomes ``sent``, ``transient``, ``permanent``).
 
     With ``pool`` the send workers compose and send; otherwise ``compose(now)`` gives the
     function that turns a chunk of claimed rows into messages, sent through
-    ``open_transport(settings)``. The batch's lease is renewed while it goes out.
+    ``open_transport(settings)``. The batch's lease is renewed while it goes out. ``throttle``
+    (the relay's rate limit) is asked before each group of messages goes.
 
     Raises:
         SmtpConnectError: no connection to the SMTP server could be opened; see the module
@@ -109,11 +170,13 @@ def send_batch(
     with ledger.Heartbeat(engine, ledger.DELIVERIES, campaign_id, worker=worker, lease=lease):
         try:
             if pool is not None:
-                counts = pool.send(campaign_id, rows, now=now, worker=worker)
+                counts = pool.send(campaign_id, rows, now=now, worker=worker, throttle=throttle)
             else:
                 if compose is None:
                     raise ValueError("send_batch needs compose or a pool of send workers")
-                counts = _send_here(engine, rows, compose(now), worker=worker, settings=settings)
+                counts = _send_here(
+                    engine, rows, compose(now), worker=worker, settings=settings, throttle=throttle
+                )
         except SmtpConnectError as exc:
             ledger.release(engine, ledger.DELIVERIES, [r.delivery_id for r in rows], worker=worker)
             set_status(engine, campaign_id, CampaignStatus.sending, f"the last run stopped: {exc}")
@@ -128,6 +191,7 @@ def _send_here(
     *,
     worker: str,
     settings: Settings,
+    throttle: Throttle | None,
 ) -> dict[str, int]:
     transport = open_transport(settings)
     try:
@@ -136,6 +200,7 @@ def _send_here(
             rows,
             transport=transport,
             buffer=ReceiptBuffer.for_settings(engine, settings, worker=worker),
+            throttle=throttle,
         )
     finally:
         transport.close()

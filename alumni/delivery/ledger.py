@@ -8,7 +8,8 @@ rows never move.
 1. ``claim_rows`` (``claim`` for deliveries) gives a worker a batch of due rows under a lease
    (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``FOR UPDATE SKIP LOCKED``).
 2. ``Heartbeat`` renews the lease of a live worker's rows every third of it, however slow its
-   batch. Rows whose lease lapsed (``lease_lapsed``: their worker died) are due again, and the
+   batch (on PostgreSQL skipping, until the next beat, a row being recorded meanwhile). Rows
+   whose lease lapsed (``lease_lapsed``: their worker died) are due again, and the
    next claim takes them over.
 3. ``mark_handed`` notes, one UPDATE per group, the rows about to be handed to the transport. A
    row taken over while handed and not recorded is flagged ``maybe_duplicate``: it was in flight
@@ -234,19 +235,22 @@ def renew(
     engine: Engine, channel: Channel, campaign_id: int | None, *, worker: str, now: datetime
 ) -> int:
     """Renew the lease of every row of the campaign (of the channel, for one without campaigns)
-    that ``worker`` holds; return how many."""
+    that ``worker`` holds; return how many.
+
+    On PostgreSQL a row another transaction has locked (the receipt writer recording it) is
+    skipped until the next beat: waiting for it while holding the rest deadlocked against the
+    writer, which locks the same rows in its own order.
+    """
     t = channel.table
-    scope = of_campaign(channel, campaign_id)
+    mine = [*of_campaign(channel, campaign_id), t.c.status == DeliveryStatus.claimed]
+    mine.append(t.c.claimed_by == worker)
     with write_transaction(engine) as connection:
-        result = connection.execute(
-            sa.update(t)
-            .where(
-                *scope,
-                t.c.status == DeliveryStatus.claimed,
-                t.c.claimed_by == worker,
-            )
-            .values(claimed_at=now)
-        )
+        if engine.dialect.name == "postgresql":
+            free = sa.select(t.c.id).where(*mine).with_for_update(skip_locked=True)
+            statement = sa.update(t).where(t.c.id.in_(free.scalar_subquery()))
+        else:
+            statement = sa.update(t).where(*mine)
+        result = connection.execute(statement.values(claimed_at=now))
     return int(result.rowcount)
 
 
@@ -526,9 +530,18 @@ def claim(
     )
 
 
-def iter_unsent(engine: Engine, campaign_id: int, *, chunk: int = 2000) -> Iterator[Claimed]:
-    """Every delivery of the campaign not yet sent, failed or skipped; claims nothing."""
-    last = 0
+def iter_unsent(
+    engine: Engine,
+    campaign_id: int,
+    *,
+    chunk: int = 2000,
+    after: int = 0,
+    through: int | None = None,
+) -> Iterator[Claimed]:
+    """Every delivery of the campaign not yet sent, failed or skipped, with an id above
+    ``after`` (and up to ``through`` when given), in id order; claims nothing."""
+    last = after
+    upto = [] if through is None else [_D.c.id <= through]
     while True:
         with engine.connect() as connection:
             rows = connection.execute(
@@ -536,6 +549,7 @@ def iter_unsent(engine: Engine, campaign_id: int, *, chunk: int = 2000) -> Itera
                 .where(
                     _D.c.campaign_id == campaign_id,
                     _D.c.id > last,
+                    *upto,
                     _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
                 )
                 .order_by(_D.c.id)

@@ -3,7 +3,9 @@
 ``plan`` writes one Delivery row per (campaign, alum, channel) in one transaction: pending with
 its due time, or skipped with the reason ``alumni.delivery.audience.decide`` gives, the same
 rule for every channel and mailing. Running it again writes nothing new (it only adds alumni
-who joined the class since, or who were named since). Each row gets a Message-ID fixed per
+who joined the class since, or who were named since). Rows go in by COPY on PostgreSQL
+(``alumni.db.bulk_insert``), whose statistics are refreshed first when a bulk import left
+them stale. Each row gets a Message-ID fixed per
 (campaign, alum, channel), so a resend after a crash carries the same one. ``plan_on`` does the
 same inside a transaction the caller holds (an RSVP read from the mailbox plans its notice in
 the transaction that records it). A campaign that was stopped, or an ambassador's draft that
@@ -65,6 +67,8 @@ _CD = table_of(CampaignDraft)
 _D = table_of(Delivery)
 _P = table_of(Preference)
 
+# What planning reads, kept analysed on PostgreSQL (``refresh_statistics``).
+_READ_TABLES = (_A, _CP, _CO, _D, _P)
 # Alumni planned per round of queries and inserts: memory stays flat whatever the class size.
 PLAN_CHUNK = 2000
 
@@ -150,6 +154,8 @@ def plan_on(
             f"campaign {campaign_id} is an ambassador's draft: nothing is sent until an officer "
             f"approves it (`alumni campaign approve {campaign_id}`)"
         )
+    if connection.dialect.name == "postgresql":
+        refresh_statistics(connection, _READ_TABLES)
     send_at = parse_send_at(campaign.send_at)
     already = set(
         connection.execute(
@@ -249,6 +255,29 @@ def _awaiting_approval(connection: Connection, campaign_id: int) -> bool:
         ).first()
         is not None
     )
+
+
+def refresh_statistics(connection: Connection, tables: Sequence[sa.Table]) -> list[str]:
+    """PostgreSQL: ANALYZE those of ``tables`` never analysed or changed by a fifth since;
+    return their names.
+
+    Right after a bulk import the planner has no statistics and joined a class's contact
+    points by a nested loop over the whole table: 1.4 s per chunk of 2,000 instead of 4 ms.
+    """
+    names = [t.name for t in tables]
+    stale = list(
+        connection.execute(
+            sa.text(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:names) AND "
+                "((last_analyze IS NULL AND last_autoanalyze IS NULL) "
+                "OR n_mod_since_analyze > n_live_tup / 5)"
+            ),
+            {"names": names},
+        ).scalars()
+    )
+    for name in stale:
+        connection.exec_driver_sql(f'ANALYZE "{name}"')
+    return stale
 
 
 def _audience_named(connection: Connection, campaign: Any) -> bool:

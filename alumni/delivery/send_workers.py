@@ -11,7 +11,8 @@ workers send.
 
 A delivery always goes to the same worker (its id modulo the number of workers), so what the
 preflight rendered is kept in that worker's spool (an SQLite file in a temporary folder, not
-memory) and sent without rendering it twice. The spool is a cache: a row it lacks is rendered.
+memory) and sent without rendering it twice. The spool is a cache: a row it lacks is rendered
+(a run that joins a campaign another run preflighted renders only what it sends).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from pathlib import Path
 
 from alumni.db import get_engine
 from alumni.delivery import ledger
-from alumni.delivery.receipts import ReceiptBuffer
-from alumni.delivery.sending import CampaignKit, kit_for, send_claimed
+from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
+from alumni.delivery.sending import CampaignKit, Throttle, kit_for, send_claimed
 from alumni.messages.rendering import PreflightError, RenderedEmail, RenderError
 from alumni.models import utcnow
 from alumni.settings import get_settings
@@ -112,7 +113,8 @@ def _send_chunk(
     campaign_id: int, rows: list[ledger.Claimed], now: datetime, worker: str, connections: int
 ) -> dict[str, int]:
     kit = _kit(campaign_id)
-    return send_claimed(
+    before = kit.renders
+    counts = send_claimed(
         lambda chunk: kit.compose_many(
             chunk, now=now, rendered=_spooled([row.delivery_id for row in chunk])
         ),
@@ -120,6 +122,7 @@ def _send_chunk(
         transport=_worker_transport(connections),
         buffer=ReceiptBuffer.for_settings(get_engine(), get_settings(), worker=worker),
     )
+    return {**counts, "rendered": kit.renders - before}
 
 
 class SendPool:
@@ -186,26 +189,52 @@ class SendPool:
         return rendered
 
     def send(
-        self, campaign_id: int, rows: list[ledger.Claimed], *, now: datetime, worker: str
+        self,
+        campaign_id: int,
+        rows: list[ledger.Claimed],
+        *,
+        now: datetime,
+        worker: str,
+        throttle: Throttle | None = None,
     ) -> dict[str, int]:
-        """Send claimed rows, each by the worker that preflighted it; counts by outcome.
+        """Send claimed rows, each by the worker that preflighted it; counts by outcome, and
+        ``rendered``: the rows a worker had to render (not in its spool: preflighted by
+        another run, or planned after the preflight).
+
+        With ``throttle`` the rows go to the workers a slice at a time, each slice only once
+        ``throttle(len(slice))`` returns (the relay's rate limit), and at most two slices per
+        worker wait to be sent.
 
         Raises:
             The first error of a worker (e.g. ``SmtpConnectError``), once every worker has
             stopped, so what the others sent is recorded before the caller gives rows back.
         """
-        futures = [
-            pool.submit(_send_chunk, campaign_id, share, now, worker, self.connections)
-            for pool, share in zip(self._pools, self._shares(rows), strict=True)
-            if share
-        ]
+        step = len(rows) if throttle is None else MAX_HANDED * self.workers
+        futures: deque[Future[dict[str, int]]] = deque()
         total: Counter[str] = Counter()
         errors: list[BaseException] = []
-        for future in futures:
+
+        def collect(future: Future[dict[str, int]]) -> None:
             try:
                 total.update(future.result())
             except Exception as exc:
                 errors.append(exc)
+
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            if throttle is not None:
+                while len(futures) >= 2 * self.workers:
+                    collect(futures.popleft())
+                if errors:
+                    break
+                throttle(len(part))
+            futures.extend(
+                pool.submit(_send_chunk, campaign_id, share, now, worker, self.connections)
+                for pool, share in zip(self._pools, self._shares(part), strict=True)
+                if share
+            )
+        while futures:
+            collect(futures.popleft())
         if errors:
             raise errors[0]
         return dict(total)

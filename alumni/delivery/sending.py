@@ -108,6 +108,7 @@ class CampaignKit:
     domain: str
     links_from: datetime  # the page links of this kit's messages work for 90 days from here
     family: str = EMAIL  # the template folder: ``email``, or ``invite`` for event mailings
+    renders: int = 0  # messages ``compose`` rendered (not given them rendered): a run reports it
 
     @classmethod
     def build(
@@ -214,9 +215,12 @@ class CampaignKit:
         token = make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
         # Rendered already (the preflight's spool): the context, with its page links, is not
         # needed again; only the unsubscribe link goes into the headers.
-        email = rendered or self.store.render_email(
-            self.template, row.locale, self.context(row, token), family=self.family
-        )
+        email = rendered
+        if email is None:
+            email = self.store.render_email(
+                self.template, row.locale, self.context(row, token), family=self.family
+            )
+            self.renders += 1
         extra = self.extra_parts(row, now=now)
         data = self.skeleton.build(
             to_address=row.address,
@@ -368,12 +372,17 @@ def compose_each(
 COMPOSE_CHUNK = 10
 
 
+# Waits until the relay takes this many more messages (the office's rate limit).
+Throttle = Callable[[int], None]
+
+
 def send_claimed(
     compose: Callable[[Sequence[ledger.Claimed]], list[Composed]],
     rows: Sequence[ledger.Claimed],
     *,
     transport: MailTransport,
     buffer: ReceiptBuffer,
+    throttle: Throttle | None = None,
 ) -> dict[str, int]:
     """Compose and send claimed rows; every row handed over ends with a result in ``buffer``.
 
@@ -381,8 +390,9 @@ def send_claimed(
     just before (the in-flight bound: ``alumni.delivery.receipts``); a row another worker has
     taken over meanwhile is not sent. ``compose`` turns a chunk of rows into messages as the
     transport takes them, so the connections send while the rest are still being rendered. A
-    row that cannot be composed fails for good with its reason. Returns the buffer's counts by
-    outcome.
+    row that cannot be composed fails for good with its reason. With ``throttle``, each group
+    waits for ``throttle(len(group))`` before it is handed over. Returns the buffer's counts
+    by outcome.
 
     Raises:
         SmtpConnectError: from the transport, when no connection could be opened at all: the
@@ -413,6 +423,8 @@ def send_claimed(
     try:
         for start in range(0, len(rows), MAX_HANDED):
             group = rows[start : start + MAX_HANDED]
+            if throttle is not None:
+                throttle(len(group))
             held = buffer.hand_over([row.delivery_id for row in group])
             transport.send(mails([row for row in group if row.delivery_id in held]), on_receipt)
     finally:

@@ -65,7 +65,8 @@ def test_workers_send_what_the_preflight_rendered_exactly_once(
             engine, campaign, worker="w", limit=100, now=utcnow(), lease=timedelta(minutes=5)
         )
         counts = pool.send(campaign, rows, now=utcnow(), worker="w")
-    assert counts == {"sent": 30, "transient": 0, "permanent": 0}
+    # nothing rendered twice: every message came from the preflight's spool
+    assert counts == {"sent": 30, "transient": 0, "permanent": 0, "rendered": 0}
     assert Counter(r for m in smtp.received for r in m.rcpt_tos) == Counter(
         f"w{n}@example.org" for n in range(30)
     )
@@ -110,3 +111,21 @@ def test_a_server_that_cannot_be_reached_stops_the_workers_and_every_row_goes_ba
         batches.send_batch(engine, campaign, worker="w", settings=get_settings(), pool=pool)
     rows = deliveries(sqlite_url, campaign)
     assert [(d.status, d.attempts, d.handed_at) for d in rows] == [("pending", 0, None)] * 12
+
+
+def test_a_throttled_pool_asks_the_relay_for_every_row_a_slice_at_a_time(
+    sqlite_url: str, smtp: Recorder
+) -> None:
+    from alumni.delivery.receipts import MAX_HANDED
+
+    campaign = planned_campaign(sqlite_url, 230)
+    engine = engine_for(sqlite_url)
+    asked: list[int] = []
+    with SendPool(2) as pool:
+        rows = ledger.claim(
+            engine, campaign, worker="w", limit=1000, now=utcnow(), lease=timedelta(minutes=5)
+        )
+        counts = pool.send(campaign, rows, now=utcnow(), worker="w", throttle=asked.append)
+    assert counts["sent"] == 230 == sum(asked)
+    assert max(asked) == 2 * MAX_HANDED and len(asked) == 3
+    assert len(smtp.received) == 230
