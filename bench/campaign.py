@@ -61,7 +61,9 @@ class PhaseClock(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         name = getattr(record, "task_run_name", None)
         if name and record.getMessage().startswith("Finished in state"):
-            self.finished.append((record.created, name.rsplit("-", 1)[0]))
+            # "plan-deliveries-0a1" (Prefect's suffix), "send-batch campaign-1 #3" (ours)
+            task = name.split(" ", 1)[0] if " " in name else name.rsplit("-", 1)[0]
+            self.finished.append((record.created, task))
 
     def phases(self, started: float, ended: float) -> str:
         """Seconds in each phase: plan, preflight, sending (batches), and the report after."""
