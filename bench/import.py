@@ -82,6 +82,8 @@ def main() -> None:
         f"in {time.perf_counter() - start:.1f} s"
     )
 
+    for stale in folder.glob("*.db*"):  # a --keep folder of an earlier run: start empty
+        stale.unlink()
     url = f"sqlite:///{folder / 'import.db'}"
     upgrade(url)
     samples: list[float] = []
