@@ -29,25 +29,23 @@ import sqlalchemy as sa
 
 from alumni.db import engine_for
 from alumni.models import Campaign, Delivery, table_of
+from tests.browser import CHROMIUM, chromium, keep, needs_chromium
 from tests.factories import add_alumnus, daytime_zone
 from tests.mail_servers import wait_for
 from tests.smtp_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts" / "prefect-ui"
 PREFECT = Path(sys.executable).parent / "prefect"
 UI_FILES = Path(prefect.__file__).parent / "server" / "ui" / "index.html"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install it)"
-    ),
+    needs_chromium,
 ]
 
 if CHROMIUM.exists():
-    from playwright.sync_api import Locator, Page, sync_playwright
+    from playwright.sync_api import Locator, Page
 
 
 @dataclass
@@ -135,16 +133,6 @@ def prefect_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectUi]:
             server.wait()
 
 
-def keep(page: Page, name: str) -> Path:
-    """Save a screenshot of the whole page as a test artifact and print where."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.read_bytes().startswith(b"\x89PNG")
-    print(f"screenshot: {path}")
-    return path
-
-
 def form_field(page: Page, label: str) -> Locator:
     """The run form's field whose label reads ``label`` exactly."""
     title = page.locator(".schema-form-property__label", has_text=re.compile(f"^{label}$"))
@@ -173,84 +161,80 @@ def test_a_dry_run_blast_from_the_ui_form(
     assert schema["definitions"]["Template"]["enum"] == ["newsletter", "reunion"]
     assert all(p.get("description") for p in schema["properties"].values())
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.goto(f"{prefect_ui.url}/deployments/deployment/{deployment['id']}")
-            page.get_by_role("button", name="Run", exact=True).click()
-            page.get_by_role("button", name="Custom run").click()
-            page.wait_for_url(re.compile(r"/run\b"))
-            years = form_field(page, "class_years")
-            years.wait_for()
-            keep(page, "1-custom-run-form")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(f"{prefect_ui.url}/deployments/deployment/{deployment['id']}")
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_role("button", name="Custom run").click()
+        page.wait_for_url(re.compile(r"/run\b"))
+        years = form_field(page, "class_years")
+        years.wait_for()
+        keep(page, "1-custom-run-form", ARTIFACTS)
 
-            # an empty class list is refused by the form itself: no run is made
-            page.get_by_role("button", name="Submit").click()
-            refusal = page.get_by_text(re.compile("at least 1 item|required", re.IGNORECASE))
-            refusal.first.wait_for()
-            print("the form says:", [t.strip() for t in refusal.all_inner_texts()])
-            refusal.first.scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "2-refused-without-a-class.png"))
-            assert runs_of(prefect_ui, deployment["id"]) == []
+        # an empty class list is refused by the form itself: no run is made
+        page.get_by_role("button", name="Submit").click()
+        refusal = page.get_by_text(re.compile("at least 1 item|required", re.IGNORECASE))
+        refusal.first.wait_for()
+        print("the form says:", [t.strip() for t in refusal.all_inner_texts()])
+        refusal.first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "2-refused-without-a-class.png"))
+        assert runs_of(prefect_ui, deployment["id"]) == []
 
-            years.get_by_role("button", name="Add item").click()
-            years.locator("input[type=number]").fill("2016")
-            # the template's list opens from the keyboard (a click toggles it shut again)
-            form_field(page, "template").locator("button.p-select-button__control").focus()
-            page.keyboard.press("ArrowDown")
-            page.get_by_role("option", name="reunion").wait_for()
-            assert [o.inner_text() for o in page.get_by_role("option").all()] == [
-                "newsletter",
-                "reunion",
-            ]
-            page.get_by_role("option", name="reunion").click()
-            form_field(page, "template").get_by_text("reunion").wait_for()
-            dry_run = form_field(page, r"dry_run \(Optional\)").get_by_role("switch")
-            dry_run.scroll_into_view_if_needed()
-            dry_run.click()
-            keep(page, "3-filled-form")
-            assert dry_run.get_attribute("aria-checked") == "true"
-            page.get_by_role("button", name="Submit").click()
-            page.wait_for_url(re.compile(r"/deployments/deployment/[^/]+(\?.*)?$"))
+        years.get_by_role("button", name="Add item").click()
+        years.locator("input[type=number]").fill("2016")
+        # the template's list opens from the keyboard (a click toggles it shut again)
+        form_field(page, "template").locator("button.p-select-button__control").focus()
+        page.keyboard.press("ArrowDown")
+        page.get_by_role("option", name="reunion").wait_for()
+        assert [o.inner_text() for o in page.get_by_role("option").all()] == [
+            "newsletter",
+            "reunion",
+        ]
+        page.get_by_role("option", name="reunion").click()
+        form_field(page, "template").get_by_text("reunion").wait_for()
+        dry_run = form_field(page, r"dry_run \(Optional\)").get_by_role("switch")
+        dry_run.scroll_into_view_if_needed()
+        dry_run.click()
+        keep(page, "3-filled-form", ARTIFACTS)
+        assert dry_run.get_attribute("aria-checked") == "true"
+        page.get_by_role("button", name="Submit").click()
+        page.wait_for_url(re.compile(r"/deployments/deployment/[^/]+(\?.*)?$"))
 
-            (run,) = runs_of(prefect_ui, deployment["id"])
-            assert run["parameters"]["class_years"] == [2016]
-            assert run["parameters"]["template"] == "reunion"
-            assert run["parameters"]["dry_run"] is True
+        (run,) = runs_of(prefect_ui, deployment["id"])
+        assert run["parameters"]["class_years"] == [2016]
+        assert run["parameters"]["template"] == "reunion"
+        assert run["parameters"]["dry_run"] is True
 
-            # what a worker of the alumni pool does with it
-            prefect_ui.prefect(
-                "flow-run",
-                "execute",
-                run["id"],
-                extra={"ALUMNI_CHECKOUT": str(ROOT), "PYTHONPATH": str(ROOT)},
-            )
-            done = prefect_ui.get(f"/flow_runs/{run['id']}")
-            assert done["state"]["type"] == "COMPLETED", done["state"]
-            assert done["name"] == "dry-run-blast-reunion-2016"
-            assert done["state"]["message"] == (
-                "dry run, nothing sent: class of 2016: 3 would get it, 1 skipped (no_email 1)"
-            )
-            artifacts = prefect_ui.post(
-                "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}
-            )
-            report = {a["key"]: a for a in artifacts}["blast-dry-run-2016"]
-            assert "Dry run: nothing was sent" in report["data"]
-            assert "3 alumni would get this message" in report["description"]
+        # what a worker of the alumni pool does with it
+        prefect_ui.prefect(
+            "flow-run",
+            "execute",
+            run["id"],
+            extra={"ALUMNI_CHECKOUT": str(ROOT), "PYTHONPATH": str(ROOT)},
+        )
+        done = prefect_ui.get(f"/flow_runs/{run['id']}")
+        assert done["state"]["type"] == "COMPLETED", done["state"]
+        assert done["name"] == "dry-run-blast-reunion-2016"
+        assert done["state"]["message"] == (
+            "dry run, nothing sent: class of 2016: 3 would get it, 1 skipped (no_email 1)"
+        )
+        artifacts = prefect_ui.post(
+            "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}
+        )
+        report = {a["key"]: a for a in artifacts}["blast-dry-run-2016"]
+        assert "Dry run: nothing was sent" in report["data"]
+        assert "3 alumni would get this message" in report["description"]
 
-            page.goto(f"{prefect_ui.url}/runs/flow-run/{run['id']}")
-            page.get_by_text("dry-run-blast-reunion-2016").first.wait_for()
-            page.get_by_text(re.compile("Finished in state Completed")).first.wait_for()
-            keep(page, "4-flow-run-logs")
-            page.get_by_text("Artifacts", exact=True).first.click()
-            page.get_by_text("blast-dry-run-2016").first.wait_for()
-            keep(page, "5-flow-run-artifacts")
-            page.goto(f"{prefect_ui.url}/artifacts/artifact/{report['id']}")
-            page.get_by_text("Dry run: nothing was sent").first.wait_for()
-            keep(page, "6-report-artifact")
-        finally:
-            browser.close()
+        page.goto(f"{prefect_ui.url}/runs/flow-run/{run['id']}")
+        page.get_by_text("dry-run-blast-reunion-2016").first.wait_for()
+        page.get_by_text(re.compile("Finished in state Completed")).first.wait_for()
+        keep(page, "4-flow-run-logs", ARTIFACTS)
+        page.get_by_text("Artifacts", exact=True).first.click()
+        page.get_by_text("blast-dry-run-2016").first.wait_for()
+        keep(page, "5-flow-run-artifacts", ARTIFACTS)
+        page.goto(f"{prefect_ui.url}/artifacts/artifact/{report['id']}")
+        page.get_by_text("Dry run: nothing was sent").first.wait_for()
+        keep(page, "6-report-artifact", ARTIFACTS)
 
     with engine_for(sqlite_url).connect() as connection:
         for table in (Campaign, Delivery):

@@ -24,6 +24,7 @@ from alumni.messages.page_links import DETAILS, PREFERENCES, REQUEST
 from alumni.models import ContactPoint, Frequency, table_of, utcnow
 from alumni.people.preferences import read_choice
 from alumni.settings import Settings
+from tests.browser import CHROMIUM, chromium, keep, needs_chromium
 from tests.factories import add_alumnus, add_campaign, deliveries
 from tests.mail_servers import wait_for
 from tests.web.pages import page_path
@@ -32,27 +33,19 @@ from tests.web.test_request_pages import requests_of
 from tests.web.test_rsvp_page import answers, invited, rsvp_path
 from tests.web_server import serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "pages"
 ZONE = "Europe/Lisbon"
 OPTIONS = planning.PlanOptions(message_id_domain="school.example")
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = needs_chromium
 
 if CHROMIUM.exists():
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -69,16 +62,6 @@ def page(browser: Browser) -> Iterator[Page]:
 def base_url(sqlite_settings: Settings) -> Iterator[str]:
     with serving(sqlite_settings) as client:
         yield str(client.base_url)
-
-
-def keep(page: Page, name: str) -> Path:
-    """Save a screenshot of the whole page as a test artifact and print where."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.read_bytes().startswith(b"\x89PNG")
-    print(f"screenshot: {path}")
-    return path
 
 
 def focused(page: Page) -> dict[str, Any]:

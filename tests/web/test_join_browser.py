@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,39 +24,23 @@ from alumni.cli.main import app
 from alumni.db import engine_for
 from alumni.models import Alumnus, Signup, table_of
 from alumni.settings import get_settings
+from tests.browser import CHROMIUM, chromium, keep, needs_chromium
 from tests.factories import add_alumnus
 from tests.mail_servers import wait_for
 from tests.smtp_server import Recorder, Serve, free_port
 from tests.web_server import serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "pages"
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = needs_chromium
 
 if CHROMIUM.exists():
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import Page
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            context = browser.new_context(locale="pt-BR", viewport={"width": 800, "height": 900})
-            yield context.new_page()
-        finally:
-            browser.close()
-
-
-def keep(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.read_bytes().startswith(b"\x89PNG")
-    print(f"screenshot: {path}")
+    with chromium() as browser:
+        context = browser.new_context(locale="pt-BR", viewport={"width": 800, "height": 900})
+        yield context.new_page()
 
 
 def test_someone_signs_up_through_a_share_link_confirms_and_is_credited(

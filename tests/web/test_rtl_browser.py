@@ -18,19 +18,17 @@ from alumni.delivery.campaigns import preview
 from alumni.messages.page_links import DETAILS
 from alumni.models import Alumnus, table_of
 from alumni.settings import Settings
+from tests.browser import CHROMIUM, chromium, keep, needs_chromium
 from tests.factories import add_campaign
 from tests.web.pages import page_path
-from tests.web.test_browser import CHROMIUM, keep
 from tests.web.test_details import add_detail
 from tests.web.test_rsvp_page import invited, rsvp_path
 from tests.web_server import serving
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = needs_chromium
 
 if CHROMIUM.exists():
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Page
 
 LAYLA = {
     "locale": "ar-EG",
@@ -51,12 +49,8 @@ DIRECTION = """() => ({
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

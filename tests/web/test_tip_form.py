@@ -8,7 +8,6 @@ Skipped when ``/usr/bin/chromium`` is absent (CI installs it: ``.ci/run``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,30 +17,22 @@ from alumni.db import engine_for
 from alumni.messages.page_links import CONSENT, TIP
 from alumni.models import Consent, ContactPoint, ReachTip, Request, table_of
 from alumni.settings import Settings
+from tests.browser import CHROMIUM, chromium, keep, needs_chromium
 from tests.factories import add_alumnus
 from tests.mail_servers import wait_for
 from tests.web.pages import assert_accessible, page_path, submit
 from tests.web_server import serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "pages"
-
 if CHROMIUM.exists():
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Page
 
-browser_only = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+browser_only = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -57,14 +48,6 @@ def page(browser: Browser) -> Iterator[Page]:
 def base_url(sqlite_settings: Settings) -> Iterator[str]:
     with serving(sqlite_settings) as client:
         yield str(client.base_url)
-
-
-def keep(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.read_bytes().startswith(b"\x89PNG")
-    print(f"screenshot: {path}")
 
 
 def classmates(url: str) -> tuple[int, int, int]:
