@@ -22,7 +22,7 @@ from alumni.models import utcnow
 from alumni.reach import ambassador_digest as digests
 from alumni.reach import referrals
 from alumni.settings import get_settings
-from flows.campaign import class_campaign
+from flows.class_runs import send_per_class
 
 
 @task(name="plan-ambassador-digest")
@@ -56,21 +56,9 @@ def ambassador_digest(month: str | None = None) -> State[Any]:
     with get_engine().connect() as connection:
         years = digests.digest_class_years(connection)
     logger.info("ambassador digest of %s: classes with ambassadors: %s", chosen, years or "none")
-    reports: dict[int, dict[str, Any]] = {}
-    failures: list[str] = []
-    for year in years:
-        planned = plan_class_digest(year, chosen, return_state=True)
-        if not planned.is_completed():
-            failures.append(f"class of {year}: {planned.message}")
-            continue
-        campaign_id = planned.result()
-        if campaign_id is None:
-            continue
-        sent = class_campaign(campaign_id=campaign_id, wait=False, return_state=True)
-        if sent.is_completed():
-            reports[campaign_id] = sent.result()
-        else:
-            failures.append(f"class of {year} (campaign {campaign_id}): {sent.message}")
+    reports, failures = send_per_class(
+        years, lambda year: plan_class_digest(year, chosen, return_state=True)
+    )
     create_markdown_artifact(
         markdown=_summary(chosen, reports, failures), key=f"ambassador-digest-{chosen}"
     )

@@ -23,7 +23,7 @@ from alumni.db import get_engine
 from alumni.delivery import digest, planning
 from alumni.models import utcnow
 from alumni.settings import get_settings
-from flows.campaign import class_campaign
+from flows.class_runs import send_per_class
 from flows.outcome import completed, reported
 
 
@@ -73,21 +73,9 @@ def monthly_digest(month: str | None = None) -> dict[str, Any]:
         chosen,
         ", ".join(map(str, years)) or "none",
     )
-    reports: dict[int, dict[str, Any]] = {}
-    failures: list[str] = []
-    for year in years:
-        planned = plan_class_digest(year, str(chosen), return_state=True)
-        if not planned.is_completed():
-            failures.append(f"class of {year}: {planned.message}")
-            continue
-        campaign_id = planned.result()
-        if campaign_id is None:
-            continue
-        sent = class_campaign(campaign_id=campaign_id, wait=False, return_state=True)
-        if sent.is_completed():
-            reports[campaign_id] = sent.result()
-        else:
-            failures.append(f"class of {year} (campaign {campaign_id}): {sent.message}")
+    reports, failures = send_per_class(
+        years, lambda year: plan_class_digest(year, str(chosen), return_state=True)
+    )
     sent = sum(report["outcomes"].get("sent", 0) for report in reports.values())
     waiting = sum(report["outcomes"].get("pending", 0) for report in reports.values())
     said = f"digest of {chosen}: {sent} sent to {len(reports)} class(es)"

@@ -20,7 +20,7 @@ from alumni.models import utcnow
 from alumni.reach.hear_from_you import class_years_to_ask, plan_hear_from_you
 from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
-from flows.campaign import class_campaign
+from flows.class_runs import send_per_class
 
 
 @task(name="plan-hear-from-you")
@@ -42,21 +42,7 @@ def hear_from_you() -> dict[str, Any]:
     """
     with get_engine().connect() as connection:
         years = class_years_to_ask(connection)
-    reports: dict[int, dict[str, Any]] = {}
-    failures: list[str] = []
-    for year in years:
-        planned = plan_class(year, return_state=True)
-        if not planned.is_completed():
-            failures.append(f"class of {year}: {planned.message}")
-            continue
-        campaign_id = planned.result()
-        if campaign_id is None:
-            continue
-        sent = class_campaign(campaign_id=campaign_id, wait=False, return_state=True)
-        if sent.is_completed():
-            reports[campaign_id] = sent.result()
-        else:
-            failures.append(f"class of {year} (campaign {campaign_id}): {sent.message}")
+    reports, failures = send_per_class(years, lambda year: plan_class(year, return_state=True))
     get_run_logger().info("hear-from-you campaigns: %s", sorted(reports) or "none")
     create_markdown_artifact(
         markdown=_summary(reports, failures),
