@@ -39,6 +39,8 @@ test: lint $(NODE_PEERS)
 bench: $(VENV)/.installed
 	$(PY) bench/import.py
 	$(PY) bench/campaign.py
+	$(PY) bench/scale.py
+	$(PY) bench/reach.py
 
 clean:
 	rm -rf $(VENV) .prefect outbox alumni.db alumni.db-wal alumni.db-shm .alumni-secret
