@@ -539,22 +539,12 @@ def iter_unsent(
     through: int | None = None,
 ) -> Iterator[Claimed]:
     """Every delivery of the campaign not yet sent, failed or skipped, with an id above
-    ``after`` (and up to ``through`` when given), in id order; claims nothing."""
+    ``after`` (and up to ``through`` when given), in id order; claims nothing. Each chunk is
+    read on a connection of its own."""
     last = after
-    upto = [] if through is None else [_D.c.id <= through]
     while True:
         with engine.connect() as connection:
-            rows = connection.execute(
-                _claimed_query()
-                .where(
-                    _D.c.campaign_id == campaign_id,
-                    _D.c.id > last,
-                    *upto,
-                    _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
-                )
-                .order_by(_D.c.id)
-                .limit(chunk)
-            ).all()
+            rows = _unsent_chunk(connection, campaign_id, last, through, chunk)
         if not rows:
             return
         yield from (_claimed(r) for r in rows)
@@ -567,18 +557,23 @@ def iter_unsent_on(
     """``iter_unsent`` inside the caller's transaction: a blast's dry run reads the plan it
     has not committed (and never will)."""
     last = 0
-    while True:
-        rows = connection.execute(
-            _claimed_query()
-            .where(
-                _D.c.campaign_id == campaign_id,
-                _D.c.id > last,
-                _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
-            )
-            .order_by(_D.c.id)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return
+    while rows := _unsent_chunk(connection, campaign_id, last, None, chunk):
         yield from (_claimed(r) for r in rows)
         last = rows[-1].id
+
+
+def _unsent_chunk(
+    connection: Connection, campaign_id: int, after: int, through: int | None, chunk: int
+) -> Sequence[Any]:
+    upto = [] if through is None else [_D.c.id <= through]
+    return connection.execute(
+        _claimed_query()
+        .where(
+            _D.c.campaign_id == campaign_id,
+            _D.c.id > after,
+            *upto,
+            _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),
+        )
+        .order_by(_D.c.id)
+        .limit(chunk)
+    ).all()
