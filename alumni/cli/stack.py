@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import signal
@@ -332,8 +333,13 @@ def run_deployment(
                 "start the stack with `alumni up` (it registers every deployment)"
             )
         found.raise_for_status()
-        created = api.post(
-            f"/deployments/{found.json()['id']}/create_flow_run", json={"parameters": parameters}
+        # the key makes a retry after a busy answer find the run the first try may have made
+        key = f"alumni-{deployment}-{time.time_ns()}"
+        created = _patiently(
+            lambda: api.post(
+                f"/deployments/{found.json()['id']}/create_flow_run",
+                json={"parameters": parameters, "idempotency_key": key},
+            )
         )
         created.raise_for_status()
         run: dict[str, object] = created.json()
@@ -341,13 +347,25 @@ def run_deployment(
         seen = run.get("state_type")
         while seen not in _FINAL_STATES:
             time.sleep(1)
-            answer = api.get(f"/flow_runs/{run['id']}")
+            answer = _patiently(functools.partial(api.get, f"/flow_runs/{run['id']}"))
             answer.raise_for_status()
             run = answer.json()
             if run.get("state_type") != seen:
                 seen = run.get("state_type")
                 on_state(run)
         return run
+
+
+def _patiently(ask: Callable[[], httpx.Response], *, tries: int = 30) -> httpx.Response:
+    """``ask()`` again, once a second, while the server answers 503: a Prefect server busy
+    with its own database says so for a moment (seen on a loaded machine); anything else is
+    returned at once."""
+    for _ in range(tries - 1):
+        answer = ask()
+        if answer.status_code != httpx.codes.SERVICE_UNAVAILABLE:
+            return answer
+        time.sleep(1)
+    return ask()
 
 
 def _stack_environment(host: str, port: int) -> dict[str, str]:
