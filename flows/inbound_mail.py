@@ -24,10 +24,9 @@ from alumni.settings import get_settings
 from alumni.tracking.inbox import office_mailbox, read_mailbox
 from alumni.tracking.record import TrackingContext
 from connectors.imap import ImapConfigError, ImapMailbox
-from flows.outcome import completed, failed_run, reported
+from flows.outcome import MISCONFIGURED, completed, failed_run, reported
 from flows.run_names import at_scheduled_minute
 
-MISCONFIGURED = "Misconfigured"
 FIX_SETTINGS = (
     "Correct ALUMNI_IMAP_URL (imaps://user@host/INBOX), its password or its TLS setting in the "
     "worker's environment (`alumni doctor` checks it); the next run, in 10 minutes, reads "

@@ -8,7 +8,8 @@
   there is one, is the state's data: a caller of the flow gets it raised as before.
 - ``reported(report_key, what_to_do)``: put under ``@flow``; any exception in the flow ends
   it with ``failed_run`` (a failed preflight as its grouped report, a stopped campaign with
-  how to resume it), the traceback in the run's logs only.
+  how to resume it), the traceback in the run's logs only (at debug level for a cause said in
+  one line: a server that cannot be reached or refuses the login, a failed preflight).
 
 Example:
     >>> @flow(name="due-campaigns")  # doctest: +SKIP
@@ -20,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import logging
 import inspect
 import typing
 from collections.abc import Callable
@@ -33,6 +35,14 @@ from prefect.states import Completed, Failed
 from alumni.delivery.preflight_report import PreflightReport
 from alumni.delivery.progress import CampaignStopped
 from alumni.messages.rendering import PreflightError
+from connectors.imap import ImapConfigError
+from connectors.smtp import SmtpConnectError
+
+# A configuration that cannot work: the one line says it all (which server, what to fix), so
+# the run ends ``Misconfigured`` and the traceback goes to the debug log only.
+MISCONFIGURED = "Misconfigured"
+CANNOT_WORK = (SmtpConnectError, ImapConfigError)
+SAID = (*CANNOT_WORK, PreflightError, CampaignStopped)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -114,7 +124,10 @@ def explain(
     if len(lines) > 1:
         cause += " (more in the report)"
     details = "```\n" + "\n".join(lines) + "\n```\n" if len(lines) > 1 else ""
-    return failed_run(cause, what_to_do, details=details, error=error, report_key=report_key)
+    name = MISCONFIGURED if isinstance(error, CANNOT_WORK) else "Failed"
+    return failed_run(
+        cause, what_to_do, details=details, error=error, report_key=report_key, name=name
+    )
 
 
 def reported(report_key: str, what_to_do: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -136,7 +149,10 @@ def reported(report_key: str, what_to_do: str) -> Callable[[Callable[P, R]], Cal
             except Exception as error:
                 bound = signature.bind(*args, **kwargs)
                 bound.apply_defaults()
-                get_run_logger().error("the run failed:", exc_info=True)
+                said = isinstance(error, SAID)
+                get_run_logger().log(
+                    logging.DEBUG if said else logging.ERROR, "the run failed:", exc_info=True
+                )
                 key = report_key.format(**bound.arguments)
                 return explain(error, dict(bound.arguments), what_to_do, report_key=key)
 

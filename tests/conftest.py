@@ -9,6 +9,7 @@ Without either, the PostgreSQL half of the suite fails rather than silently skip
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 
 # Before prefect can be imported anywhere: offline, quiet, and results kept out of ~/.prefect.
@@ -22,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import prefect.main  # noqa: F401  (sets up Prefect's logging: see below)
 import pytest
 import sqlalchemy as sa
 
@@ -29,6 +31,9 @@ from alumni.db import engine_for, upgrade
 from alumni.settings import get_settings
 from tests.pg_server import PostgresServer, start_postgres
 
+# Prefect's console log handler keeps the sys.stderr of the moment prefect.main is first
+# imported (above): imported first inside a CliRunner.invoke, it would later write to that
+# invoke's closed capture, and "--- Logging error ---" would land in another command's output.
 pytest_plugins = ["tests.smtp_server", "tests.social_servers", "tests.mail_servers"]
 
 
@@ -62,13 +67,45 @@ def postgres_server() -> Iterator[PostgresServer | None]:
         server.stop()
 
 
-def _fresh_postgres_database(server: PostgresServer) -> str:
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session; each test's database is a copy."""
+    path = tmp_path_factory.mktemp("migrated") / "alumni.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_server: PostgresServer | None) -> str | None:
+    """A PostgreSQL database migrated to head once per session: each test's database is made
+    from it as a template (``CREATE DATABASE ... TEMPLATE``), a copy of its files."""
+    if postgres_server is None:
+        return None
+    url = _new_postgres_database(postgres_server)
+    upgrade(url)  # its engine is disposed: a template must have no connection open
+    return sa.make_url(url).database
+
+
+def _new_postgres_database(server: PostgresServer, template: str | None = None) -> str:
     name = f"alumni_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(server.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        made_from = f' TEMPLATE "{template}"' if template else ""
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"{made_from}')
     admin.dispose()
     return sa.make_url(server.url).set(database=name).render_as_string(hide_password=False)
+
+
+def _copy_of(template: Path, path: Path) -> str:
+    """A new SQLite database at ``path`` holding what ``template`` holds (the backup API: a
+    consistent copy whatever the journal mode)."""
+    source, target = sqlite3.connect(template), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -77,27 +114,32 @@ def db_url(
 ) -> Iterator[str]:
     """A migrated, empty database on each backend; ALUMNI_DATABASE_URL points at it."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'alumni.db'}"
+        url = _copy_of(request.getfixturevalue("migrated_sqlite"), tmp_path / "alumni.db")
     else:
         server = request.getfixturevalue("postgres_server")
         if server is None:
             pytest.skip("ALUMNI_TEST_SKIP_POSTGRES=1")
-        url = _fresh_postgres_database(server)
+        url = _new_postgres_database(server, request.getfixturevalue("migrated_postgres"))
     yield from _use_database(url, tmp_path, monkeypatch)
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def sqlite_url(
+    migrated_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A migrated, empty SQLite database, for tests whose subject is not the backend."""
-    yield from _use_database(f"sqlite:///{tmp_path / 'alumni.db'}", tmp_path, monkeypatch)
+    yield from _use_database(
+        _copy_of(migrated_sqlite, tmp_path / "alumni.db"), tmp_path, monkeypatch
+    )
 
 
 def _use_database(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point ALUMNI_DATABASE_URL at ``url`` (already at the newest revision: `alumni init`
+    and `require_current` find nothing to do) with a signing key and outbox of the test's own."""
     monkeypatch.setenv("ALUMNI_DATABASE_URL", url)
     monkeypatch.setenv("ALUMNI_SECRET_KEY_FILE", str(tmp_path / "secret"))
     monkeypatch.setenv("ALUMNI_OUTBOX_DIR", str(tmp_path / "outbox"))
     get_settings.cache_clear()
-    upgrade(url)
     yield url
     engine_for(url).dispose()
     get_settings.cache_clear()

@@ -331,6 +331,8 @@ def test_an_smtp_server_that_cannot_be_reached_stops_the_run_and_says_why(
     assert run_name == f"campaign-{campaign} class of 2016 reunion"
     state = asyncio.run(last_state())
     assert state.is_failed() and server in (state.message or "")
+    assert state.name == "Misconfigured"
+    assert output.count("Traceback") <= 1  # Prefect's own for the task; none from the flow
 
     from typer.testing import CliRunner
 
