@@ -21,8 +21,8 @@ Example:
 from __future__ import annotations
 
 import functools
-import logging
 import inspect
+import logging
 import typing
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
