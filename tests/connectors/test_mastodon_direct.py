@@ -8,7 +8,7 @@ on another server, so the mention resolves and the message can be read by its re
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 pytest_plugins = ("tests.social_servers",)
 
 
-def _status(server: MastodonServer, status_id: str) -> dict[str, object]:
+def _status(server: MastodonServer, status_id: str) -> dict[str, Any]:
     response = httpx.get(
         f"{server.url}/api/v1/statuses/{status_id}",
         headers={"Authorization": f"Bearer {server.token}"},
@@ -53,7 +53,7 @@ def test_a_direct_message_is_a_direct_status_that_reaches_only_the_one_it_mentio
     status = _status(mastodon_alumni, receipt.remote_id)
     assert status["visibility"] == "direct"
     assert status["language"] == "en"
-    assert [m["acct"] for m in status["mentions"]] == [f"ana@{mastodon_alumni.home}"]  # type: ignore[attr-defined,index]
+    assert [m["acct"] for m in status["mentions"]] == [f"ana@{mastodon_alumni.home}"]
     reached = [
         c
         for c in mastodon_alumni.conversations("ana_token")

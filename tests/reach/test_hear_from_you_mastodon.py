@@ -5,9 +5,13 @@ them (``mastodon_alumni``)."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,7 +20,7 @@ import sqlalchemy as sa
 from alumni.db import engine_for, write_transaction
 from alumni.delivery import ledger
 from alumni.delivery.batches import lease_of
-from alumni.messages.rendering import PreflightError
+from alumni.messages.rendering import PreflightError, TemplateStore
 from alumni.models import Campaign, Consent, ContactPoint, Delivery, table_of, utcnow
 from alumni.reach.coverage import WINDOW, reached_since
 from alumni.reach.hear_from_you import counts_by_channel, plan_direct, plan_hear_from_you
@@ -239,3 +243,35 @@ def test_a_message_over_mastodon_s_length_stops_the_campaign_before_anything_goe
         ).one()
     assert campaign.status == "stopped"
     assert reached_by(mastodon_alumni, "bea", marker) == []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_language_of_the_email_has_the_direct_message_within_mastodon_s_length() -> None:
+    settings = Settings(templates_dir=ROOT / "templates")
+    store = TemplateStore(ROOT / "templates")
+    email = {p.name.split(".")[0] for p in (ROOT / "templates/email/hear_from_you").glob("*.j2")}
+    assert set(store.post_locales("hear_from_you").values()) == email
+    kit = direct.DirectKit(SimpleNamespace(channel="mastodon", template="hear_from_you"), settings)
+    for locale in sorted(email):
+        row = ledger.Claimed(
+            delivery_id=1,
+            alumnus_id=1,
+            address="@a_rather_long_user_name_of_30c@a.long.mastodon.server.example",
+            message_id="<key@school.example>",
+            locale=locale,
+            first_name="Maria Fernanda Conceição de Albuquerque e Vasconcelos",
+            last_name="Lima",
+            class_year=2016,
+            programme=None,
+            city=None,
+            country=None,
+            attempts=0,
+        )
+        message = kit.message(row)  # raises RenderError when over Mastodon's 500
+        assert message.language == locale
+        assert "2016" in message.text and settings.office_name in message.text
+        assert message.addressed_text.startswith(f"{row.address} ")
+    arabic = kit.message(replace(row, locale="ar-EG")).text
+    assert unicodedata.bidirectional(arabic[0]) == "AL"  # right to left, from the first letter
