@@ -21,7 +21,8 @@ from alumni.db import engine_for, write_transaction
 from alumni.delivery import ledger
 from alumni.delivery.batches import lease_of
 from alumni.messages.rendering import PreflightError, TemplateStore
-from alumni.models import Campaign, Consent, ContactPoint, Delivery, table_of, utcnow
+from alumni.models import Campaign, Consent, ContactPoint, Delivery, Frequency, table_of, utcnow
+from alumni.people.preferences import Choice, save_choice
 from alumni.reach.coverage import WINDOW, reached_since
 from alumni.reach.hear_from_you import counts_by_channel, plan_direct, plan_hear_from_you
 from alumni.reach.priority import plan_options
@@ -275,3 +276,32 @@ def test_every_language_of_the_email_has_the_direct_message_within_mastodon_s_le
         assert message.addressed_text.startswith(f"{row.address} ")
     arabic = kit.message(replace(row, locale="ar-EG")).text
     assert unicodedata.bidirectional(arabic[0]) == "AL"  # right to left, from the first letter
+
+
+def test_the_preference_page_s_channels_govern_the_direct_message(
+    db_url: str, office: Settings, mastodon_alumni: MastodonServer
+) -> None:
+    """An alum who chose only email on their preference page gets no direct message; one who
+    ticked Mastodon, or never chose, does."""
+    engine, now, options = engine_for(db_url), utcnow(), plan_options(office)
+    people = {}
+    for code, channels in (("M", {"email", "mastodon"}), ("O", {"email"}), ("X", None)):
+        people[code] = add_alumnus(db_url, code, timezone=daytime_zone())
+        add_handle(db_url, people[code], f"@eli@{mastodon_alumni.home}")
+        if channels is not None:
+            with write_transaction(engine) as connection:
+                save_choice(
+                    connection,
+                    people[code],
+                    Choice(frozenset(channels), Frequency.every, None),
+                    now=now,
+                )
+    plan_hear_from_you(engine, 2016, now=now, options=options)
+
+    (campaign_id,) = plan_direct(engine, 2016, now=now, options=options, networks=["mastodon"])
+
+    assert outcomes(db_url, campaign_id) == {
+        people["M"]: "pending",
+        people["O"]: "channel_off",
+        people["X"]: "pending",
+    }
