@@ -2,7 +2,10 @@
 
 ``plan`` writes one Delivery row per (campaign, alum, channel) in one transaction: pending with
 its due time, or skipped with the reason ``alumni.delivery.audience.decide`` gives, the same
-rule for every channel and mailing. Running it again writes nothing new (it only adds alumni
+rule for every channel and mailing. A row's address is the alum's current working one on the
+campaign's channel: their email, or for a direct message (channel ``mastodon``) their handle
+there, with the consent and suppressions of that channel (``audience.address_kind``,
+``audience.consent_channels``). Running it again writes nothing new (it only adds alumni
 who joined the class since, or who were named since). Rows go in by COPY on PostgreSQL
 (``alumni.db.bulk_insert``), whose statistics are refreshed first when a bulk import left
 them stale. Each row gets a Message-ID fixed per
