@@ -17,7 +17,10 @@ from typer.testing import CliRunner
 from alumni.cli.main import app
 from alumni.db import engine_for, write_transaction
 from alumni.models import ContactPoint, table_of, utcnow
+from alumni.reach.hear_from_you import plan_direct, plan_hear_from_you
+from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
+from flows.due_campaigns import due_campaigns
 from flows.hear_from_you import hear_from_you
 from tests.factories import add_alumnus, daytime_zone
 from tests.smtp_server import Recorder, Serve
@@ -130,3 +133,28 @@ def test_email_where_it_works_one_direct_message_where_only_mastodon_does(
     table = CliRunner().invoke(app, ["reach", "hear-from-you"])
     assert table.exit_code == 0, table.output
     assert "sent by channel: email 1, mastodon 1" in table.output
+
+
+def test_due_campaigns_sends_the_direct_messages_an_earlier_run_left(
+    sqlite_url: str, peers: Recorder, mastodon_alumni: MastodonServer
+) -> None:
+    """Planned but not sent (the run stopped after planning, or the alum's morning had not
+    come): the quarter-hourly due-campaigns run sends the direct message, once."""
+    marker = uuid.uuid4().hex[:8]
+    alumnus_id = add_alumnus(sqlite_url, "D", first_name=f"D-{marker}", timezone=daytime_zone())
+    _handle(sqlite_url, alumnus_id, f"@dana@{mastodon_alumni.home}")
+    engine, now, options = engine_for(sqlite_url), utcnow(), plan_options(get_settings())
+    plan_hear_from_you(engine, 2016, now=now, options=options)
+    (campaign_id,) = plan_direct(engine, 2016, now=now, options=options, networks=["mastodon"])
+
+    runs = due_campaigns()
+    again = due_campaigns()
+
+    assert runs[campaign_id]["outcomes"] == {"sent": 1}
+    assert again == {}
+    reached = [
+        c
+        for c in mastodon_alumni.conversations("dana_token")
+        if marker in c["last_status"]["content"]
+    ]
+    assert len(reached) == 1
