@@ -24,7 +24,7 @@ class SkipReason(StrEnum):
     lost = "lost"  # no working contact known: an address on file is not trusted
     unsubscribed = "unsubscribed"  # asked to stop news/events (suppressed for that scope)
     suppressed = "suppressed"  # address on the list for good: erased, hard bounce, complaint
-    no_email = "no_email"  # no current email that works
+    no_email = "no_email"  # no current email that works (a direct message: no handle)
     no_consent = "no_consent"
     # What the alum chose on their preference page (``alumni.people.preferences``):
     paused = "paused"  # a pause runs at the plan's time
