@@ -16,6 +16,9 @@ ledger's ``DELIVERIES`` channel:
    social settings' account) and records the answer. Its idempotency key is the row's
    Message-ID, fixed when it was planned: a message retried after a lost answer, or taken over
    after a crash (flagged ``maybe_duplicate`` like any channel), stays one message on Mastodon.
+   The account is verified first: a server away puts the batch on the back-off; a token the
+   server refuses stops the run at once (``SocialConnectError``), the rows given back unspent
+   and the campaign's note saying why, as an SMTP login refused does for email.
 
 Which networks have direct messages is the connector's to say (``direct_networks``); the code
 never asks which connector class it holds.
@@ -32,12 +35,13 @@ from sqlalchemy.engine import Engine
 from alumni.delivery import ledger
 from alumni.delivery.batches import lease_of
 from alumni.delivery.batches import preflight as preflight_rows
+from alumni.delivery.campaigns import set_status
 from alumni.messages.rendering import PreflightError, RenderError, TemplateStore
-from alumni.models import utcnow
+from alumni.models import CampaignStatus, utcnow
 from alumni.settings import Settings
 from alumni.social import text as social_text
 from alumni.social.accounts import Account
-from connectors.social import DirectMessage, SocialNetwork, direct_messaging
+from connectors.social import DirectMessage, SocialConnectError, SocialNetwork, direct_messaging
 
 __all__ = ["DirectKit", "direct_networks", "preflight", "send_batch"]
 
@@ -175,6 +179,31 @@ def send_batch(
             return {**counts, "transient": len(rows)}
         client = account.open(allow_private=settings.webhook_allow_private)
         try:
+            try:
+                client.verify()  # a refused token stops the run at once, each row unspent
+            except SocialConnectError as exc:
+                if exc.transient:
+                    reply, after = str(exc), exc.retry_after
+                    results = [
+                        ledger.Result(r.delivery_id, "transient", reply=reply, retry_after=after)
+                        for r in rows
+                    ]
+                    ledger.record(
+                        engine,
+                        ledger.DELIVERIES,
+                        results,
+                        now=utcnow(),
+                        worker=worker,
+                        retry_delays=delays,
+                    )
+                    return {**counts, "transient": len(rows)}
+                ledger.release(
+                    engine, ledger.DELIVERIES, [r.delivery_id for r in rows], worker=worker
+                )
+                set_status(
+                    engine, campaign_id, CampaignStatus.sending, f"the last run stopped: {exc}"
+                )
+                raise
             for row in rows:
                 result = _send_one(engine, kit, client, row, worker=worker)
                 if result is None:

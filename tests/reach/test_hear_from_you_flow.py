@@ -16,13 +16,13 @@ from typer.testing import CliRunner
 
 from alumni.cli.main import app
 from alumni.db import engine_for, write_transaction
-from alumni.models import ContactPoint, table_of, utcnow
+from alumni.models import Campaign, ContactPoint, table_of, utcnow
 from alumni.reach.hear_from_you import plan_direct, plan_hear_from_you
 from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from flows.due_campaigns import due_campaigns
 from flows.hear_from_you import hear_from_you
-from tests.factories import add_alumnus, daytime_zone
+from tests.factories import add_alumnus, daytime_zone, deliveries
 from tests.smtp_server import Recorder, Serve
 
 if TYPE_CHECKING:
@@ -155,6 +155,51 @@ def test_due_campaigns_sends_the_direct_messages_an_earlier_run_left(
     reached = [
         c
         for c in mastodon_alumni.conversations("dana_token")
+        if marker in c["last_status"]["content"]
+    ]
+    assert len(reached) == 1
+
+
+def test_a_token_the_server_refuses_stops_the_run_at_once_and_spends_no_message(
+    sqlite_url: str,
+    peers: Recorder,
+    mastodon_alumni: MastodonServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A configuration that cannot work is said at once, not retried quietly and not spent:
+    after the token is fixed, the next run sends the message, once."""
+    from alumni.delivery.report import campaign_report
+    from flows.campaign import class_campaign
+
+    marker = uuid.uuid4().hex[:8]
+    alumnus_id = add_alumnus(sqlite_url, "E", first_name=f"E-{marker}", timezone=daytime_zone())
+    _handle(sqlite_url, alumnus_id, f"@ana@{mastodon_alumni.home}")
+    monkeypatch.setenv("ALUMNI_MASTODON_TOKEN", "not-the-token")
+    get_settings.cache_clear()
+
+    with pytest.raises(RuntimeError, match="did not finish for class of 2016") as failed:
+        hear_from_you()
+
+    assert "Mastodon" in str(failed.value) and "not-the-token" not in str(failed.value)
+    engine = engine_for(sqlite_url)
+    with engine.connect() as connection:
+        (campaign_id,) = connection.execute(
+            sa.select(table_of(Campaign).c.id).where(table_of(Campaign).c.channel == "mastodon")
+        ).scalars()
+        report = campaign_report(connection, campaign_id)
+    assert report.outcomes == {"pending": 1}
+    assert report.note is not None and "the last run stopped" in report.note
+    (row,) = deliveries(sqlite_url, campaign_id)
+    assert (row.status, row.attempts) == ("pending", 0)
+
+    monkeypatch.setenv("ALUMNI_MASTODON_TOKEN", mastodon_alumni.token)
+    get_settings.cache_clear()
+    state = class_campaign(campaign_id=campaign_id, wait=False, return_state=True)
+
+    assert state.is_completed(), state.message
+    reached = [
+        c
+        for c in mastodon_alumni.conversations("ana_token")
         if marker in c["last_status"]["content"]
     ]
     assert len(reached) == 1
