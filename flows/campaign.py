@@ -20,7 +20,6 @@ on a stopped campaign and goes on when it passes.
 
 from __future__ import annotations
 
-import uuid
 from contextlib import ExitStack
 from dataclasses import asdict
 from typing import Any, cast
@@ -52,7 +51,7 @@ from flows.outcome import completed, reported
 from flows.relay_limit import relay_throttle
 from flows.run_names import campaign_run_name
 from flows.social import social_campaign
-from flows.waiting import Waiter, send_until_done
+from flows.waiting import send_until_done
 
 
 @task(name="plan-deliveries")
@@ -204,7 +203,6 @@ def class_campaign(
         rendered = preflight_campaign(campaign_id, pool)
         logger.info("preflight rendered %d recipients", rendered)
         progress.start_sending(engine, campaign_id)
-        worker = f"flow-{uuid.uuid4().hex[:12]}"
         total = max(planned["pending"], 1)
         # the bar counts what earlier runs answered too, as the report at the end does
         answered = [planned["pending"] - _unfinished(campaign_id)]
@@ -216,11 +214,9 @@ def class_campaign(
                 description=f"campaign {campaign_id}: messages answered of {planned['pending']}",
             ),
         )
-        batch = [0]
 
-        def one_batch() -> dict[str, int]:
-            batch[0] += 1
-            counts = send_batch(campaign_id, worker, pool, batch[0])
+        def one_batch(worker: str, number: int) -> dict[str, int]:
+            counts = send_batch(campaign_id, worker, pool, number)
             answered[0] += counts.get("sent", 0) + counts.get("permanent", 0)
             update_progress_artifact(bar, progress=min(100.0, 100.0 * answered[0] / total))
             return counts
@@ -229,21 +225,16 @@ def class_campaign(
             one_batch,
             channel=ledger.DELIVERIES,
             campaign_id=campaign_id,
+            worker_prefix="flow",
             wait=wait,
-            waiter=Waiter(max_wait_hours, logger),
+            max_wait_hours=max_wait_hours,
+            logger=logger,
         )
         logger.info(
             "this run sent %d; rendered %d while sending (the rest from its preflight)",
             totals["sent"],
             totals["rendered"],
         )
-    progress.finish(
-        engine,
-        ledger.DELIVERIES,
-        campaign_id,
-        now=utcnow(),
-        lease=batches.lease_of(settings),
-    )
     with engine.connect() as connection:
         report = campaign_report(connection, campaign_id)
         fairness = compare_groups(connection, campaign_id, now=utcnow())

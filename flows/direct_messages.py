@@ -10,7 +10,6 @@ this flow for any campaign of that kind, so ``alumni campaign run ID`` works too
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -19,16 +18,14 @@ from prefect.cache_policies import NO_CACHE
 
 from alumni.db import get_engine
 from alumni.delivery import campaigns, ledger, progress
-from alumni.delivery.batches import lease_of
 from alumni.delivery.report import campaign_report
-from alumni.models import utcnow
 from alumni.settings import get_settings
 from alumni.social import direct
 from alumni.social.accounts import network_accounts
 from flows.outcome import completed, reported
 from flows.run_names import campaign_run_name
 from flows.social import prefect_secret
-from flows.waiting import Waiter, send_until_done
+from flows.waiting import send_until_done
 
 
 @task(name="preflight-direct-messages", cache_policy=NO_CACHE)
@@ -88,22 +85,14 @@ def direct_campaign(
     rendered = preflight(campaign_id)
     logger.info("preflight rendered %d direct messages", rendered)
     progress.start_sending(engine, campaign_id)
-    worker = f"direct-{uuid.uuid4().hex[:12]}"
-    batch = [0]
-
-    def one_batch() -> dict[str, int]:
-        batch[0] += 1
-        return send_batch(campaign_id, worker, batch[0])
-
     send_until_done(
-        one_batch,
+        lambda worker, number: send_batch(campaign_id, worker, number),
         channel=ledger.DELIVERIES,
         campaign_id=campaign_id,
+        worker_prefix="direct",
         wait=wait,
-        waiter=Waiter(max_wait_hours, logger),
-    )
-    progress.finish(
-        engine, ledger.DELIVERIES, campaign_id, now=utcnow(), lease=lease_of(get_settings())
+        max_wait_hours=max_wait_hours,
+        logger=logger,
     )
     with engine.connect() as connection:
         report = campaign_report(connection, campaign_id)

@@ -14,7 +14,6 @@ words; a failed run leaves a report saying what to do.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -32,7 +31,7 @@ from alumni.models import CampaignStatus, utcnow
 from alumni.settings import get_settings
 from flows.outcome import completed, reported
 from flows.run_names import at_scheduled_minute, event_mailing_run_name
-from flows.waiting import Waiter, send_until_done
+from flows.waiting import send_until_done
 
 
 @task(name="plan-event-mailing")
@@ -75,29 +74,17 @@ def send_event_batch(campaign_id: int, worker: str, number: int = 1) -> dict[str
 def _send_due(campaign_id: int) -> dict[str, int]:
     """Send what is due now of one mailing (and what another run holds, once it is answered
     or its lease lapses); mark it done when nothing is left."""
-    worker = f"event-{uuid.uuid4().hex[:12]}"
     with get_engine().connect() as connection:
         progress.refuse_stopped(connection, campaign_id)
     preflight_mailing(campaign_id)
-    batch = [0]
-
-    def one_batch() -> dict[str, int]:
-        batch[0] += 1
-        return send_event_batch(campaign_id, worker, batch[0])
-
     totals = send_until_done(
-        one_batch,
+        lambda worker, number: send_event_batch(campaign_id, worker, number),
         channel=ledger.DELIVERIES,
         campaign_id=campaign_id,
+        worker_prefix="event",
         wait=False,
-        waiter=Waiter(max_wait_hours=1, logger=get_run_logger()),
-    )
-    progress.finish(
-        get_engine(),
-        ledger.DELIVERIES,
-        campaign_id,
-        now=utcnow(),
-        lease=batches.lease_of(get_settings()),
+        max_wait_hours=1,
+        logger=get_run_logger(),
     )
     return dict(totals)
 

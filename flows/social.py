@@ -11,7 +11,6 @@ it. A stopped campaign (a post failed its preflight) posts nothing until it is r
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -20,7 +19,6 @@ from prefect.blocks.system import Secret
 
 from alumni.db import get_engine
 from alumni.delivery import campaigns, ledger, progress
-from alumni.delivery.batches import lease_of
 from alumni.delivery.campaigns import set_status
 from alumni.delivery.ledger import load_campaign
 from alumni.messages.rendering import PreflightError
@@ -31,7 +29,7 @@ from alumni.social.accounts import Account, class_channels, network_accounts
 from alumni.social.report import social_report
 from flows.outcome import completed, reported
 from flows.run_names import campaign_run_name
-from flows.waiting import Waiter, send_until_done
+from flows.waiting import send_until_done
 
 
 def prefect_secret(name: str) -> str | None:
@@ -125,24 +123,18 @@ def social_campaign(
     planned = plan_posts(campaign_id)
     logger.info("planned %d new post(s)", planned)
     progress.start_sending(engine, campaign_id)
-    worker = f"social-{uuid.uuid4().hex[:12]}"
     with engine.connect() as connection:
         window_ends_at = load_campaign(connection, campaign_id).window_ends_at
-    batch = [0]
-
-    def one_batch() -> dict[str, int]:
-        batch[0] += 1
-        return post_batch(campaign_id, worker, batch[0])
-
     send_until_done(
-        one_batch,
+        lambda worker, number: post_batch(campaign_id, worker, number),
         channel=ledger.POSTS,
         campaign_id=campaign_id,
+        worker_prefix="social",
         wait=wait,
-        waiter=Waiter(max_wait_hours, logger),
+        max_wait_hours=max_wait_hours,
+        logger=logger,
         window_ends_at=window_ends_at,
     )
-    progress.finish(engine, ledger.POSTS, campaign_id, now=utcnow(), lease=lease_of(get_settings()))
     with engine.connect() as connection:
         report = social_report(connection, campaign_id)
     said = f"class of {report.class_year}, {report.name}: {report.in_words()}"

@@ -1,14 +1,17 @@
 """Waiting inside a flow run, and the loop every ledger flow shares: send a batch while rows are
 due, wait when the ledger says so (a later group, or rows another run holds), stop when it says
-so. The decisions are ``alumni.delivery.progress.next_step``'s; this module only sleeps and
-logs. Before each batch it asks ``progress.refuse_stopped``: a campaign stopped while a run
-sends it (another run's preflight failed) gets no further batch from this one.
+so, then apply the one done rule (``progress.finish``). The decisions are
+``alumni.delivery.progress.next_step``'s; this module only sleeps and logs. Before each batch
+it asks ``progress.refuse_stopped``: a campaign stopped while a run sends it (another run's
+preflight failed) gets no further batch from this one.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -46,33 +49,43 @@ class Waiter:
 
 
 def send_until_done(
-    send_batch: Callable[[], dict[str, int]],
+    send_batch: Callable[[str, int], dict[str, int]],
     *,
     channel: ledger.Channel,
     campaign_id: int,
+    worker_prefix: str,
     wait: bool,
-    waiter: Waiter,
+    max_wait_hours: float,
+    logger: Logger,
     window_ends_at: datetime | None = None,
 ) -> Counter[str]:
-    """Run ``send_batch`` (one claimed batch, its counts) until the ledger says stop; return the
-    counts summed. Rows held by another run are waited for whatever ``wait`` says."""
+    """Send the campaign's rows on ``channel`` as one worker (``<worker_prefix>-<random>``):
+    ``send_batch(worker, n)`` claims and sends the run's n-th batch and returns its counts,
+    until the ledger says stop; then mark the campaign done if nothing is left. Rows held by
+    another run are waited for whatever ``wait`` says. Returns the counts summed."""
+    worker = f"{worker_prefix}-{uuid.uuid4().hex[:12]}"
+    numbers = itertools.count(1)
+    waiter = Waiter(max_wait_hours, logger)
     totals: Counter[str] = Counter()
     lease = lease_of(get_settings())
+    engine = get_engine()
     while True:
-        with get_engine().connect() as connection:
+        with engine.connect() as connection:
             progress.refuse_stopped(connection, campaign_id)
-        counts = send_batch()
+        counts = send_batch(worker, next(numbers))
         totals.update(counts)
         if counts["claimed"]:
             continue
         now = utcnow()
-        with get_engine().connect() as connection:
+        with engine.connect() as connection:
             state = progress.read_progress(connection, channel, campaign_id, now=now, lease=lease)
         step = progress.next_step(state, now=now, wait=wait, window_ends_at=window_ends_at)
         if step.action == "send":
             continue
         if step.action == "stop":
-            waiter.logger.info("campaign %d: %s", campaign_id, step.why)
-            return totals
+            logger.info("campaign %d: %s", campaign_id, step.why)
+            break
         if not waiter.wait(step):
-            return totals
+            break
+    progress.finish(engine, channel, campaign_id, now=utcnow(), lease=lease)
+    return totals
