@@ -69,6 +69,21 @@ def add_alumnus(
     return alumnus_id
 
 
+def add_handle(url: str, alumnus_id: int, handle: str, *, network: str = "mastodon") -> None:
+    """Give an alum a working handle on ``network`` (a current contact point)."""
+    with write_transaction(engine_for(url)) as connection:
+        connection.execute(
+            sa.insert(table_of(ContactPoint)).values(
+                alumnus_id=alumnus_id,
+                kind=network,
+                value=handle,
+                source="test",
+                status="ok",
+                created_at=utcnow(),
+            )
+        )
+
+
 def add_campaign(
     url: str,
     *,

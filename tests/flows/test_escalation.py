@@ -48,6 +48,7 @@ from alumni.requests.types import load_request_types
 from alumni.settings import get_settings
 from flows.escalation import desk_digest, escalation
 from tests.factories import add_alumnus
+from tests.prefect_reads import latest_artifact
 from tests.smtp_server import Recorder, Serve
 
 if TYPE_CHECKING:
@@ -233,20 +234,6 @@ async def _logs(flow_run_ids: list[uuid.UUID]) -> list[str]:
     return [log.message for log in logs]
 
 
-async def _artifact(key: str) -> str:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.client.schemas.sorting import ArtifactSort
-
-    async with get_client() as client:
-        (artifact,) = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort=ArtifactSort.CREATED_DESC,
-            limit=1,
-        )
-    return str(artifact.data)
-
-
 def emit_marker(office: Office) -> str:
     """Emit an event after the others from this process; once the server has it, the events
     emitted before it have arrived too (one worker sends them in order)."""
@@ -317,7 +304,7 @@ def test_each_rung_fires_once_and_welfare_content_is_nowhere(
     wait_for(logged, "the flow runs' logs")
     assert any(f"request {office.welfare}: repeat-2" in line for line in logs)
     no_secret(*logs)
-    artifact = asyncio.run(_artifact("request-desk"))
+    artifact = latest_artifact("request-desk")
     no_secret(artifact)
     assert "**breached**" in artifact and f"| {office.welfare} | welfare | {CARER} |" in artifact
     assert QUESTION not in artifact  # no summaries at all

@@ -3,7 +3,6 @@ milestone reunions proposed once, in the office's zone, with an artifact that li
 
 from __future__ import annotations
 
-import asyncio
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,20 +12,7 @@ from alumni.db import engine_for
 from alumni.models import Event, table_of, utcnow
 from alumni.settings import get_settings
 from tests.factories import add_alumnus
-
-
-async def latest_artifact(key: str) -> str:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.client.schemas.sorting import ArtifactSort
-
-    async with get_client() as client:
-        (artifact,) = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort=ArtifactSort.CREATED_DESC,
-            limit=1,
-        )
-    return str(artifact.data)
+from tests.prefect_reads import latest_artifact
 
 
 def test_reunion_planning_proposes_next_years_milestones_once(
@@ -47,6 +33,6 @@ def test_reunion_planning_proposes_next_years_milestones_once(
         (event,) = connection.execute(sa.select(table_of(Event)))
     assert (event.status, event.timezone) == ("proposed", "Pacific/Kiritimati")
     assert reunion_planning()["proposals"] == []  # a rerun proposes nothing twice
-    report = asyncio.run(latest_artifact(f"reunion-proposals-{next_year}"))
+    report = latest_artifact(f"reunion-proposals-{next_year}")
     assert "0 new proposal(s)" in report
     get_settings.cache_clear()

@@ -3,7 +3,6 @@ hear-from-you sending its one message through a real SMTP server (aiosmtpd), onc
 
 from __future__ import annotations
 
-import asyncio
 import email
 import json
 from datetime import timedelta
@@ -16,6 +15,7 @@ from alumni.settings import get_settings
 from flows.hear_from_you import hear_from_you
 from flows.reach_report import reach_report
 from tests.factories import add_alumnus, add_campaign, add_sent_delivery, daytime_zone
+from tests.prefect_reads import latest_artifact
 from tests.smtp_server import Recorder, Serve
 
 
@@ -28,21 +28,6 @@ def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Rec
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     get_settings.cache_clear()
     return handler
-
-
-async def _artifact(key: str) -> str:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.client.schemas.sorting import ArtifactSort
-
-    async with get_client() as client:
-        (artifact,) = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort=ArtifactSort.CREATED_DESC,
-            limit=1,
-        )
-    assert artifact.description
-    return str(artifact.data)
 
 
 def test_hear_from_you_sends_once_and_the_report_then_counts_them(
@@ -78,6 +63,6 @@ def test_hear_from_you_sends_once_and_the_report_then_counts_them(
 
     after = reach_report()
     assert after[0]["reached"] == len(quiet) + 1
-    table = json.loads(asyncio.run(_artifact("reach-report")))
+    table = json.loads(latest_artifact("reach-report"))
     assert table[0]["group"] == "2016" and table[0]["reached"] == 4
-    assert "Reach in the 12 months" in asyncio.run(_artifact("reach-report-summary"))
+    assert "Reach in the 12 months" in latest_artifact("reach-report-summary")

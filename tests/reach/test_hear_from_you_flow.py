@@ -5,7 +5,6 @@ nothing; the artifact and the command count the messages by channel."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from typing import TYPE_CHECKING
@@ -15,14 +14,15 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from alumni.cli.main import app
-from alumni.db import engine_for, write_transaction
-from alumni.models import Campaign, ContactPoint, table_of, utcnow
+from alumni.db import engine_for
+from alumni.models import Campaign, table_of, utcnow
 from alumni.reach.hear_from_you import plan_direct, plan_hear_from_you
 from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from flows.due_campaigns import due_campaigns
 from flows.hear_from_you import hear_from_you
-from tests.factories import add_alumnus, daytime_zone, deliveries
+from tests.factories import add_alumnus, add_handle, daytime_zone, deliveries
+from tests.prefect_reads import latest_artifact
 from tests.smtp_server import Recorder, Serve
 
 if TYPE_CHECKING:
@@ -49,35 +49,6 @@ def peers(
     return handler
 
 
-async def _artifact(key: str) -> str:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.client.schemas.sorting import ArtifactSort
-
-    async with get_client() as client:
-        (artifact,) = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort=ArtifactSort.CREATED_DESC,
-            limit=1,
-        )
-    assert artifact.description
-    return str(artifact.data)
-
-
-def _handle(url: str, alumnus_id: int, handle: str) -> None:
-    with write_transaction(engine_for(url)) as connection:
-        connection.execute(
-            sa.insert(table_of(ContactPoint)).values(
-                alumnus_id=alumnus_id,
-                kind="mastodon",
-                value=handle,
-                source="test",
-                status="ok",
-                created_at=utcnow(),
-            )
-        )
-
-
 def test_email_where_it_works_one_direct_message_where_only_mastodon_does(
     sqlite_url: str, peers: Recorder, mastodon_alumni: MastodonServer
 ) -> None:
@@ -91,15 +62,15 @@ def test_email_where_it_works_one_direct_message_where_only_mastodon_does(
         timezone=zone,
         locale="fr",
     )
-    _handle(sqlite_url, bouncing, f"@ana@{home}")
+    add_handle(sqlite_url, bouncing, f"@ana@{home}")
     refused = add_alumnus(
         sqlite_url, "R", first_name=f"R-{marker}", timezone=zone, consent={"news": False}
     )
-    _handle(sqlite_url, refused, f"@bea@{home}")
+    add_handle(sqlite_url, refused, f"@bea@{home}")
     emailed = add_alumnus(
         sqlite_url, "W", first_name=f"W-{marker}", email="w@example.org", timezone=zone
     )
-    _handle(sqlite_url, emailed, f"@carla@{home}")
+    add_handle(sqlite_url, emailed, f"@carla@{home}")
 
     result = hear_from_you()
 
@@ -120,7 +91,7 @@ def test_email_where_it_works_one_direct_message_where_only_mastodon_does(
     (message,) = got("ana")
     assert "nous aimerions avoir de vos nouvelles" in message  # in the alum's language
     assert got("bea") == [] and got("carla") == []
-    summary = asyncio.run(_artifact("hear-from-you"))
+    summary = latest_artifact("hear-from-you")
     assert "Sent this year: email 1, mastodon 1." in summary
     assert "| 2016 | mastodon |" in summary
 
@@ -142,7 +113,7 @@ def test_due_campaigns_sends_the_direct_messages_an_earlier_run_left(
     come): the quarter-hourly due-campaigns run sends the direct message, once."""
     marker = uuid.uuid4().hex[:8]
     alumnus_id = add_alumnus(sqlite_url, "D", first_name=f"D-{marker}", timezone=daytime_zone())
-    _handle(sqlite_url, alumnus_id, f"@dana@{mastodon_alumni.home}")
+    add_handle(sqlite_url, alumnus_id, f"@dana@{mastodon_alumni.home}")
     engine, now, options = engine_for(sqlite_url), utcnow(), plan_options(get_settings())
     plan_hear_from_you(engine, 2016, now=now, options=options)
     (campaign_id,) = plan_direct(engine, 2016, now=now, options=options, networks=["mastodon"])
@@ -173,7 +144,7 @@ def test_a_token_the_server_refuses_stops_the_run_at_once_and_spends_no_message(
 
     marker = uuid.uuid4().hex[:8]
     alumnus_id = add_alumnus(sqlite_url, "E", first_name=f"E-{marker}", timezone=daytime_zone())
-    _handle(sqlite_url, alumnus_id, f"@ana@{mastodon_alumni.home}")
+    add_handle(sqlite_url, alumnus_id, f"@ana@{mastodon_alumni.home}")
     monkeypatch.setenv("ALUMNI_MASTODON_TOKEN", "not-the-token")
     get_settings.cache_clear()
 

@@ -21,7 +21,7 @@ from alumni.db import engine_for, write_transaction
 from alumni.delivery import ledger
 from alumni.delivery.batches import lease_of
 from alumni.messages.rendering import PreflightError, TemplateStore
-from alumni.models import Campaign, Consent, ContactPoint, Delivery, Frequency, table_of, utcnow
+from alumni.models import Campaign, Consent, Delivery, Frequency, table_of, utcnow
 from alumni.people.preferences import Choice, save_choice
 from alumni.reach.coverage import WINDOW, reached_since
 from alumni.reach.hear_from_you import counts_by_channel, plan_direct, plan_hear_from_you
@@ -30,7 +30,14 @@ from alumni.settings import Settings, get_settings
 from alumni.social import direct
 from alumni.social.accounts import network_accounts
 from connectors.social import direct_messaging
-from tests.factories import add_alumnus, add_campaign, add_sent_delivery, daytime_zone, deliveries
+from tests.factories import (
+    add_alumnus,
+    add_campaign,
+    add_handle,
+    add_sent_delivery,
+    daytime_zone,
+    deliveries,
+)
 
 if TYPE_CHECKING:
     from tests.social_servers import MastodonServer
@@ -48,20 +55,6 @@ def office(
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
-
-
-def add_handle(url: str, alumnus_id: int, handle: str) -> None:
-    with write_transaction(engine_for(url)) as connection:
-        connection.execute(
-            sa.insert(table_of(ContactPoint)).values(
-                alumnus_id=alumnus_id,
-                kind="mastodon",
-                value=handle,
-                source="test",
-                status="ok",
-                created_at=utcnow(),
-            )
-        )
 
 
 def add_consent(url: str, alumnus_id: int, *, channel: str, granted: bool) -> None:
