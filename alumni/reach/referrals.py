@@ -21,9 +21,14 @@ class, credited to whoever shared the link; and the report of each class's refer
    grace after ``CONFIRM_LIFETIME``): the person never became an alum, so nothing of them is
    kept. The same address may sign up again; the referral report counts what is left.
 
+A share link takes at most ``SIGNUPS_PER_LINK_PER_HOUR`` sign-ups an hour: each one sends an
+email to the address typed in, so a link posted where a script finds it cannot be used to
+mail thousands of strangers in the office's name.
+
 Errors::
 
     SignupError(ValueError)   ``problems``: the form's field -> what is wrong; nothing saved
+    LinkBusy(SignupError)     the link's hourly sign-ups are used up; nothing saved
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ __all__ = [
     "CONFIRMATIONS",
     "CONFIRM_LIFETIME",
     "ClassReferrals",
+    "LinkBusy",
     "SharerReferrals",
     "SignupError",
     "confirm",
@@ -90,6 +96,8 @@ UNCONFIRMED_KEPT: Final = CONFIRM_LIFETIME + timedelta(days=1)
 CONFIRM_TEMPLATE: Final = "join_confirm"
 OUTBOX_FOLDER: Final = ".signups"
 BATCH: Final = 100
+# A class's share link brings a few sign-ups a day; a burst beyond this is a script.
+SIGNUPS_PER_LINK_PER_HOUR: Final = 20
 _A = table_of(Alumnus)
 _CP = table_of(ContactPoint)
 _S = table_of(ShareLink)
@@ -105,6 +113,13 @@ class SignupError(ValueError):
     def __init__(self, problems: dict[str, str]) -> None:
         super().__init__("; ".join(f"{field}: {text}" for field, text in problems.items()))
         self.problems = problems
+
+
+class LinkBusy(SignupError):
+    """The share link took ``SIGNUPS_PER_LINK_PER_HOUR`` sign-ups in the last hour."""
+
+    def __init__(self) -> None:
+        super().__init__({"link": "this link has had many sign-ups in the last hour; try later"})
 
 
 def confirm_link(key: bytes, base_url: str, signup_id: int, *, now: datetime) -> str:
@@ -145,9 +160,17 @@ def sign_up(
     Raises:
         SignupError: a field the import's checks refuse (``first_name``, ``class_year``,
             ``email``), or a share link that no longer exists (``link``).
+        LinkBusy: the link's sign-ups of the last hour are used up.
     """
     if connection.execute(sa.select(_S.c.id).where(_S.c.id == share_link)).first() is None:
         raise SignupError({"link": "this share link no longer exists"})
+    recent = connection.execute(
+        sa.select(sa.func.count()).where(
+            _SU.c.share_link_id == share_link, _SU.c.created_at > now - timedelta(hours=1)
+        )
+    ).scalar_one()
+    if recent >= SIGNUPS_PER_LINK_PER_HOUR:
+        raise LinkBusy()
     checked = check_row(
         2,
         {

@@ -299,6 +299,11 @@ _EN = {
     "join_err_name": "Give your first or last name.",
     "join_err_year": "Give a year from {first} to {last}.",
     "join_err_email": "Give a working email address, like name@example.org.",
+    "join_busy_title": "Please try again in an hour",
+    "join_busy": (
+        "This link has had many sign-ups in the last hour, so it rests for a while. Nothing was "
+        "saved. Please send the form again in an hour."
+    ),
     "join_sent_title": "Check your email",
     "join_sent": "We have emailed you a link. Open it within {days} days to confirm your address.",
     "join_confirm_title": "Confirm your address",
@@ -591,6 +596,11 @@ _ES = {
     "join_err_name": "Escribe tu nombre o tus apellidos.",
     "join_err_year": "Escribe un año de {first} a {last}.",
     "join_err_email": "Escribe una dirección de correo que funcione, como nombre@example.org.",
+    "join_busy_title": "Inténtalo de nuevo dentro de una hora",
+    "join_busy": (
+        "Este enlace ha recibido muchas inscripciones en la última hora y descansa un rato. No "
+        "se ha guardado nada. Envía el formulario de nuevo dentro de una hora."
+    ),
     "join_sent_title": "Mira tu correo",
     "join_sent": "Te hemos enviado un enlace. Ábrelo en {days} días para confirmar tu dirección.",
     "join_confirm_title": "Confirma tu dirección",
@@ -891,6 +901,11 @@ _FR = {
     "join_err_name": "Indiquez votre prénom ou votre nom.",
     "join_err_year": "Indiquez une année de {first} à {last}.",
     "join_err_email": "Indiquez une adresse e-mail valide, comme nom@example.org.",
+    "join_busy_title": "Merci de réessayer dans une heure",
+    "join_busy": (
+        "Ce lien a reçu beaucoup d’inscriptions dans la dernière heure : il se repose un "
+        "moment. Rien n’a été enregistré. Renvoyez le formulaire dans une heure."
+    ),
     "join_sent_title": "Consultez vos e-mails",
     "join_sent": (
         "Nous vous avons envoyé un lien. Ouvrez-le sous {days} jours pour confirmer votre adresse."
@@ -1178,6 +1193,11 @@ _PT_BR = {
     "join_err_name": "Informe seu nome ou sobrenome.",
     "join_err_year": "Informe um ano de {first} a {last}.",
     "join_err_email": "Informe um e-mail que funcione, como nome@example.org.",
+    "join_busy_title": "Tente de novo daqui a uma hora",
+    "join_busy": (
+        "Este link recebeu muitas inscrições na última hora e descansa um pouco. Nada foi "
+        "salvo. Envie o formulário de novo daqui a uma hora."
+    ),
     "join_sent_title": "Veja seu e-mail",
     "join_sent": (
         "Enviamos um link para você. Abra-o em até {days} dias para confirmar seu endereço."
@@ -1407,6 +1427,11 @@ _AR = {
     "join_err_name": "اكتب اسمك الأول أو اسم عائلتك.",
     "join_err_year": "اكتب سنة من {first} إلى {last}.",
     "join_err_email": "اكتب عنوان بريد إلكتروني يعمل، مثل name@example.org.",
+    "join_busy_title": "يُرجى المحاولة مرة أخرى بعد ساعة",
+    "join_busy": (
+        "تلقى هذا الرابط تسجيلات كثيرة في الساعة الأخيرة، لذا يتوقف قليلًا. لم يُحفظ شيء. أرسل "
+        "النموذج مرة أخرى بعد ساعة."
+    ),
     "join_sent_title": "تفقّد بريدك الإلكتروني",
     "join_sent": "أرسلنا إليك رابطًا. افتحه خلال {days} أيام لتأكيد عنوانك.",
     "join_confirm_title": "أكّد عنوانك",

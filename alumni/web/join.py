@@ -31,6 +31,7 @@ from alumni.models import Alumnus, ShareLink, table_of, utcnow
 from alumni.people.validation import FIRST_CLASS_YEAR
 from alumni.reach.referrals import (
     CONFIRM_LIFETIME,
+    LinkBusy,
     SignupError,
     confirm,
     read_confirm_token,
@@ -207,6 +208,8 @@ def add_routes(app: FastAPI, site: Site) -> None:
                     message_id_domain=site.plan_options.message_id_domain,
                     key=site.key,
                 )
+        except LinkBusy:
+            return site.message(words, 429, words("join_busy_title"), words("join_busy"))
         except SignupError as error:
             problems = join_problems(error, words, this_year=now.year)
             return form_page(request, code, found, status=422, entered=entered, problems=problems)

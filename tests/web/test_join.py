@@ -9,6 +9,7 @@ import email
 import html
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from typing import Any
@@ -260,3 +261,58 @@ def test_a_suppressed_address_is_sent_nothing_and_the_page_does_not_say_so(
     assert signups[0] == ("Gone@example.org", "skipped")
     assert [r[0] for r in signups] == ["Gone@example.org", "new@example.org"]
     assert [m.rcpt_tos for m in smtp.received] == [("new@example.org",)]
+
+
+def test_a_link_takes_twenty_sign_ups_an_hour_then_rests_and_saves_nothing(
+    db_url: str, smtp: Recorder, client: httpx.Client
+) -> None:
+    from datetime import timedelta
+
+    from alumni.reach.referrals import SIGNUPS_PER_LINK_PER_HOUR, LinkBusy, sign_up
+
+    add_alumnus(db_url, "A1", class_year=2016, first_name="Ana", email="ana@example.org")
+    path = share_path(db_url, "A1")
+    engine = engine_for(db_url)
+    with engine.connect() as connection:
+        link = connection.execute(sa.select(table_of(ShareLink).c.id)).scalar_one()
+    start = utcnow() - timedelta(minutes=30)
+
+    def signed_up(n: int, at: datetime) -> None:
+        with write_transaction(engine) as connection:
+            sign_up(
+                connection,
+                share_link=link,
+                first_name=f"Bot{n}",
+                last_name="",
+                class_year="2016",
+                email=f"stranger{n}@example.org",
+                consent=False,
+                locale=None,
+                now=at,
+                message_id_domain="school.example",
+                key=get_settings().signing_key(),
+            )
+
+    for n in range(SIGNUPS_PER_LINK_PER_HOUR):
+        signed_up(n, start)
+    with pytest.raises(LinkBusy):
+        signed_up(99, start + timedelta(minutes=59))
+    signed_up(100, start + timedelta(hours=1))  # the oldest are an hour old: room again
+
+    page = client.get(path)  # now, half an hour after the twenty: the page says to wait
+    answer = client.post(
+        path,
+        data={
+            "form_token": form_token_of(page.text),
+            "first_name": "Mo",
+            "last_name": "",
+            "class_year": "2016",
+            "email": "mo@example.org",
+        },
+    )
+    assert answer.status_code == 429
+    assert "Please try again in an hour" in html.unescape(answer.text)
+    assert_accessible(answer.text, lang="en")
+    with engine.connect() as connection:
+        emails = set(connection.execute(sa.select(table_of(Signup).c.email)).scalars())
+    assert len(emails) == SIGNUPS_PER_LINK_PER_HOUR + 1 and "mo@example.org" not in emails
