@@ -61,10 +61,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -80,6 +82,8 @@ import sqlalchemy as sa
 from alumni.db import engine_for, upgrade, write_transaction
 from alumni.delivery.ambassador_kit import AMBASSADOR_DIGEST_TEMPLATE
 from alumni.delivery.planning import PlanOptions, plan
+from alumni.events.mailings import plan_mailing
+from alumni.events.schedule import accept_event, create_event, plan_reunions, reunion_proposals
 from alumni.models import (
     Alumnus,
     Campaign,
@@ -109,6 +113,11 @@ MILESTONES = (5, 10, 15, 20, 25, 30, 40, 50)
 NEWEST = 5  # the newest classes get news every month: the easy, eager ones
 DELIVERED = 0.97  # a message to a working address arrives; else it bounces hard
 
+# The office's events (both runs); see the module docstring for why.
+EVENTS_A_CLASS = 1  # each class's event a year: the low end of the practice's "one or two"
+EVENT_SHARE = 0.5  # an invitation goes to at most this share of the class's contactable alumni
+INVITE_LEAD = timedelta(weeks=6)  # invitations go out this long before the event
+
 # The people of the lost-alumni drive (with rules only); see the module docstring for why.
 TIP_CHANCE = 0.02  # a listed lost alum is named, with an email address, by a classmate in a month
 TIP_WORKS = 0.6  # the tipped address is theirs and works (else the consent question bounces)
@@ -117,9 +126,11 @@ SAYS_YES = 0.6  # of those who answer, the share who say yes (the rest say no)
 OFFICER_CHECKS = 8  # tips an officer verifies a month (two a week), least-reached classes first
 TIP_DOMAIN, DEAD_TIP_DOMAIN = "tipped.example", "gone.example"  # a tipped address that works / not
 
-SENT_KINDS = ("hear_from_you", "still_yours", "digest", "consent", "news")
-BUDGETED = ("hear_from_you", "still_yours", "consent", "news")  # not the ambassadors' digest
+SENT_KINDS = ("hear_from_you", "still_yours", "digest", "consent", "event", "news")
+# not the ambassadors' digest
+BUDGETED = ("hear_from_you", "still_yours", "consent", "event", "news")
 DRIVE_COUNTS = ("tips", "verified", "answered")
+EVENT_COUNTS = ("invited", "unfunded")  # events whose invitation went / the budget left no room
 
 _A = table_of(Alumnus)
 _C = table_of(Campaign)
@@ -151,6 +162,55 @@ def routine_classes(years: list[int], month_index: int, today: date) -> list[int
     chosen = {y for i, y in enumerate(reunion) if i % 12 == month_index}
     chosen |= set(sorted(years)[-NEWEST:])
     return sorted(chosen)
+
+
+def month_at(start: datetime, month_index: int) -> datetime:
+    """The moment the routine runs in month ``month_index`` (0-11) of the simulated year."""
+    return start + timedelta(days=30 * month_index + 1)
+
+
+def reunion_year(start: datetime) -> int:
+    """The calendar year whose reunions (second Saturday of June, ``reunion_proposals``) are
+    the first ones invited to on or after ``start``."""
+    for year in (start.year, start.year + 1):
+        held = reunion_proposals(year, [year - MILESTONES[0]], {})[0].starts_at
+        if held - INVITE_LEAD >= start:
+            return year
+    return start.year + 1
+
+
+def plan_events(url: str, years: list[int], start: datetime) -> dict[int, list[tuple[int, int]]]:
+    """The office's events of the year, made with the shipped functions at ``start``: this
+    year's reunions (``plan_reunions``, accepted as proposed: the second Saturday of June) for
+    the classes at a milestone, and for every class ``EVENTS_A_CLASS`` events in all (the other
+    classes in class order, one month after the other, a class's further events spread evenly
+    over the year), each ``INVITE_LEAD`` after the month its invitation goes out in. Returns
+    month index (0-11) -> the (event id, class year) whose invitation goes out that month."""
+    engine = engine_for(url)
+    due: dict[int, list[tuple[int, int]]] = {}
+
+    def add(month: int, class_year: int, event_id: int) -> None:
+        due.setdefault(min(11, max(0, month)), []).append((event_id, class_year))
+
+    reunions = plan_reunions(engine, reunion_year(start), now=start)
+    held: Counter[int] = Counter()
+    for event_id, proposal in reunions:
+        accept_event(engine, event_id, now=start)
+        add((proposal.starts_at - INVITE_LEAD - start).days // 30, proposal.class_year, event_id)
+        held[proposal.class_year] += 1
+    for index, year in enumerate(sorted(years)):
+        for n in range(held[year], EVENTS_A_CLASS):
+            month = (index + n * 12 // EVENTS_A_CLASS) % 12
+            event_id = create_event(
+                engine,
+                class_year=year,
+                title=f"Class of {year}: the year's gathering",
+                starts_at=month_at(start, month) + INVITE_LEAD,
+                tz="UTC",
+                now=start,
+            )
+            add(month, year, event_id)
+    return due
 
 
 def deliver(url: str, campaign_id: int, at: datetime, rng: Random) -> int:
@@ -324,6 +384,34 @@ def drive_month(
     return done
 
 
+def invite_month(
+    url: str,
+    invites: list[tuple[int, int]],
+    at: datetime,
+    options: PlanOptions,
+    rng: Random,
+    *,
+    sizes: dict[int, int],
+    left: int,
+) -> dict[str, int]:
+    """Send the month's event invitations through the shipped planner (``plan_mailing``, key
+    ``invite``, purpose events), each capped at ``EVENT_SHARE`` of its class's contactable
+    alumni (``sizes``) and at its part of ``left``, the month's budget, in ``options.order``.
+    Returns the messages sent (``event``), the events invited to and those left unfunded."""
+    done = {"event": 0, "invited": 0, "unfunded": 0}
+    for event_id, year in invites:
+        cap = min(math.ceil(EVENT_SHARE * sizes.get(year, 0)), left // len(invites))
+        if cap < 1:
+            done["unfunded"] += 1
+            continue
+        planned = plan_mailing(
+            engine_for(url), event_id, "invite", now=at, options=options, max_recipients=cap
+        )
+        done["event"] += deliver(url, planned.campaign_id, at, rng)
+        done["invited"] += 1
+    return done
+
+
 def news_campaign(url: str, class_year: int, cap: int, at: datetime) -> int:
     with write_transaction(engine_for(url)) as connection:
         campaign_id: int = connection.execute(
@@ -355,7 +443,15 @@ def simulate(
     today = (start + timedelta(days=365)).date()
     with engine.connect() as connection:
         years = class_years_to_ask(connection)
-    tally = dict.fromkeys(SENT_KINDS + DRIVE_COUNTS, 0)
+        sizes: dict[int, int] = dict(
+            connection.execute(
+                sa.select(_A.c.class_year, sa.func.count())
+                .where(_A.c.status.in_(CONTACTABLE))
+                .group_by(_A.c.class_year)
+            ).all()
+        )
+    events = plan_events(url, years, start)
+    tally = dict.fromkeys(SENT_KINDS + DRIVE_COUNTS + EVENT_COUNTS, 0)
 
     def spent() -> int:
         return sum(tally[kind] for kind in BUDGETED)
@@ -364,7 +460,7 @@ def simulate(
         return max(0, budget - spent()) // (12 - month)
 
     for month in range(12):
-        at = start + timedelta(days=30 * month + 1)
+        at = month_at(start, month)
         if rules:
             for year in years:
                 campaign_id = plan_hear_from_you(engine, year, now=at, options=options)
@@ -374,6 +470,12 @@ def simulate(
             for key, count in drive.items():
                 tally[key] += count
             tally["still_yours"] += still_yours_month(url, at, options, rng, limit=allowance())
+        # the office's calendar: the month's event invitations before its news
+        invites = events.get(month, [])
+        if invites:
+            sent = invite_month(url, invites, at, options, rng, sizes=sizes, left=allowance())
+            for key, count in sent.items():
+                tally[key] += count
         left = allowance()
         chosen = routine_classes(years, month, today)
         if not chosen or not left:
@@ -388,8 +490,10 @@ def simulate(
     return tally
 
 
-def shares(url: str, now: datetime, min_group: int) -> tuple[dict[str, float], dict[str, str]]:
-    """The four shares, and which group is the least reached of each kind."""
+def shares(
+    url: str, now: datetime, min_group: int
+) -> tuple[dict[str, float], dict[str, str], dict[str, sa.ColumnElement[bool]]]:
+    """The four shares, which group is the least reached of each kind, and who is in it."""
     with engine_for(url).connect() as connection:
         rows = coverage_rows(connection, now=now)
         reached = reached_since(connection, now - WINDOW)
@@ -424,7 +528,71 @@ def shares(url: str, now: datetime, min_group: int) -> tuple[dict[str, float], d
         "least_class": f"{year.group} ({year.alumni})",
         "least_programme": f"{programme[0]} ({programmes[programme[0]][0]})",
     }
-    return figures, names
+    members = {
+        "least_country": _A.c.country.is_(None)
+        if country.group == "unknown"
+        else _A.c.country == country.group,
+        "least_class": _A.c.class_year == int(year.group),
+        "least_programme": sa.func.coalesce(_A.c.programme, "") == ""
+        if programme[0] == "none"
+        else _A.c.programme == programme[0],
+    }
+    return figures, names, members
+
+
+# Why a contactable alum was not reached, the first that holds: status lost (no channel the
+# office trusts); a message arrived nowhere (bounced); no working email (and so nothing could
+# go); left out by a campaign's cap or the contact budget (the routine could have reached
+# them); refused or never asked for what was sent (consent, an unsubscribe, their
+# preferences); or no mailing of the year was for them at all.
+WHY = ("lost", "bounced", "no email", "budget", "consent", "not written to")
+_BUDGET_SKIPS = ("over_cap", "over_budget")
+
+
+def why_unreached(url: str, now: datetime, members: sa.ColumnElement[bool]) -> Counter[str]:
+    """The contactable alumni of a group (``members``) not reached within ``WINDOW`` of
+    ``now``, counted by why (``WHY``), from their status, addresses and ledger rows."""
+    since = now - WINDOW
+    with engine_for(url).connect() as connection:
+        group = dict(
+            connection.execute(
+                sa.select(_A.c.id, _A.c.status).where(_A.c.status.in_(CONTACTABLE), members)
+            ).all()
+        )
+        unreached = set(group) - set(reached_since(connection, since, among=list(group)))
+        rows: dict[int, set[str]] = {alumnus_id: set() for alumnus_id in unreached}
+        bounced = sa.exists().where(_R.c.delivery_id == _D.c.id, _R.c.kind == "bounce_hard")
+        for alumnus_id, skip, was_bounced in connection.execute(
+            sa.select(_D.c.alumnus_id, _D.c.skip_reason, bounced)
+            .join(_C, _C.c.id == _D.c.campaign_id)
+            .where(_D.c.alumnus_id.in_(sorted(unreached)), _C.c.created_at >= since)
+        ):
+            rows[alumnus_id].add("bounced" if was_bounced else skip or "pending")
+        with_email = set(
+            connection.execute(
+                sa.select(_CP.c.alumnus_id).where(
+                    _CP.c.alumnus_id.in_(sorted(unreached)),
+                    _CP.c.kind == "email",
+                    _CP.c.superseded_at.is_(None),
+                    _CP.c.status.in_(("ok", "bouncing")),
+                )
+            ).scalars()
+        )
+    why: Counter[str] = Counter()
+    for alumnus_id, seen in rows.items():
+        if group[alumnus_id] == "lost" or "lost" in seen:
+            why["lost"] += 1
+        elif "bounced" in seen:
+            why["bounced"] += 1
+        elif "no_email" in seen or alumnus_id not in with_email:
+            why["no email"] += 1
+        elif seen & set(_BUDGET_SKIPS):
+            why["budget"] += 1
+        elif seen - {"pending"}:
+            why["consent"] += 1
+        else:
+            why["not written to"] += 1
+    return why
 
 
 def digest_only(url: str, now: datetime) -> int:
@@ -506,6 +674,7 @@ def main() -> None:
     start = end - timedelta(days=365)
     results: dict[str, dict[str, float]] = {}
     least: dict[str, dict[str, str]] = {}
+    floor: dict[str, tuple[str, Counter[str]]] = {}
     tally: dict[str, dict[str, int]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-reach-") as folder:
         os.environ["ALUMNI_SECRET_KEY_FILE"] = str(Path(folder) / "secret")
@@ -519,7 +688,9 @@ def main() -> None:
             tally[name] = simulate(
                 url, rules=rules, budget=budget, start=start, seed=args.seed, people=behaviour
             )
-            results[name], least[name] = shares(url, end, args.min_group)
+            results[name], least[name], members = shares(url, end, args.min_group)
+            lowest = min(members, key=lambda key: results[name][key])
+            floor[name] = (lowest, why_unreached(url, end, members[lowest]))
             tally[name]["digest_only"] = digest_only(url, end)
             engine_for(url).dispose()
             print(f"{name}: simulated in {time.perf_counter() - began:.1f} s", file=sys.stderr)
@@ -529,10 +700,22 @@ def main() -> None:
     print(f"people of the drive: a found alum answers {people.answers:.0%} within the month")
     print(f"people of the drive: of those who answer, {people.says_yes:.0%} say yes")
     print(f"people of the drive: the officer verifies {people.officer_checks} tips a month")
+    print(
+        f"events: {EVENTS_A_CLASS} a class a year (reunions at the milestones in June), "
+        f"invited {INVITE_LEAD.days // 7} weeks ahead, each invitation to at most "
+        f"{EVENT_SHARE:.0%} of the class and its part of the month's budget"
+    )
     for name, _, _ in RUNS:
         sent = ", ".join(f"{kind.replace('_', ' ')} {tally[name][kind]}" for kind in SENT_KINDS)
         total = sum(tally[name][kind] for kind in BUDGETED)
         print(f"sent {name.replace('_', ' ')}: {total} in the budget ({sent})")
+    print(
+        "events invited / left unfunded by the budget: "
+        + ", ".join(
+            f"{name.replace('_', ' ')} {tally[name]['invited']}/{tally[name]['unfunded']}"
+            for name, _, _ in RUNS
+        )
+    )
     t = tally["with_rules"]
     print(
         f"the drive with rules: {t['tips']} tips, {t['verified']} verified, "
@@ -556,9 +739,17 @@ def main() -> None:
         f"{reachable[0]:.1%}, lowest class {reachable[2]} {reachable[1]:.1%}"
     )
     for name, _, _ in RUNS:
+        key, why = floor[name]
+        reasons = ", ".join(f"{why[w]} {w}" for w in WHY if why[w]) or "none"
+        print(
+            f"least group {name.replace('_', ' ')}: {key.removeprefix('least_')} "
+            f"{least[name][key]} at {results[name][key]:.1%}; "
+            f"{sum(why.values())} unreached: {reasons}"
+        )
+    for name, _, _ in RUNS:
         r = results[name]
-        floor = min(r["least_country"], r["least_class"], r["least_programme"])
-        ratio = floor / r["overall"] if r["overall"] else 0.0
+        lowest = min(r["least_country"], r["least_class"], r["least_programme"])
+        ratio = lowest / r["overall"] if r["overall"] else 0.0
         print(f"{name.replace('_', ' ')}: least group / average = {ratio:.2f} (bar: 0.80)")
     print(json.dumps({name: results[name] for name in ("with_rules", "without_rules")}))
 

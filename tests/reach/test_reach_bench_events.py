@@ -1,0 +1,109 @@
+"""bench/reach.py's year holds each class's event, made and invited to with the shipped event
+path (``plan_reunions``/``create_event``, ``plan_mailing`` key ``invite``, purpose events,
+through the ledger) in both runs: an alum who refused news but not events is reached by their
+class's invitation, which with the rules goes to the longest-unreached first. The bench's
+"who is unreached and why" line counts each unreached alum under one reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from alumni.db import engine_for
+from alumni.models import Alumnus, Campaign, Delivery, EventMailing, table_of, utcnow
+from alumni.reach.coverage import WINDOW, reached_since
+from bench.reach import People, simulate, why_unreached
+from tests.factories import add_alumnus
+
+NOBODY_TIPS = People(tip_chance=0.0)
+BUDGET = 24  # two messages a month for five alumni: the invitation's cap is one of two
+_A = table_of(Alumnus)
+
+
+def office(url: str) -> dict[str, int]:
+    """Class 2016: Nia reads news; Eli refused news, not events (Nia's id is the lower).
+    Class 2015: Lou is lost, Xan has no email, Ria refused news, events and service."""
+    return {
+        "nia": add_alumnus(url, "NIA", email="nia@example.org"),
+        "eli": add_alumnus(url, "ELI", email="eli@example.org", consent={"news": False}),
+        "lou": add_alumnus(url, "LOU", class_year=2015, status="lost"),
+        "xan": add_alumnus(url, "XAN", class_year=2015),
+        "ria": add_alumnus(
+            url,
+            "RIA",
+            class_year=2015,
+            email="ria@example.org",
+            consent={"news": False, "events": False, "service": False},
+        ),
+    }
+
+
+def run_year(url: str, *, rules: bool) -> set[int]:
+    """The bench's year to now; the alumni reached in it."""
+    end = utcnow()
+    simulate(
+        url,
+        rules=rules,
+        budget=BUDGET,
+        start=end - timedelta(days=365),
+        seed=1,
+        people=NOBODY_TIPS,
+    )
+    with engine_for(url).connect() as connection:
+        return set(reached_since(connection, end - WINDOW))
+
+
+def invitations_sent(url: str) -> dict[int, tuple[str, str, str]]:
+    """Alum -> (campaign channel, purpose, mailing key) of the event mail sent to them."""
+    c, d, m = table_of(Campaign), table_of(Delivery), table_of(EventMailing)
+    with engine_for(url).connect() as connection:
+        return {
+            row.alumnus_id: (row.channel, row.purpose, row.key)
+            for row in connection.execute(
+                sa.select(d.c.alumnus_id, c.c.channel, c.c.purpose, m.c.key)
+                .join(c, c.c.id == d.c.campaign_id)
+                .join(m, m.c.campaign_id == c.c.id)
+                .where(d.c.status == "sent")
+            )
+        }
+
+
+def test_with_the_rules_the_events_only_alum_is_reached_by_the_class_invitation(
+    sqlite_url: str,
+) -> None:
+    ids = office(sqlite_url)
+
+    reached = run_year(sqlite_url, rules=True)
+
+    # Nia by the hear-from-you; Eli, whom nothing of purpose news may reach, by the invitation
+    assert {ids["nia"], ids["eli"]} <= reached
+    assert invitations_sent(sqlite_url)[ids["eli"]] == ("calendar", "events", "invite")
+    assert not reached & {ids["lou"], ids["xan"], ids["ria"]}
+
+
+def test_without_the_rules_the_invitation_goes_by_id_and_misses_the_events_only_alum(
+    sqlite_url: str,
+) -> None:
+    ids = office(sqlite_url)
+
+    reached = run_year(sqlite_url, rules=False)
+
+    # the cap of one goes to Nia (the lower id), whom the news reaches anyway
+    assert invitations_sent(sqlite_url) == {ids["nia"]: ("calendar", "events", "invite")}
+    assert ids["eli"] not in reached
+    members = _A.c.class_year == 2016
+    assert why_unreached(sqlite_url, utcnow(), members) == {"budget": 1}
+
+
+def test_why_names_the_lost_the_addressless_and_the_refusing(sqlite_url: str) -> None:
+    office(sqlite_url)
+    run_year(sqlite_url, rules=True)
+
+    members = _A.c.class_year == 2015
+
+    assert why_unreached(sqlite_url, utcnow(), members) == {
+        "lost": 1,
+        "no email": 1,
+        "consent": 1,
+    }
