@@ -1,12 +1,27 @@
 """Reach benchmark: a year of the office's routine on the seeded worldwide population, with and
 without the coverage rules, the same seed and the same budget of messages.
 
-The routine, month by month over the twelve months to today: each class in a reunion year
-(5, 10, 15, 20, 25, 30, 40 or 50 years out) and the five newest classes get a news campaign,
-capped so that the office sends at most ``--budget`` messages a year (what is left of the
-year's budget spread over the months left). Without the rules, that is all, planned in the
-planner's default order. With them, the shipped routine of issue 13 runs first each month, its
-messages counted against the same budget:
+The routine, month by month over the twelve months to today, the office sending at most
+``--budget`` messages a year (what is left of the year's budget spread over the months left):
+
+- each class's event (the office's practice, "one or two events a class a year"), made with the
+  shipped functions at the start of the year: the milestone classes' reunions
+  (``alumni.events.schedule.plan_reunions``, accepted as proposed: June), the other classes'
+  events (``create_event``) one month after the other in class order. Its invitation goes out
+  through the shipped event-mailing planner and the ledger (``alumni.events.mailings.
+  plan_mailing``, key ``invite``, purpose events: the alumni who said yes to events, whatever
+  they said to news) in the month ``INVITE_LEAD`` before the event, capped at its part of the
+  month's budget and at ``EVENT_SHARE`` of the class (``max_recipients``); an event whose
+  invitation the month's budget has no room for is counted as unfunded. Follow-ups (reminders,
+  thank-yous) go only to those the invitation reached, as service: they add no reach and are
+  left out;
+- news campaigns with what is left: each class in a reunion year (5, 10, 15, 20, 25, 30, 40 or
+  50 years out) and the five newest classes.
+
+Without the rules, that is all, planned in the planner's default order (by id). With them, the
+shipped routine of issue 13 runs first each month, its messages counted against the same
+budget, and every capped mailing (event invitations and news) goes longest-unreached first
+(``alumni.reach.priority.reach_order``):
 
 1. the hear-from-you (``alumni.reach.hear_from_you.plan_hear_from_you``: everyone unreached for
    twelve months, within consent);
@@ -17,13 +32,22 @@ messages counted against the same budget:
    found alum the one consent question (``verify_tip``); they answer (``answer_consent``);
 3. the still-yours question (``alumni.reach.still_yours``) to alumni with stale or doubtful
    details, as many as the month's budget leaves;
-4. the news campaigns with what is left, planned longest-unreached first
-   (``alumni.reach.priority.reach_order``).
+4. the office's routine above with what is left.
 
 The ambassadors' digests are outside the budget (mail to volunteers about their role, not to
 alumni as alumni); a line counts the alumni they alone reached. The same rules run once more
 with the drive switched off (tip chance 0): what the ordering, hear-from-you and still-yours do
 without anyone giving a tip.
+
+The events, each a constant printed on its own line:
+
+- ``EVENTS_A_CLASS`` (1): events a class a year, the low end of the practice (the shipped
+  event budget allows two); a milestone class's reunion is its event.
+- ``INVITE_LEAD`` (6 weeks): how long before the event its invitation goes out.
+- ``EVENT_SHARE`` (50%): the part of a class's contactable alumni one invitation may go to. The
+  budget is one message an alum a year: inviting every class whole would spend it all on
+  events, so the office gives events half and news (with the rules, the issue's routine) the
+  rest.
 
 Planning, the audience rules and the ledger rows are the real ones (``alumni.delivery.planning``).
 Only the transport and the people are simulated. The transport, per channel quality: a planned
@@ -47,9 +71,12 @@ more than it is likely to find:
 
 Shares are of contactable alumni (active or lost) reached in the twelve months
 (``coverage_rows``, ``reached_since``); "least" is over groups of at least ``--min-group``
-alumni, since a country of five is one person from any share. A ceiling line says what sending
-news alone can reach: the share of contactable alumni who are active, have a working address and
-did not refuse news at the start. Run:
+alumni, since a country of five is one person from any share. For each run, a line names the
+least-reached group and why each of its unreached alumni was not reached (``why_unreached``:
+lost, bounced, no email, left out by a cap or the contact budget, consent or preferences, or
+nothing written to them). Two ceiling lines say what sending can reach at all: the share of
+contactable alumni who are active, have a working address and did not refuse news (news
+alone), or did not refuse both news and events (the routine). Run:
 
     .venv/bin/python bench/reach.py [--alumni 3000] [--seed 1] [--budget 3000] [--tip-chance 0.02]
 
@@ -614,9 +641,10 @@ def digest_only(url: str, now: datetime) -> int:
     return len((by_digest & set(reached)) - by_other - tipsters)
 
 
-def ceiling(url: str, min_group: int) -> tuple[float, float, str]:
-    """Of contactable alumni, the share any email could reach at the start: active, a current
-    address with status ok, news not refused; overall and for the class where it is lowest."""
+def ceiling(url: str, min_group: int, purposes: tuple[str, ...]) -> tuple[float, float, str]:
+    """Of contactable alumni, the share any email of ``purposes`` could reach at the start:
+    active, a current address with status ok, not every one of ``purposes`` refused; overall
+    and for the class where it is lowest."""
     co = table_of(Consent)
     email_ok = sa.exists().where(
         _CP.c.alumnus_id == _A.c.id,
@@ -624,10 +652,13 @@ def ceiling(url: str, min_group: int) -> tuple[float, float, str]:
         _CP.c.status == "ok",
         _CP.c.superseded_at.is_(None),
     )
-    refused = sa.exists().where(
-        co.c.alumnus_id == _A.c.id, co.c.purpose == "news", co.c.granted.is_(False)
-    )
-    plannable = sa.and_(_A.c.status == "active", email_ok, ~refused)
+    refused = [
+        sa.exists().where(
+            co.c.alumnus_id == _A.c.id, co.c.purpose == purpose, co.c.granted.is_(False)
+        )
+        for purpose in purposes
+    ]
+    plannable = sa.and_(_A.c.status == "active", email_ok, ~sa.and_(*refused))
     with engine_for(url).connect() as connection:
         rows = connection.execute(
             sa.select(
@@ -683,7 +714,10 @@ def main() -> None:
             began = time.perf_counter()
             populate(url, args.alumni, args.seed, start.date())
             if name == "with_rules":
-                reachable = ceiling(url, args.min_group)
+                reachable = {
+                    kinds: ceiling(url, args.min_group, kinds)
+                    for kinds in (("news",), ("news", "events"))
+                }
             behaviour = people if drive else replace(people, tip_chance=0.0)
             tally[name] = simulate(
                 url, rules=rules, budget=budget, start=start, seed=args.seed, people=behaviour
@@ -734,10 +768,11 @@ def main() -> None:
         groups = ", ".join(f"{name.replace('_', ' ')} {least[name][key]}" for name, _, _ in RUNS)
         print(f"  {key.replace('_', ' ')} (alumni): {groups}")
     print(f"groups of fewer than {args.min_group} alumni are left out of the least shares")
-    print(
-        f"ceiling of sending (active, a working address, news not refused): overall "
-        f"{reachable[0]:.1%}, lowest class {reachable[2]} {reachable[1]:.1%}"
-    )
+    for kinds, (everyone, lowest_class, year) in reachable.items():
+        print(
+            f"ceiling of sending {' or '.join(kinds)} (active, a working address, not refused): "
+            f"overall {everyone:.1%}, lowest class {year} {lowest_class:.1%}"
+        )
     for name, _, _ in RUNS:
         key, why = floor[name]
         reasons = ", ".join(f"{why[w]} {w}" for w in WHY if why[w]) or "none"
@@ -748,8 +783,8 @@ def main() -> None:
         )
     for name, _, _ in RUNS:
         r = results[name]
-        lowest = min(r["least_country"], r["least_class"], r["least_programme"])
-        ratio = lowest / r["overall"] if r["overall"] else 0.0
+        least_share = min(r["least_country"], r["least_class"], r["least_programme"])
+        ratio = least_share / r["overall"] if r["overall"] else 0.0
         print(f"{name.replace('_', ' ')}: least group / average = {ratio:.2f} (bar: 0.80)")
     print(json.dumps({name: results[name] for name in ("with_rules", "without_rules")}))
 

@@ -45,9 +45,7 @@ def class_with_one_reached(url: str) -> tuple[int, dict[str, int]]:
 
 def outcomes(url: str, campaign_id: int, ids: dict[str, int]) -> dict[str, str]:
     who = {alumnus_id: name for name, alumnus_id in ids.items()}
-    return {
-        who[d.alumnus_id]: d.skip_reason or d.status for d in deliveries(url, campaign_id)
-    }
+    return {who[d.alumnus_id]: d.skip_reason or d.status for d in deliveries(url, campaign_id)}
 
 
 def test_a_capped_invite_goes_to_those_nobody_reached_longest_first(db_url: str) -> None:
