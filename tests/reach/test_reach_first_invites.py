@@ -1,6 +1,7 @@
 """An event invite with a cap (``plan_mailing(..., max_recipients=N)``) goes to the first N of
 the caller's order, those nobody reached longest first with ``reach_order``, as a capped news
-campaign does; only the invite takes a cap."""
+campaign does; only the invite takes a cap. An officer caps it with ``alumni event invite ID
+--max-recipients N``: the event-mailing flow (real Prefect, real SMTP) plans reach first."""
 
 from __future__ import annotations
 
@@ -8,13 +9,19 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from alumni.cli.events import event_app
 from alumni.db import engine_for
 from alumni.delivery.planning import PlanOptions
 from alumni.events.mailings import plan_mailing
 from alumni.events.schedule import create_event
+from alumni.models import utcnow
 from alumni.reach.priority import reach_order
-from tests.factories import add_alumnus, add_campaign, add_sent_delivery, deliveries
+from alumni.settings import get_settings
+from tests.factories import add_alumnus, add_campaign, add_sent_delivery, daytime_zone, deliveries
+from tests.smtp_server import Recorder, Serve
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 BY_ID = PlanOptions(message_id_domain="school.example")
@@ -114,3 +121,50 @@ def test_a_cap_on_a_follow_up_or_below_one_is_refused_and_plans_nothing(
     if key == "invite":
         planned = plan_mailing(engine_for(sqlite_url), event, key, now=NOW, options=REACH_FIRST)
         assert len(deliveries(sqlite_url, planned.campaign_id)) == 4
+
+
+def test_the_officer_caps_an_invite_and_those_nobody_reached_longest_get_it(
+    sqlite_url: str, serve: Serve, monkeypatch: pytest.MonkeyPatch, prefect_api: str
+) -> None:
+    handler = Recorder()
+    monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{serve(handler).port}?tls=none")
+    monkeypatch.setenv("ALUMNI_FROM", "Alumni Office <alumni@school.example>")
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    get_settings.cache_clear()
+    now = utcnow()
+    zone = daytime_zone()  # the flow plans at now: daytime, so every invite is due at once
+    ids = {
+        who: add_alumnus(sqlite_url, who.upper(), email=f"{who}@example.org", timezone=zone)
+        for who in ("ana", "bruno", "carla")
+    }
+    news = add_campaign(sqlite_url)
+    add_sent_delivery(sqlite_url, news, ids["ana"], sent_at=now - timedelta(days=30))
+    event = create_event(
+        engine_for(sqlite_url),
+        class_year=2016,
+        title="Reunion",
+        starts_at=now + timedelta(days=42),
+        tz="Europe/London",
+        now=now,
+    )
+    alumni = typer.Typer()
+    alumni.add_typer(event_app, name="event")  # as alumni/cli/main.py registers it
+
+    result = CliRunner().invoke(alumni, ["event", "invite", str(event), "--max-recipients", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert "sent 2" in result.output and "skipped:over_cap 1" in result.output
+    assert sorted(r for m in handler.received for r in m.rcpt_tos) == [
+        "bruno@example.org",
+        "carla@example.org",
+    ]
+
+
+def test_a_cap_below_one_is_refused_before_anything_runs(sqlite_url: str) -> None:
+    alumni = typer.Typer()
+    alumni.add_typer(event_app, name="event")
+
+    result = CliRunner().invoke(alumni, ["event", "invite", "1", "--max-recipients", "0"])
+
+    assert result.exit_code == 2
+    assert "--max-recipients" in result.output
