@@ -423,11 +423,13 @@ def invite_month(
 ) -> dict[str, int]:
     """Send the month's event invitations through the shipped planner (``plan_mailing``, key
     ``invite``, purpose events), each capped at ``EVENT_SHARE`` of its class's contactable
-    alumni (``sizes``) and at its part of ``left``, the month's budget, in ``options.order``.
-    Returns the messages sent (``event``), the events invited to and those left unfunded."""
+    alumni (``sizes``) and at its even part of ``left``, the month's budget (the first ones
+    take what does not divide), in ``options.order``. Returns the messages sent (``event``),
+    the events invited to and those the budget left no room for (``unfunded``)."""
     done = {"event": 0, "invited": 0, "unfunded": 0}
-    for event_id, year in invites:
-        cap = min(math.ceil(EVENT_SHARE * sizes.get(year, 0)), left // len(invites))
+    part, rest = divmod(left, len(invites))
+    for index, (event_id, year) in enumerate(invites):
+        cap = min(math.ceil(EVENT_SHARE * sizes.get(year, 0)), part + (index < rest))
         if cap < 1:
             done["unfunded"] += 1
             continue
@@ -483,8 +485,10 @@ def simulate(
     def spent() -> int:
         return sum(tally[kind] for kind in BUDGETED)
 
-    def allowance() -> int:  # what is left of the year's budget, spread over the months left
-        return max(0, budget - spent()) // (12 - month)
+    month_ends = 0  # spent() at which the month's part of the budget is used up
+
+    def allowance() -> int:  # what is left of the month's part of the budget
+        return max(0, month_ends - spent())
 
     for month in range(12):
         at = month_at(start, month)
@@ -493,6 +497,10 @@ def simulate(
                 campaign_id = plan_hear_from_you(engine, year, now=at, options=options)
                 if campaign_id is not None:
                     tally["hear_from_you"] += deliver(url, campaign_id, at, rng)
+        # the month's part: what is left of the year's budget spread over the months left,
+        # shared in turn by what follows (the hear-from-you, uncapped, has had its part)
+        month_ends = spent() + max(0, budget - spent()) // (12 - month)
+        if rules:
             drive = drive_month(url, at, options, people, rng, folks, budget_left=allowance())
             for key, count in drive.items():
                 tally[key] += count

@@ -17,16 +17,19 @@ from bench.reach import People, simulate, why_unreached
 from tests.factories import add_alumnus
 
 NOBODY_TIPS = People(tip_chance=0.0)
-BUDGET = 24  # two messages a month for five alumni: the invitation's cap is one of two
+BUDGET = 60  # about five messages a month: the invitation's cap (half the class) binds
 _A = table_of(Alumnus)
 
 
 def office(url: str) -> dict[str, int]:
-    """Class 2016: Nia reads news; Eli refused news, not events (Nia's id is the lower).
+    """Class 2016: Nia reads news; Eli refused news and service, not events (Nia's id is the
+    lower).
     Class 2015: Lou is lost, Xan has no email, Ria refused news, events and service."""
     return {
         "nia": add_alumnus(url, "NIA", email="nia@example.org"),
-        "eli": add_alumnus(url, "ELI", email="eli@example.org", consent={"news": False}),
+        "eli": add_alumnus(
+            url, "ELI", email="eli@example.org", consent={"news": False, "service": False}
+        ),
         "lou": add_alumnus(url, "LOU", class_year=2015, status="lost"),
         "xan": add_alumnus(url, "XAN", class_year=2015),
         "ria": add_alumnus(
