@@ -2,7 +2,8 @@
 without the coverage rules, the same seed and the same budget of messages.
 
 The routine, month by month over the twelve months to today, the office sending at most
-``--budget`` messages a year (what is left of the year's budget spread over the months left):
+``--budget`` messages a year: each month's part is what is left of the year's budget spread
+over the months left, taken in turn by the month's steps below:
 
 - each class's event (the office's practice, "one or two events a class a year"), made with the
   shipped functions at the start of the year: the milestone classes' reunions
@@ -73,10 +74,11 @@ Shares are of contactable alumni (active or lost) reached in the twelve months
 (``coverage_rows``, ``reached_since``); "least" is over groups of at least ``--min-group``
 alumni, since a country of five is one person from any share. For each run, a line names the
 least-reached group and why each of its unreached alumni was not reached (``why_unreached``:
-lost, bounced, no email, left out by a cap or the contact budget, consent or preferences, or
-nothing written to them). Two ceiling lines say what sending can reach at all: the share of
-contactable alumni who are active, have a working address and did not refuse news (news
-alone), or did not refuse both news and events (the routine). Run:
+lost, bounced, no working channel at all, a social handle only, left out by a cap or the
+contact budget, consent or preferences, or nothing written to them). Two ceiling lines say
+what sending can reach at all: the share of contactable alumni who are active, have a working
+address and did not refuse news (news alone), or did not refuse both news and events (the
+routine). Run:
 
     .venv/bin/python bench/reach.py [--alumni 3000] [--seed 1] [--budget 3000] [--tip-chance 0.02]
 
@@ -126,7 +128,7 @@ from alumni.models import (
 from alumni.people import importing, seeding
 from alumni.people.validation import COLUMNS
 from alumni.reach.ambassador_digest import digest_class_years, digest_month, plan_ambassador_digest
-from alumni.reach.channels import CONTACTABLE, lost_classmates
+from alumni.reach.channels import CONTACTABLE, lost_classmates, working_channels
 from alumni.reach.coverage import WINDOW, CoverageRow, coverage_rows, reached_since
 from alumni.reach.freshness import FreshnessRules
 from alumni.reach.hear_from_you import class_years_to_ask, plan_hear_from_you
@@ -576,11 +578,11 @@ def shares(
 
 
 # Why a contactable alum was not reached, the first that holds: status lost (no channel the
-# office trusts); a message arrived nowhere (bounced); no working email (and so nothing could
-# go); left out by a campaign's cap or the contact budget (the routine could have reached
-# them); refused or never asked for what was sent (consent, an unsubscribe, their
-# preferences); or no mailing of the year was for them at all.
-WHY = ("lost", "bounced", "no email", "budget", "consent", "not written to")
+# office trusts); a message arrived nowhere (bounced); no working channel at all (the drive's
+# list), or only a social handle (no mail can go); left out by a campaign's cap or the
+# contact budget (the routine could have reached them); refused what was sent (consent, an
+# unsubscribe, their preferences); or no mailing of the year was for them at all.
+WHY = ("lost", "bounced", "no channel", "social only", "budget", "consent", "not written to")
 _BUDGET_SKIPS = ("over_cap", "over_budget")
 
 
@@ -603,24 +605,18 @@ def why_unreached(url: str, now: datetime, members: sa.ColumnElement[bool]) -> C
             .where(_D.c.alumnus_id.in_(sorted(unreached)), _C.c.created_at >= since)
         ):
             rows[alumnus_id].add("bounced" if was_bounced else skip or "pending")
-        with_email = set(
-            connection.execute(
-                sa.select(_CP.c.alumnus_id).where(
-                    _CP.c.alumnus_id.in_(sorted(unreached)),
-                    _CP.c.kind == "email",
-                    _CP.c.superseded_at.is_(None),
-                    _CP.c.status.in_(("ok", "bouncing")),
-                )
-            ).scalars()
-        )
+        channels = working_channels(connection)
     why: Counter[str] = Counter()
     for alumnus_id, seen in rows.items():
+        works = channels.get(alumnus_id, frozenset())
         if group[alumnus_id] == "lost" or "lost" in seen:
             why["lost"] += 1
         elif "bounced" in seen:
             why["bounced"] += 1
-        elif "no_email" in seen or alumnus_id not in with_email:
-            why["no email"] += 1
+        elif not works:
+            why["no channel"] += 1
+        elif "email" not in works:
+            why["social only"] += 1
         elif seen & set(_BUDGET_SKIPS):
             why["budget"] += 1
         elif seen - {"pending"}:

@@ -10,8 +10,16 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from alumni.db import engine_for
-from alumni.models import Alumnus, Campaign, Delivery, EventMailing, table_of, utcnow
+from alumni.db import engine_for, write_transaction
+from alumni.models import (
+    Alumnus,
+    Campaign,
+    ContactPoint,
+    Delivery,
+    EventMailing,
+    table_of,
+    utcnow,
+)
 from alumni.reach.coverage import WINDOW, reached_since
 from bench.reach import People, simulate, why_unreached
 from tests.factories import add_alumnus
@@ -24,7 +32,7 @@ _A = table_of(Alumnus)
 def office(url: str) -> dict[str, int]:
     """Class 2016: Nia reads news; Eli refused news and service, not events (Nia's id is the
     lower).
-    Class 2015: Lou is lost, Xan has no email, Ria refused news, events and service."""
+    Class 2015: Lou is lost, Xan has no channel, Ria refused news, events and service."""
     return {
         "nia": add_alumnus(url, "NIA", email="nia@example.org"),
         "eli": add_alumnus(
@@ -99,14 +107,24 @@ def test_without_the_rules_the_invitation_goes_by_id_and_misses_the_events_only_
     assert why_unreached(sqlite_url, utcnow(), members) == {"budget": 1}
 
 
-def test_why_names_the_lost_the_addressless_and_the_refusing(sqlite_url: str) -> None:
-    office(sqlite_url)
-    run_year(sqlite_url, rules=True)
+def test_why_names_the_lost_the_channelless_the_social_only_and_the_refusing(
+    sqlite_url: str,
+) -> None:
+    ids = office(sqlite_url)
+    sam = add_alumnus(sqlite_url, "SAM", class_year=2015)
+    with write_transaction(engine_for(sqlite_url)) as connection:
+        connection.execute(
+            sa.insert(table_of(ContactPoint)).values(
+                alumnus_id=sam, kind="mastodon", value="@sam@social.example", source="test"
+            )
+        )
+    reached = run_year(sqlite_url, rules=True)
 
+    assert not reached & {ids["lou"], ids["xan"], ids["ria"], sam}
     members = _A.c.class_year == 2015
-
     assert why_unreached(sqlite_url, utcnow(), members) == {
         "lost": 1,
-        "no email": 1,
+        "no channel": 1,
+        "social only": 1,
         "consent": 1,
     }
