@@ -1,9 +1,7 @@
 """Reach benchmark: a year of the office's routine on the seeded worldwide population, with and
 without the coverage rules, the same seed and the same budget of messages.
 
-The routine, month by month over the twelve months to today, the office sending at most
-``--budget`` messages a year: each month's part is what is left of the year's budget spread
-over the months left, taken in turn by the month's steps below:
+The office's routine (both runs), month by month over the twelve months to today:
 
 - each class's event (the office's practice, "one or two events a class a year"), made with the
   shipped functions at the start of the year: the milestone classes' reunions
@@ -11,29 +9,32 @@ over the months left, taken in turn by the month's steps below:
   events (``create_event``) one month after the other in class order. Its invitation goes out
   through the shipped event-mailing planner and the ledger (``alumni.events.mailings.
   plan_mailing``, key ``invite``, purpose events: the alumni who said yes to events, whatever
-  they said to news) in the month ``INVITE_LEAD`` before the event, capped at its part of the
-  month's budget and at ``EVENT_SHARE`` of the class (``max_recipients``); an event whose
-  invitation the month's budget has no room for is counted as unfunded. Follow-ups (reminders,
-  thank-yous) go only to those the invitation reached, as service: they add no reach and are
-  left out;
-- news campaigns with what is left: each class in a reunion year (5, 10, 15, 20, 25, 30, 40 or
-  50 years out) and the five newest classes.
+  they said to news) in the month ``INVITE_LEAD`` before the event, capped
+  (``max_recipients``) at ``EVENT_SHARE`` of the class and at its part of the month's budget;
+  an event whose invitation the month's budget has no room for is counted as unfunded.
+  Follow-ups (reminders, thank-yous) go only to those the invitation reached, as service: they
+  add no reach and are left out;
+- news campaigns: each class in a reunion year (5, 10, 15, 20, 25, 30, 40 or 50 years out) and
+  the five newest classes.
 
-Without the rules, that is all, planned in the planner's default order (by id). With them, the
-shipped routine of issue 13 runs first each month, its messages counted against the same
-budget, and every capped mailing (event invitations and news) goes longest-unreached first
-(``alumni.reach.priority.reach_order``):
+The office sends at most ``--budget`` messages a year: each month's part is what is left of
+the year's budget spread over the months left, taken in turn by the month's steps. Without the
+rules, the steps are the invitations, then the news with what is left, planned in the
+planner's default order (by id). With the rules, every capped mailing (invitations and news)
+goes longest-unreached first (``alumni.reach.priority.reach_order``), and the shipped routine
+of issue 13 joins in, its messages counted against the same budget:
 
 1. the hear-from-you (``alumni.reach.hear_from_you.plan_hear_from_you``: everyone unreached for
-   twelve months, within consent);
-2. the lost-alumni drive (``drive_month``): each class's ambassador digest
+   twelve months, within consent), before the month's part is set: it has no cap;
+2. the month's event invitations: dated, so before what can wait;
+3. the lost-alumni drive (``drive_month``): each class's ambassador digest
    (``alumni.reach.ambassador_digest``) lists the classmates with no working channel; a
    classmate names one on the tip form (``alumni.reach.tips.submit_tip``); the officer verifies
    tips, those of the least-reached classes first (``alumni.reach.tip_order``), which sends the
    found alum the one consent question (``verify_tip``); they answer (``answer_consent``);
-3. the still-yours question (``alumni.reach.still_yours``) to alumni with stale or doubtful
-   details, as many as the month's budget leaves;
-4. the office's routine above with what is left.
+4. the still-yours question (``alumni.reach.still_yours``) to alumni with stale or doubtful
+   details, as many as the month's part leaves;
+5. the news with what is left.
 
 The ambassadors' digests are outside the budget (mail to volunteers about their role, not to
 alumni as alumni); a line counts the alumni they alone reached. The same rules run once more
@@ -47,8 +48,8 @@ The events, each a constant printed on its own line:
 - ``INVITE_LEAD`` (6 weeks): how long before the event its invitation goes out.
 - ``EVENT_SHARE`` (50%): the part of a class's contactable alumni one invitation may go to. The
   budget is one message an alum a year: inviting every class whole would spend it all on
-  events, so the office gives events half and news (with the rules, the issue's routine) the
-  rest.
+  events, so the office gives the invitations at most half, and the rest to news (and, with
+  the rules, the issue's routine). Chosen before any run, not fitted to the bar.
 
 Planning, the audience rules and the ledger rows are the real ones (``alumni.delivery.planning``).
 Only the transport and the people are simulated. The transport, per channel quality: a planned
@@ -502,17 +503,17 @@ def simulate(
         # the month's part: what is left of the year's budget spread over the months left,
         # shared in turn by what follows (the hear-from-you, uncapped, has had its part)
         month_ends = spent() + max(0, budget - spent()) // (12 - month)
-        if rules:
-            drive = drive_month(url, at, options, people, rng, folks, budget_left=allowance())
-            for key, count in drive.items():
-                tally[key] += count
-            tally["still_yours"] += still_yours_month(url, at, options, rng, limit=allowance())
-        # the office's calendar: the month's event invitations before its news
+        # the office's calendar: an invitation is dated, so it goes before what can wait
         invites = events.get(month, [])
         if invites:
             sent = invite_month(url, invites, at, options, rng, sizes=sizes, left=allowance())
             for key, count in sent.items():
                 tally[key] += count
+        if rules:
+            drive = drive_month(url, at, options, people, rng, folks, budget_left=allowance())
+            for key, count in drive.items():
+                tally[key] += count
+            tally["still_yours"] += still_yours_month(url, at, options, rng, limit=allowance())
         left = allowance()
         chosen = routine_classes(years, month, today)
         if not chosen or not left:
