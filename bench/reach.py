@@ -609,7 +609,8 @@ def why_unreached(url: str, now: datetime, members: sa.ColumnElement[bool]) -> C
         channels = working_channels(connection)
     why: Counter[str] = Counter()
     for alumnus_id, seen in rows.items():
-        works = channels.get(alumnus_id, frozenset())
+        # a bouncing address still "works" for coverage; the planner skips it as no_email
+        works = channels.get(alumnus_id, frozenset()) - ({"email"} if "no_email" in seen else set())
         if group[alumnus_id] == "lost" or "lost" in seen:
             why["lost"] += 1
         elif "bounced" in seen:
