@@ -144,12 +144,12 @@ def event_invite(
     event_id: Annotated[int, typer.Argument(help="The event's id.")],
     max_recipients: Annotated[
         int | None,
-        typer.Option(
-            min=1, help="At most this many of the class, those nobody reached longest first."
-        ),
+        typer.Option(help="At most this many of the class, those nobody reached longest first."),
     ] = None,
 ) -> None:
     """Send the calendar invite to the event's class (a rerun sends only to newcomers)."""
+    if max_recipients is not None and max_recipients < 1:
+        raise fail(f"--max-recipients {max_recipients}: give 1 or more (leave it out for all)")
     ready_engine()
     run_mailing(event_id, "invite", max_recipients=max_recipients)
 

@@ -166,5 +166,5 @@ def test_a_cap_below_one_is_refused_before_anything_runs(sqlite_url: str) -> Non
 
     result = CliRunner().invoke(alumni, ["event", "invite", "1", "--max-recipients", "0"])
 
-    assert result.exit_code == 2
-    assert "--max-recipients" in result.output
+    assert result.exit_code == 1
+    assert "--max-recipients 0: give 1 or more" in result.output
