@@ -5,9 +5,14 @@ repeated key with the status it already made instead of making another, so a pos
 timeout appears once. Mastodon remembers a key for one hour (a Redis entry in its
 `PostStatusService`); a retry later than that can post twice.
 
-Classification of `post`: 2xx is `sent`; 429 is `transient` with `retry_after` from the
-`Retry-After` or `X-RateLimit-Reset` header; 5xx, timeouts and dropped connections are `transient`
-(and `in_doubt` once the request may have arrived); any other answer (3xx, 4xx) is `permanent`.
+`send_direct` sends a direct message: a status of visibility "direct" whose text begins with
+the mention of the one account it is for (Mastodon delivers a direct status to the accounts it
+mentions, and only to them), under the same `Idempotency-Key` rule as a post.
+
+Classification of `post` and `send_direct`: 2xx is `sent`; 429 is `transient` with
+`retry_after` from the `Retry-After` or `X-RateLimit-Reset` header; 5xx, timeouts and dropped
+connections are `transient` (and `in_doubt` once the request may have arrived); any other answer
+(3xx, 4xx) is `permanent`.
 
 `engagement` also lists who favourited and who boosted (`favourited_by`, `reblogged_by`), 80
 accounts a page, following the `Link: <...>; rel="next"` header on the same server only (the
@@ -37,6 +42,7 @@ from connectors.mail import Closing
 from connectors.secure_url import refuse_plain_http
 from connectors.social import (
     REACTION_CAP,
+    DirectMessage,
     Engagement,
     Outcome,
     PostReceipt,
@@ -137,20 +143,32 @@ class MastodonClient(Closing):
         Returns:
             Its receipt; `remote_id` is the status id and `url` its web page when sent.
         """
-        body: dict[str, Any] = {"status": post.text, "visibility": "public"}
-        if post.language:
-            body["language"] = post.language
+        return self._status(post.key, post.text, "public", post.language)
+
+    def send_direct(self, message: DirectMessage) -> PostReceipt:
+        """Send `message` as a direct status that mentions its account first.
+
+        Returns:
+            Its receipt; `remote_id` is the status id and `url` its page when sent.
+        """
+        return self._status(message.key, message.addressed_text, "direct", message.language)
+
+    def _status(self, key: str, text: str, visibility: str, language: str | None) -> PostReceipt:
+        """POST one status under the idempotency `key`; what came of it, never raised."""
+        body: dict[str, Any] = {"status": text, "visibility": visibility}
+        if language:
+            body["language"] = language
         try:
             response = self._client.post(
                 f"{self.base_url}/api/v1/statuses",
                 json=body,
-                headers={**self._auth(), "Idempotency-Key": post.key},
+                headers={**self._auth(), "Idempotency-Key": key},
                 timeout=self.timeout,
                 follow_redirects=False,
             )
         except httpx.TransportError as exc:
-            return _lost(post.key, self.base_url, exc)
-        return self._receipt(post.key, response)
+            return _lost(key, self.base_url, exc)
+        return self._receipt(key, response)
 
     def engagement(self, remote_id: str) -> Engagement:
         """Favourites, boosts and replies of a status, and who favourited and boosted it.

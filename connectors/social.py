@@ -9,6 +9,12 @@ timeout leaves one post on the network, not two (a webhook cannot promise that: 
 `connectors.webhook`). Whatever a network needs beyond the text (Bluesky's facets for links,
 tags and mentions) its connector works out itself, so a caller never asks which network it has.
 
+Direct messages are a capability some networks offer and others do not: `direct_messaging` gives
+the connector's `DirectMessaging` (Mastodon: a status of visibility "direct" that mentions the
+one account it is for), or None where the network has none (Bluesky's repository protocol has
+no direct messages: its chat is a separate service, chat.bsky; a webhook talks to a room, not a
+person). A caller asks the capability, never the connector's class.
+
 Example:
     >>> with open_social_network("mastodon", "https://mastodon.example", secret=token) as net:
     ...     receipt = net.post(SocialPost("delivery-42", "Class of 2015: reunion on 18 Oct!"))
@@ -23,12 +29,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from connectors.mail import Outcome
 
 __all__ = [
     "REACTION_CAP",
+    "DirectMessage",
+    "DirectMessaging",
     "Engagement",
     "Outcome",
     "PostReceipt",
@@ -37,6 +45,7 @@ __all__ = [
     "SocialNetwork",
     "SocialPost",
     "SocialReply",
+    "direct_messaging",
     "open_social_network",
     "retry_after_seconds",
 ]
@@ -104,6 +113,44 @@ class SocialPost:
                 f"social post {self.key!r} created_at {self.created_at.isoformat()} has no time "
                 "zone; pass a UTC-aware datetime"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class DirectMessage:
+    """One private message to one account, on a network that has them (`DirectMessaging`).
+
+    Attributes:
+        key: the idempotency key, fixed per delivery; the same key sent twice leaves one message.
+        to: the account it is for, as the alum gave it (Mastodon: "@name@server.social").
+        text: the message without the address; `addressed_text` is what goes out.
+        language: its BCP 47 language ("en", "pt-BR"), or None to let the network guess.
+    """
+
+    key: str
+    to: str
+    text: str
+    language: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.key or not self.key.isprintable() or len(self.key) > 256:
+            raise ValueError(
+                f"direct message key {self.key!r} must be 1 to 256 printable characters, fixed "
+                "per delivery"
+            )
+        name = self.to.strip().lstrip("@")
+        if not name or not self.to.isprintable() or any(c.isspace() for c in self.to.strip()):
+            raise ValueError(
+                f"direct message {self.key!r}: {self.to!r} is not an account; give it as "
+                "@name@server.social"
+            )
+        if not self.text.strip():
+            raise ValueError(f"direct message {self.key!r} has no text")
+
+    @property
+    def addressed_text(self) -> str:
+        """The text as sent: the mention of `to` first, so the network delivers it to that
+        account and no one else (check its length with this, not `text`)."""
+        return f"@{self.to.strip().lstrip('@')} {self.text}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +301,25 @@ class SocialNetwork(Protocol):
     def __enter__(self) -> Self: ...
 
     def __exit__(self, *exc_info: object) -> None: ...
+
+
+@runtime_checkable
+class DirectMessaging(Protocol):
+    """The direct-message capability of a network that has one (see `direct_messaging`)."""
+
+    def send_direct(self, message: DirectMessage) -> PostReceipt:
+        """Send one private message under its idempotency key.
+
+        Returns:
+            Its receipt (`remote_id`: the network's id for it), never raised: sent,
+            transient (try again, after `retry_after` when the network said) or permanent.
+        """
+        ...
+
+
+def direct_messaging(network: SocialNetwork) -> DirectMessaging | None:
+    """The network's direct messages, or None when it has none (Bluesky, a webhook)."""
+    return network if isinstance(network, DirectMessaging) else None
 
 
 def open_social_network(

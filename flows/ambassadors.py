@@ -95,11 +95,18 @@ def _summary(month: str, reports: dict[int, dict[str, Any]], failures: list[str]
 def signup_confirmations() -> State[Any]:
     """Send the confirmation email of every sign-up through a share link that is due: the join
     page sends each at once, and this run sends what could not go then (a mail server that was
-    away, a retry after a 4xx), each once (``alumni.reach.referrals.send_confirmations``).
+    away, a retry after a 4xx), each once (``alumni.reach.referrals.send_confirmations``); and
+    delete the sign-ups nobody confirmed before their link expired (``purge_unconfirmed``).
 
     Returns:
-        Completed with the counts of outcomes (``sent``, ``transient``, ``permanent``).
+        Completed with the counts of outcomes (``sent``, ``transient``, ``permanent``) and
+        ``removed``: unconfirmed sign-ups deleted.
     """
-    counts = referrals.send_confirmations(get_engine(), settings=get_settings())
+    engine = get_engine()
+    removed = referrals.purge_unconfirmed(engine, now=utcnow())
+    counts = {**referrals.send_confirmations(engine, settings=get_settings())}
     said = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none due"
-    return Completed(message=f"sign-up confirmations: {said}", data=dict(counts))
+    if removed:
+        counts["removed"] = removed
+        said += f"; {removed} never confirmed, removed"
+    return Completed(message=f"sign-up confirmations: {said}", data=counts)

@@ -46,6 +46,7 @@ from alumni.models import utcnow
 from alumni.reach.fairness import compare_groups
 from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
+from flows.direct_messages import direct_campaign
 from flows.event_invites import event_mailing
 from flows.outcome import completed, reported
 from flows.relay_limit import relay_throttle
@@ -131,8 +132,9 @@ def class_campaign(
 ) -> dict[str, Any]:
     """Send a class-year campaign: plan, preflight, then batches until nothing is due.
 
-    An event mailing (``alumni campaign create --event``) runs as ``event-mailing`` and a
-    social campaign as ``social-campaign``, so any campaign's id may be given here. An unknown
+    An event mailing (``alumni campaign create --event``) runs as ``event-mailing``, a
+    social campaign as ``social-campaign`` and direct messages (hear-from-you on Mastodon) as
+    ``direct-messages``, so any campaign's id may be given here. An unknown
     id ends the run Failed, saying so in its state message.
 
     Args:
@@ -162,6 +164,10 @@ def class_campaign(
         return event_mailing(event_id=event_id, key=key, resume=resume)
     if kind == "social":
         return social_campaign(
+            campaign_id=campaign_id, wait=wait, max_wait_hours=max_wait_hours, resume=resume
+        )
+    if kind == "direct":
+        return direct_campaign(
             campaign_id=campaign_id, wait=wait, max_wait_hours=max_wait_hours, resume=resume
         )
     if resume and _status(campaign_id) != "stopped":

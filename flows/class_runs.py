@@ -17,7 +17,8 @@ def send_per_class(
     years: Iterable[int], plan_class: Callable[[int], State[Any]]
 ) -> tuple[dict[int, dict[str, Any]], list[str]]:
     """For each class year, ``plan_class(year)`` (a task called with ``return_state=True``,
-    whose result is the campaign's id, or None when the class needs none), then the campaign.
+    whose result is the campaign's id, a list of them, or None when the class needs none),
+    then each campaign in turn.
 
     Returns:
         The report of each campaign sent, by campaign id; and one line per class that failed.
@@ -29,12 +30,11 @@ def send_per_class(
         if not planned.is_completed():
             failures.append(f"class of {year}: {planned.message}")
             continue
-        campaign_id = planned.result()
-        if campaign_id is None:
-            continue
-        sent = class_campaign(campaign_id=campaign_id, wait=False, return_state=True)
-        if sent.is_completed():
-            reports[campaign_id] = sent.result()
-        else:
-            failures.append(f"class of {year} (campaign {campaign_id}): {sent.message}")
+        made = planned.result()
+        for campaign_id in [] if made is None else [made] if isinstance(made, int) else made:
+            sent = class_campaign(campaign_id=campaign_id, wait=False, return_state=True)
+            if sent.is_completed():
+                reports[campaign_id] = sent.result()
+            else:
+                failures.append(f"class of {year} (campaign {campaign_id}): {sent.message}")
     return reports, failures

@@ -20,7 +20,7 @@ from prefect import flow, get_run_logger
 from alumni.db import get_engine
 from alumni.delivery import ledger, progress
 from alumni.delivery.batches import lease_of
-from alumni.models import utcnow
+from alumni.models import NETWORKS, utcnow
 from alumni.settings import get_settings
 from flows.campaign import class_campaign
 from flows.outcome import completed, reported
@@ -49,7 +49,10 @@ def due_campaigns() -> dict[int, dict[str, Any]]:
     engine = get_engine()
     now = utcnow()
     lease = lease_of(get_settings())
-    due = progress.due_campaigns(engine, ledger.DELIVERIES, kinds=("email",), now=now, lease=lease)
+    # direct messages (channel a network) are deliveries too: class_campaign runs them
+    due = progress.due_campaigns(
+        engine, ledger.DELIVERIES, kinds=("email", *NETWORKS), now=now, lease=lease
+    )
     social = progress.due_campaigns(engine, ledger.POSTS, kinds=("social",), now=now, lease=lease)
     if not due and not social:
         return completed("nothing due", {})

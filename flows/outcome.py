@@ -21,8 +21,8 @@ Example:
 from __future__ import annotations
 
 import functools
-import logging
 import inspect
+import logging
 import typing
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
@@ -37,11 +37,12 @@ from alumni.delivery.progress import CampaignStopped
 from alumni.messages.rendering import PreflightError
 from connectors.imap import ImapConfigError
 from connectors.smtp import SmtpConnectError
+from connectors.social import SocialConnectError
 
 # A configuration that cannot work: the one line says it all (which server, what to fix), so
 # the run ends ``Misconfigured`` and the traceback goes to the debug log only.
 MISCONFIGURED = "Misconfigured"
-CANNOT_WORK = (SmtpConnectError, ImapConfigError)
+CANNOT_WORK = (SmtpConnectError, ImapConfigError, SocialConnectError)
 SAID = (*CANNOT_WORK, PreflightError, CampaignStopped)
 
 P = ParamSpec("P")

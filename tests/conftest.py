@@ -18,6 +18,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 _prefect_home = tempfile.mkdtemp(prefix="alumni-prefect-")
 os.environ.setdefault("PREFECT_HOME", _prefect_home)
 os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", os.path.join(_prefect_home, "storage"))
+# A terminal's size is each test's to give (invoke(env={"COLUMNS": ...})): pytest-xdist's
+# workers start with COLUMNS=80 and LINES=24, which Rich would fix for every command.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 import uuid
 from collections.abc import Iterator
@@ -27,6 +31,7 @@ import prefect.main  # noqa: F401  (sets up Prefect's logging: see below)
 import pytest
 import sqlalchemy as sa
 
+import alumni.cli.output  # noqa: F401  (makes its consoles: see below)
 from alumni.db import engine_for, upgrade
 from alumni.settings import get_settings
 from tests.pg_server import PostgresServer, start_postgres
@@ -34,6 +39,8 @@ from tests.pg_server import PostgresServer, start_postgres
 # Prefect's console log handler keeps the sys.stderr of the moment prefect.main is first
 # imported (above): imported first inside a CliRunner.invoke, it would later write to that
 # invoke's closed capture, and "--- Logging error ---" would land in another command's output.
+# Likewise Rich fixes a console's width from COLUMNS when the console is made: made inside an
+# invoke(env={"COLUMNS": ...}), every later command would print at that width.
 pytest_plugins = ["tests.smtp_server", "tests.social_servers", "tests.mail_servers"]
 
 

@@ -1,6 +1,10 @@
 """Real local peers for the social connectors, started once per test session.
 
 - `mastodon_server`: mastodon-mock (PyPI), an in-memory Mastodon API with fault injection.
+- `mastodon_alumni`: a second mastodon-mock seeded with the office's account and alumni's
+  accounts on another server (its `home`), each with a token to read what reached it: the
+  mock resolves a mention of `@user@domain` only to an account it knows under that domain
+  (real Mastodon asks the other server by WebFinger), so the alumni are seeded as such.
 - `bluesky_pds`: Bluesky's own PDS from `@atproto/dev-env` (npm), run by `tests/bluesky_pds/
   start.mjs`; `npm ci` runs there first if its node_modules is missing (about 4 minutes).
 - `webhook_receiver` / `https_webhook_receiver`: a threaded `http.server` that records every POST.
@@ -180,6 +184,7 @@ def losing_proxy() -> Iterator[Callable[..., AnswerLosingProxy]]:
 class MastodonServer:
     url: str
     token: str = "mock_token"
+    home: str = ""  # the server of the alumni accounts it knows (`mastodon_alumni`)
 
     def add_fault(self, rule: dict[str, Any]) -> None:
         """Add a mastodon-mock fault rule (see mastodon_mock/faults.py)."""
@@ -211,11 +216,48 @@ class MastodonServer:
         response.raise_for_status()
         return list(response.json())
 
+    def conversations(self, token: str) -> list[dict[str, Any]]:
+        """The direct-message conversations the account behind `token` takes part in."""
+        response = httpx.get(
+            f"{self.url}/api/v1/conversations",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+        response.raise_for_status()
+        return list(response.json())
+
+
+# The server of the alumni accounts `mastodon_alumni` knows, and their user names (each one's
+# token is `<name>_token`).
+ALUMNI_HOME = "alumni-home.example"
+ALUMNI_ACCOUNTS = ("ana", "bea", "carla", "dana", "eli", "farid")
+
 
 @pytest.fixture(scope="session")
 def mastodon_server() -> Iterator[MastodonServer]:
+    with _mastodon_mock(None) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mastodon_alumni(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MastodonServer]:
+    """A mastodon-mock whose officer (`mock_token`) can send direct messages that reach the
+    alumni accounts `@<name>@ALUMNI_HOME` of `ALUMNI_ACCOUNTS` (tokens `<name>_token`)."""
+    config = tmp_path_factory.mktemp("mastodon-alumni") / "mastodon_mock.toml"
+    accounts = ['{username = "testuser", access_token = "mock_token"}'] + [
+        f'{{username = "{name}", domain = "{ALUMNI_HOME}", access_token = "{name}_token"}}'
+        for name in ALUMNI_ACCOUNTS
+    ]
+    config.write_text("[seed]\naccounts = [\n  " + ",\n  ".join(accounts) + ",\n]\n")
+    with _mastodon_mock(config, ALUMNI_HOME) as server:
+        yield server
+
+
+@contextmanager
+def _mastodon_mock(config: Path | None, home: str = "") -> Iterator[MastodonServer]:
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="mastodon-mock-", suffix=".log")[1])
+    seeded = [] if config is None else ["--config", str(config)]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -223,6 +265,7 @@ def mastodon_server() -> Iterator[MastodonServer]:
                 "-m",
                 "mastodon_mock",
                 "serve",
+                *seeded,
                 "--in-memory",
                 "--host",
                 "127.0.0.1",
@@ -233,7 +276,7 @@ def mastodon_server() -> Iterator[MastodonServer]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    server = MastodonServer(f"http://127.0.0.1:{port}")
+    server = MastodonServer(f"http://127.0.0.1:{port}", home=home)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:

@@ -44,7 +44,8 @@ def track() -> None:
         office_mailbox(get_settings())
     except ImapConfigError as exc:
         raise fail(str(exc), code=CONFIG_EXIT) from None
-    from flows.inbound_mail import MISCONFIGURED, inbound_mail
+    from flows.inbound_mail import inbound_mail
+    from flows.outcome import MISCONFIGURED
 
     state = inbound_mail(return_state=True)
     if state.is_failed() or state.is_crashed() or state.is_cancelled():

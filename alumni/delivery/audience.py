@@ -24,7 +24,7 @@ class SkipReason(StrEnum):
     lost = "lost"  # no working contact known: an address on file is not trusted
     unsubscribed = "unsubscribed"  # asked to stop news/events (suppressed for that scope)
     suppressed = "suppressed"  # address on the list for good: erased, hard bounce, complaint
-    no_email = "no_email"  # no current email that works
+    no_email = "no_email"  # no current email that works (a direct message: no handle)
     no_consent = "no_consent"
     # What the alum chose on their preference page (``alumni.people.preferences``):
     paused = "paused"  # a pause runs at the plan's time
@@ -53,8 +53,10 @@ class Member:
 
     alumnus_id: int
     status: str
-    email: str | None  # the current working address, if any
-    suppressed_scopes: frozenset[str]  # scopes the email is suppressed for: all/news/events
+    # the current working address on the campaign's channel, if any: an email address, or
+    # the handle a direct message goes to (``ADDRESS_KIND``)
+    email: str | None
+    suppressed_scopes: frozenset[str]  # scopes that address is suppressed for: all/news/events
     consent: bool | None  # latest consent for the campaign's purpose; None: never asked
     recent_messages: int  # budget-counted messages in the budget window
     # From the preference page (no choice recorded: every message on every channel).
@@ -73,6 +75,26 @@ class Budget:
 
 # The preference channel that carries each campaign channel: an event mailing is an email.
 PREFERENCE_CHANNEL = {"email": "email", "calendar": "email"}
+# The contact kind of each campaign channel's address: a direct message on a network goes to
+# the alum's handle there (``alumni.social.direct``); anything else is an email.
+ADDRESS_KIND = {"email": "email", "calendar": "email", "mastodon": "mastodon"}
+# The consent rows (``Consent.channel``) that speak for each campaign channel: "any", and the
+# channel itself; a direct message also heeds what was said for social networks as a whole.
+CONSENT_CHANNELS = {
+    "email": ("any", "email"),
+    "calendar": ("any", "email"),
+    "mastodon": ("any", "social", "mastodon"),
+}
+
+
+def address_kind(campaign_channel: str) -> str:
+    """The contact kind a campaign channel sends to (``ADDRESS_KIND``; email by default)."""
+    return ADDRESS_KIND.get(campaign_channel, "email")
+
+
+def consent_channels(campaign_channel: str) -> tuple[str, ...]:
+    """The ``Consent.channel`` values that speak for a campaign channel; the latest wins."""
+    return CONSENT_CHANNELS.get(campaign_channel, ("any", "email"))
 
 
 def pause_runs(paused_until: datetime | None, *, now: datetime) -> bool:
@@ -101,7 +123,8 @@ def decide(
     """Return why this alum is skipped, or None when the message should go to them.
 
     The rule, first match wins: an alum who must not be contacted (deceased, do not contact,
-    erased, lost); no working email; the address suppressed for all mail; unsubscribed from
+    erased, lost); no working address on the channel (``no_email``: for a direct message, no
+    handle); the address suppressed for all mail; unsubscribed from
     the purpose; then what they chose on their preference page: a pause running (``paused``),
     the campaign's channel turned off (``channel_off``), only their own requests
     (``own_requests_only``), or news in the monthly digest (``digest``: news only, events still

@@ -38,7 +38,7 @@ _A = table_of(Alumnus)
 _C = table_of(Campaign)
 _CP = table_of(ContactPoint)
 _M = table_of(EventMailing)
-CampaignKind = Literal["email", "calendar", "social"]
+CampaignKind = Literal["email", "calendar", "social", "direct"]
 
 
 @dataclass(frozen=True)
@@ -336,7 +336,8 @@ def preview(engine: Engine, campaign_id: int, *, alumnus: str | None = None) -> 
 def kind_of(connection: sa.Connection, campaign_id: int) -> CampaignKind:
     """What a campaign is, hence which flow runs it: ``calendar`` when an event mailing names it
     (an invite, update or reminder: flows/event_invites.py), ``social`` for posts
-    (flows/social.py), else ``email`` (flows/campaign.py).
+    (flows/social.py), ``direct`` for direct messages on a network (channel ``mastodon``:
+    flows/direct_messages.py), else ``email`` (flows/campaign.py).
 
     Raises:
         LookupError: no campaign has that id (the message says where the ids are shown).
@@ -350,4 +351,6 @@ def kind_of(connection: sa.Connection, campaign_id: int) -> CampaignKind:
         raise LookupError(f"no campaign {campaign_id}: `alumni campaign list` shows the ids")
     if found.mailing is not None:
         return "calendar"
+    if found.channel in NETWORKS:
+        return "direct"
     return "social" if found.channel == "social" else "email"

@@ -2,7 +2,10 @@
 
 ``plan`` writes one Delivery row per (campaign, alum, channel) in one transaction: pending with
 its due time, or skipped with the reason ``alumni.delivery.audience.decide`` gives, the same
-rule for every channel and mailing. Running it again writes nothing new (it only adds alumni
+rule for every channel and mailing. A row's address is the alum's current working one on the
+campaign's channel: their email, or for a direct message (channel ``mastodon``) their handle
+there, with the consent and suppressions of that channel (``audience.address_kind``,
+``audience.consent_channels``). Running it again writes nothing new (it only adds alumni
 who joined the class since, or who were named since). Rows go in by COPY on PostgreSQL
 (``alumni.db.bulk_insert``), whose statistics are refreshed first when a bulk import left
 them stale. Each row gets a Message-ID fixed per
@@ -34,7 +37,9 @@ from alumni.delivery.audience import (
     Budget,
     Member,
     SkipReason,
+    address_kind,
     channel_chosen,
+    consent_channels,
     decide,
     pause_runs,
 )
@@ -375,9 +380,12 @@ def _class_members(connection: Connection, campaign: Any) -> list[Any]:
 def _members(
     connection: Connection, people: list[Any], campaign: Any, *, now: datetime, window: int
 ) -> dict[int, Member]:
-    """Read each person's email, suppressions, consent, recent messages and the choices of
-    their preference page, as they stand at ``now`` (people by id)."""
+    """Read each person's address on the campaign's channel (email, or the handle of a direct
+    message: ``address_kind``), its suppressions, consent for the purpose on that channel,
+    recent messages and the choices of their preference page, as they stand at ``now``
+    (people by id)."""
     low, high = people[0].id, people[-1].id
+    kind = address_kind(campaign.channel)
     emails: dict[int, str] = {}
     for alumnus_id, value in connection.execute(
         _in_class(
@@ -386,7 +394,7 @@ def _members(
             low,
             high,
         )
-        .where(_CP.c.kind == "email", _CP.c.status == "ok", _CP.c.superseded_at.is_(None))
+        .where(_CP.c.kind == kind, _CP.c.status == "ok", _CP.c.superseded_at.is_(None))
         .order_by(_CP.c.id)
     ):
         emails[alumnus_id] = value  # the newest current address wins
@@ -398,7 +406,10 @@ def _members(
             low,
             high,
         )
-        .where(_CO.c.purpose == campaign.purpose, _CO.c.channel.in_(("any", "email")))
+        .where(
+            _CO.c.purpose == campaign.purpose,
+            _CO.c.channel.in_(consent_channels(campaign.channel)),
+        )
         .order_by(_CO.c.at, _CO.c.id)
     ):
         consent[alumnus_id] = granted
@@ -437,14 +448,14 @@ def _members(
         )
     }
     wanted = [emails[p.id] for p in people if p.id in emails]
-    blocked = suppressed_scopes(connection, [("email", e) for e in wanted])
+    blocked = suppressed_scopes(connection, [(kind, e) for e in wanted])
     none: frozenset[str] = frozenset()
     return {
         person.id: Member(
             alumnus_id=person.id,
             status=person.status,
             email=(email := emails.get(person.id)),
-            suppressed_scopes=frozenset(blocked.get(("email", email), none)) if email else none,
+            suppressed_scopes=frozenset(blocked.get((kind, email), none)) if email else none,
             consent=consent.get(person.id),
             recent_messages=recent.get(person.id, 0),
             **_chosen(chosen.get(person.id), campaign.channel, now=now),

@@ -19,9 +19,10 @@ from alumni.models import Frequency, Preference, table_of
 
 __all__ = ["CHANNELS", "EVERY_MESSAGE", "Choice", "read_choice", "save_choice"]
 
-# The channels the office's per-alum messages use; an event mailing is an email too. Mentions
-# on Mastodon or Bluesky are not offered: no campaign sends them, so the choice would do nothing.
-CHANNELS: Final = ("email",)
+# The channels the office's per-alum messages use; an event mailing is an email too, and a
+# Mastodon direct message is the hear-from-you for an alum with no working email. Bluesky is
+# not offered: it has no direct messages, so the choice would do nothing.
+CHANNELS: Final = ("email", "mastodon")
 
 _P = table_of(Preference)
 

@@ -17,6 +17,9 @@ class, credited to whoever shared the link; and the report of each class's refer
    the suppression warnings, the contact history; external id ``join-<sign-up id>``, the address
    verified now, consent as they ticked it); an address that is already a current alum's ties
    the sign-up to that alum instead. Confirming again changes nothing.
+4. ``purge_unconfirmed`` deletes a sign-up nobody confirmed once its link has expired (a day of
+   grace after ``CONFIRM_LIFETIME``): the person never became an alum, so nothing of them is
+   kept. The same address may sign up again; the referral report counts what is left.
 
 Errors::
 
@@ -68,6 +71,7 @@ __all__ = [
     "SignupError",
     "confirm",
     "confirm_link",
+    "purge_unconfirmed",
     "read_confirm_token",
     "referral_report",
     "send_confirmations",
@@ -81,6 +85,8 @@ CONFIRMATIONS = ledger.Channel(
 CONFIRM: Final = "join-confirm"
 # A week to open the email; an unconfirmed sign-up never becomes an alum.
 CONFIRM_LIFETIME: Final = timedelta(days=7)
+# An unconfirmed sign-up (a name, an address) is kept only while its link can still be used.
+UNCONFIRMED_KEPT: Final = CONFIRM_LIFETIME + timedelta(days=1)
 CONFIRM_TEMPLATE: Final = "join_confirm"
 OUTBOX_FOLDER: Final = ".signups"
 BATCH: Final = 100
@@ -249,6 +255,20 @@ def confirm(engine: Engine, signup_id: int, *, settings: Settings, now: datetime
             .values(alumnus_id=existing, confirmed_at=now)
         )
     return int(existing)
+
+
+def purge_unconfirmed(engine: Engine, *, now: datetime) -> int:
+    """Delete each sign-up never confirmed whose confirmation was sent (or, never sent, made)
+    more than ``UNCONFIRMED_KEPT`` before ``now``, unless a sender holds it; return how many."""
+    with write_transaction(engine) as connection:
+        deleted = connection.execute(
+            sa.delete(_SU).where(
+                _SU.c.alumnus_id.is_(None),
+                _SU.c.status != DeliveryStatus.claimed.value,
+                sa.func.coalesce(_SU.c.sent_at, _SU.c.created_at) < now - UNCONFIRMED_KEPT,
+            )
+        )
+    return int(deleted.rowcount)
 
 
 def _import(engine: Engine, signup: Any, *, settings: Settings, now: datetime) -> int:

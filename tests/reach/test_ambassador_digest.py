@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from typing import Any
@@ -218,3 +218,62 @@ def test_a_confirmation_that_could_not_go_at_once_goes_with_the_next_run_once(
     again = signup_confirmations(return_state=True)
     assert again.is_completed() and "none due" in str(again.message)
     assert [m.rcpt_tos for m in smtp.received] == [("mo@example.org",)]
+
+
+def test_a_sign_up_nobody_confirmed_is_removed_once_its_link_has_expired(
+    db_url: str, smtp: Recorder
+) -> None:
+    from alumni.models import Signup
+    from alumni.reach.referrals import CONFIRM_LIFETIME, purge_unconfirmed, sign_up
+    from alumni.reach.share import share_link_id
+    from flows.ambassadors import signup_confirmations
+
+    sharer = alum(db_url, "A1", 2016, "Ana", "Lima", email="ana@example.org")
+    engine = engine_for(db_url)
+    made = utcnow()
+
+    def signed_up(address: str, at: datetime) -> int:
+        with write_transaction(engine) as connection:
+            link = share_link_id(connection, sharer, 2016, now=at)
+            return sign_up(
+                connection,
+                share_link=link,
+                first_name="Mo",
+                last_name="Reis",
+                class_year="2016",
+                email=address,
+                consent=False,
+                locale=None,
+                now=at,
+                message_id_domain="school.example",
+                key=get_settings().signing_key(),
+            )
+
+    old = signed_up("mo@example.org", made - CONFIRM_LIFETIME - timedelta(days=2))
+    confirmed = signed_up("al@example.org", made - CONFIRM_LIFETIME - timedelta(days=2))
+    recent = signed_up("jo@example.org", made - CONFIRM_LIFETIME)
+    with write_transaction(engine) as connection:  # sent when made; one was confirmed
+        su = table_of(Signup)
+        connection.execute(sa.update(su).values(status="sent", sent_at=su.c.created_at))
+        connection.execute(sa.update(su).where(su.c.id == confirmed).values(alumnus_id=sharer))
+
+    def left() -> set[int]:
+        with engine.connect() as connection:
+            return set(connection.execute(sa.select(table_of(Signup).c.id)).scalars())
+
+    # its link works for a week and a day's grace follows: kept until then
+    assert purge_unconfirmed(engine, now=made - timedelta(days=2)) == 0
+    assert left() == {old, confirmed, recent}
+    assert purge_unconfirmed(engine, now=made) == 1
+    assert left() == {confirmed, recent}
+
+    signed_up("mo@example.org", made)  # the same address may sign up again
+    with write_transaction(engine) as connection:  # the week is over for the other
+        connection.execute(
+            sa.update(su).where(su.c.id == recent).values(sent_at=made - timedelta(days=9))
+        )
+    later = signup_confirmations(return_state=True)
+    assert later.is_completed()
+    assert str(later.message) == "sign-up confirmations: 1 sent; 1 never confirmed, removed"
+    assert [m.rcpt_tos for m in smtp.received] == [("mo@example.org",)]
+    assert recent not in left() and confirmed in left()
