@@ -25,7 +25,10 @@ goes longest-unreached first (``alumni.reach.priority.reach_order``), and the sh
 of issue 13 joins in, its messages counted against the same budget:
 
 1. the hear-from-you (``alumni.reach.hear_from_you.plan_hear_from_you``: everyone unreached for
-   twelve months, within consent), before the month's part is set: it has no cap;
+   twelve months, within consent), by email, or by direct message on the office's networks
+   that have them (``plan_direct``; ``DIRECT_NETWORKS``: the office has a Mastodon account)
+   for those with no working email but a handle there; before the month's part is set: it
+   has no cap;
 2. the month's event invitations: dated, so before what can wait;
 3. the lost-alumni drive (``drive_month``): each class's ambassador digest
    (``alumni.reach.ambassador_digest``) lists the classmates with no working channel; a
@@ -53,8 +56,8 @@ The events, each a constant printed on its own line:
 
 Planning, the audience rules and the ledger rows are the real ones (``alumni.delivery.planning``).
 Only the transport and the people are simulated. The transport, per channel quality: a planned
-message to a working address is delivered (``DELIVERED``, 97%) or bounces hard (the address is
-then marked bouncing, as tracking would). The people of the drive, each a constant (and an
+message to a working address or handle is delivered (``DELIVERED``, 97%) or bounces hard (it
+is then marked bouncing, as tracking would). The people of the drive, each a constant (and an
 option), printed on its own line; chosen on the low side, so the drive is not credited with
 more than it is likely to find:
 
@@ -132,7 +135,7 @@ from alumni.reach.ambassador_digest import digest_class_years, digest_month, pla
 from alumni.reach.channels import CONTACTABLE, lost_classmates, working_channels
 from alumni.reach.coverage import WINDOW, CoverageRow, coverage_rows, reached_since
 from alumni.reach.freshness import FreshnessRules
-from alumni.reach.hear_from_you import class_years_to_ask, plan_hear_from_you
+from alumni.reach.hear_from_you import class_years_to_ask, plan_direct, plan_hear_from_you
 from alumni.reach.priority import reach_order
 from alumni.reach.still_yours import ask_class, choose_run
 from alumni.reach.tip_order import pending_tips_by_reach
@@ -147,6 +150,8 @@ DELIVERED = 0.97  # a message to a working address arrives; else it bounces hard
 EVENTS_A_CLASS = 1  # each class's event a year: the low end of the practice's "one or two"
 EVENT_SHARE = 0.5  # an invitation goes to at most this share of the class's contactable alumni
 INVITE_LEAD = timedelta(weeks=6)  # invitations go out this long before the event
+# The office's accounts with direct messages (with rules: the hear-from-you's second channel)
+DIRECT_NETWORKS = ("mastodon",)
 
 # The people of the lost-alumni drive (with rules only); see the module docstring for why.
 TIP_CHANCE = 0.02  # a listed lost alum is named, with an email address, by a classmate in a month
@@ -500,6 +505,10 @@ def simulate(
                 campaign_id = plan_hear_from_you(engine, year, now=at, options=options)
                 if campaign_id is not None:
                     tally["hear_from_you"] += deliver(url, campaign_id, at, rng)
+                for direct_id in plan_direct(
+                    engine, year, now=at, options=options, networks=DIRECT_NETWORKS
+                ):
+                    tally["hear_from_you"] += deliver(url, direct_id, at, rng)
         # the month's part: what is left of the year's budget spread over the months left,
         # shared in turn by what follows (the hear-from-you, uncapped, has had its part)
         month_ends = spent() + max(0, budget - spent()) // (12 - month)
@@ -740,6 +749,7 @@ def main() -> None:
     print(f"people of the drive: a found alum answers {people.answers:.0%} within the month")
     print(f"people of the drive: of those who answer, {people.says_yes:.0%} say yes")
     print(f"people of the drive: the officer verifies {people.officer_checks} tips a month")
+    print(f"hear-from-you by direct message on: {', '.join(DIRECT_NETWORKS) or 'none'}")
     print(
         f"events: {EVENTS_A_CLASS} a class a year (reunions at the milestones in June), "
         f"invited {INVITE_LEAD.days // 7} weeks ahead, each invitation to at most "
