@@ -1,7 +1,8 @@
 """bench/reach.py's year holds each class's event, made and invited to with the shipped event
 path (``plan_reunions``/``create_event``, ``plan_mailing`` key ``invite``, purpose events,
 through the ledger) in both runs: an alum who refused news but not events is reached by their
-class's invitation, which with the rules goes to the longest-unreached first. The bench's
+class's invitation, which with the rules goes to the longest-unreached first. With the rules,
+the hear-from-you reaches a Mastodon-only alum by direct message (``plan_direct``). The bench's
 "who is unreached and why" line counts each unreached alum under one reason."""
 
 from __future__ import annotations
@@ -107,20 +108,44 @@ def test_without_the_rules_the_invitation_goes_by_id_and_misses_the_events_only_
     assert why_unreached(sqlite_url, utcnow(), members) == {"budget": 1}
 
 
+def handle(url: str, external_id: str, kind: str, value: str) -> int:
+    """An alum of 2015 with no email and one handle."""
+    alumnus_id = add_alumnus(url, external_id, class_year=2015)
+    with write_transaction(engine_for(url)) as connection:
+        connection.execute(
+            sa.insert(table_of(ContactPoint)).values(
+                alumnus_id=alumnus_id, kind=kind, value=value, source="test"
+            )
+        )
+    return alumnus_id
+
+
+def test_the_hear_from_you_reaches_a_mastodon_only_alum_by_direct_message(
+    sqlite_url: str,
+) -> None:
+    office(sqlite_url)
+    sam = handle(sqlite_url, "SAM", "mastodon", "@sam@social.example")
+
+    reached = run_year(sqlite_url, rules=True)
+
+    assert sam in reached
+    d = table_of(Delivery)
+    with engine_for(sqlite_url).connect() as connection:
+        sent = connection.execute(
+            sa.select(d.c.channel, d.c.address).where(d.c.alumnus_id == sam, d.c.status == "sent")
+        ).all()
+    assert [tuple(row) for row in sent] == [("mastodon", "@sam@social.example")]
+
+
 def test_why_names_the_lost_the_channelless_the_social_only_and_the_refusing(
     sqlite_url: str,
 ) -> None:
     ids = office(sqlite_url)
-    sam = add_alumnus(sqlite_url, "SAM", class_year=2015)
-    with write_transaction(engine_for(sqlite_url)) as connection:
-        connection.execute(
-            sa.insert(table_of(ContactPoint)).values(
-                alumnus_id=sam, kind="mastodon", value="@sam@social.example", source="test"
-            )
-        )
+    bo = handle(sqlite_url, "BO", "bluesky", "bo.bsky.example")  # Bluesky has no DMs
+
     reached = run_year(sqlite_url, rules=True)
 
-    assert not reached & {ids["lou"], ids["xan"], ids["ria"], sam}
+    assert not reached & {ids["lou"], ids["xan"], ids["ria"], bo}
     members = _A.c.class_year == 2015
     assert why_unreached(sqlite_url, utcnow(), members) == {
         "lost": 1,
