@@ -2,9 +2,10 @@
 sends reminders, thank-yous and waitlist notices.
 
 Thin: who gets what is decided in ``alumni.events.mailings`` (the one planner and skip rule of
-``alumni.delivery.planning``) and ``alumni.events.rsvp``; which mailings are due and when one
-is done, by the ledger. Its claim and record make each message go once, so a rerun sends
-nothing new. One task per batch.
+``alumni.delivery.planning``; an invite the officer caps goes to those nobody reached longest
+first, ``alumni.reach.priority.plan_options``) and ``alumni.events.rsvp``; which mailings are
+due and when one is done, by the ledger. Its claim and record make each message go once, so a
+rerun sends nothing new. One task per batch.
 
 A stopped mailing (its preflight failed) is sent by neither flow until it is resumed
 (``event_mailing(..., resume=True)``, or ``alumni campaign resume ID``). Runs are named
@@ -28,6 +29,7 @@ from alumni.events.mailing_kit import EventKit
 from alumni.events.mailings import CHANNEL, follow_ups_due, mailing_campaign, plan_mailing
 from alumni.events.rsvp import event_report
 from alumni.models import CampaignStatus, utcnow
+from alumni.reach.priority import plan_options
 from alumni.settings import get_settings
 from flows.outcome import completed, reported
 from flows.run_names import at_scheduled_minute, event_mailing_run_name
@@ -35,10 +37,15 @@ from flows.waiting import send_until_done
 
 
 @task(name="plan-event-mailing")
-def plan_event_mailing(event_id: int, key: str) -> dict[str, Any]:
-    """Write the mailing's delivery rows (a rerun adds only newcomers)."""
-    options = PlanOptions.from_settings(get_settings())
-    plan = plan_mailing(get_engine(), event_id, key, now=utcnow(), options=options)
+def plan_event_mailing(
+    event_id: int, key: str, max_recipients: int | None = None
+) -> dict[str, Any]:
+    """Write the mailing's delivery rows (a rerun adds only newcomers); an invite capped at
+    ``max_recipients`` goes to those nobody reached longest first, as a capped campaign does."""
+    options = plan_options(get_settings())
+    plan = plan_mailing(
+        get_engine(), event_id, key, now=utcnow(), options=options, max_recipients=max_recipients
+    )
     return {"campaign_id": plan.campaign_id, "added": plan.added}
 
 
@@ -107,12 +114,16 @@ def _report_artifact(event_id: int) -> list[dict[str, Any]]:
     "Fix the cause above, then send the mailing again (`alumni event send` or this "
     "deployment): what was sent stays sent, and each alum still due gets one message.",
 )
-def event_mailing(event_id: int, key: str = "invite", resume: bool = False) -> dict[str, Any]:
+def event_mailing(
+    event_id: int, key: str = "invite", resume: bool = False, max_recipients: int | None = None
+) -> dict[str, Any]:
     """Send one mailing about an event: ``invite``, ``update-<sequence>`` or ``cancel``.
 
     Args:
         event_id: the event (``alumni event create`` prints it).
         key: the mailing; a rerun of the same key sends nothing twice.
+        max_recipients: the invite only: at most this many of the class get it, those nobody
+            reached longest first (the contact budget allows that many); None: the whole class.
         resume: the mailing was stopped (its preflight failed) and the template is fixed: run
             the preflight again and go on when it passes. A mailing that is not stopped is
             left as it is.
@@ -129,7 +140,7 @@ def event_mailing(event_id: int, key: str = "invite", resume: bool = False) -> d
                 {"event_id": event_id, "key": key, "campaign_id": campaign_id},
             )
         campaigns.resume(engine, campaign_id, lambda: preflight_mailing(campaign_id, resuming=True))
-    planned = plan_event_mailing(event_id, key)
+    planned = plan_event_mailing(event_id, key, max_recipients)
     campaign_id = planned["campaign_id"]
     _send_due(campaign_id)
     with engine.connect() as connection:

@@ -19,11 +19,11 @@ event_app = typer.Typer(help="Class events: invites, updates, RSVPs.", no_args_i
 reunions_app = typer.Typer(help="Reunions at the class milestones.", no_args_is_help=True)
 
 
-def run_mailing(event_id: int, key: str) -> None:
+def run_mailing(event_id: int, key: str, *, max_recipients: int | None = None) -> None:
     from flows.event_invites import event_mailing
 
     try:
-        result = event_mailing(event_id=event_id, key=key)
+        result = event_mailing(event_id=event_id, key=key, max_recipients=max_recipients)
     except Exception as exc:  # the flow's own error, already logged by Prefect
         raise fail(f"event {event_id} mailing {key} did not finish: {exc}") from None
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result["outcomes"].items()))
@@ -140,10 +140,18 @@ def event_cancel(
 
 
 @event_app.command("invite")
-def event_invite(event_id: Annotated[int, typer.Argument(help="The event's id.")]) -> None:
+def event_invite(
+    event_id: Annotated[int, typer.Argument(help="The event's id.")],
+    max_recipients: Annotated[
+        int | None,
+        typer.Option(help="At most this many of the class, those nobody reached longest first."),
+    ] = None,
+) -> None:
     """Send the calendar invite to the event's class (a rerun sends only to newcomers)."""
+    if max_recipients is not None and max_recipients < 1:
+        raise fail(f"--max-recipients {max_recipients}: give 1 or more (leave it out for all)")
     ready_engine()
-    run_mailing(event_id, "invite")
+    run_mailing(event_id, "invite", max_recipients=max_recipients)
 
 
 @event_app.command("send")

@@ -5,8 +5,10 @@ Every mailing is a Campaign of its own (channel ``calendar``) linked to its even
 EventMailing row whose ``key`` is unique per event (``invite``, ``update-3``, ``cancel``,
 ``reminder-7``, ``thanks``, ``waitlist``, ``place``), so each alum gets one Delivery per mailing
 and the ledger's claim and record send it exactly once. The invite reaches the whole class
-(purpose ``events``: it counts toward the contact budget); the other mailings go to those the
-invite reached, chosen by their answers, as service messages that the budget never blocks. The
+(purpose ``events``: it counts toward the contact budget), or with a cap (``max_recipients``)
+as many as the cap allows, in the caller's ``PlanOptions.order`` (those nobody reached longest
+first: ``alumni.reach.priority.reach_order``); the other mailings go to those the invite
+reached, chosen by their answers, as service messages that the budget never blocks. The
 one planner (``alumni.delivery.planning``) writes the rows of both, with the one skip rule.
 ``mailings_due`` says which events call for a reminder or thank-you and which mailings have
 messages due. Each engine-level function has an ``_on`` twin that works inside a transaction the
@@ -130,28 +132,58 @@ def mailing_of(engine: Engine, campaign_id: int) -> tuple[int, str] | None:
 
 
 def mailing_campaign(
-    engine: Engine, event_id: int, key: str, *, now: datetime, name: str | None = None
+    engine: Engine,
+    event_id: int,
+    key: str,
+    *,
+    now: datetime,
+    name: str | None = None,
+    max_recipients: int | None = None,
 ) -> tuple[int, bool]:
     """Return the campaign of the event's mailing ``key``, creating it; and whether it is new.
 
     ``name``: what the officers call the campaign (kept, also when it exists already);
-    None: "event <id> <key>: <title>".
+    None: "event <id> <key>: <title>". ``max_recipients``: the invite's cap (set, also when
+    the campaign exists already; rows planned before are never taken back); None: no change.
+
+    Raises:
+        ValueError: a cap on a mailing other than the invite, or a cap below 1.
     """
     with write_transaction(engine) as connection:
-        return mailing_campaign_on(connection, event_id, key, now=now, name=name)
+        return mailing_campaign_on(
+            connection, event_id, key, now=now, name=name, max_recipients=max_recipients
+        )
 
 
 def mailing_campaign_on(
-    connection: Connection, event_id: int, key: str, *, now: datetime, name: str | None = None
+    connection: Connection,
+    event_id: int,
+    key: str,
+    *,
+    now: datetime,
+    name: str | None = None,
+    max_recipients: int | None = None,
 ) -> tuple[int, bool]:
     """``mailing_campaign`` inside the caller's write transaction."""
     kind = kind_of(key)
+    if max_recipients is not None and kind != "invite":
+        raise ValueError(
+            f"mailing {key!r}: only the invite takes a cap (max_recipients); a follow-up goes "
+            "to those the invite reached"
+        )
+    if max_recipients is not None and max_recipients < 1:
+        raise ValueError(f"max_recipients {max_recipients}: give 1 or more (None: no cap)")
     found = connection.execute(
         sa.select(_M.c.campaign_id).where(_M.c.event_id == event_id, _M.c.key == key)
     ).scalar()
     if found is not None:
+        changes: dict[str, object] = {}
         if name:
-            connection.execute(sa.update(_C).where(_C.c.id == found).values(name=name[:200]))
+            changes["name"] = name[:200]
+        if max_recipients is not None:
+            changes["max_recipients"] = max_recipients
+        if changes:
+            connection.execute(sa.update(_C).where(_C.c.id == found).values(**changes))
         return int(found), False
     event = load_event(connection, event_id)
     campaign_id: int = connection.execute(
@@ -164,6 +196,7 @@ def mailing_campaign_on(
             purpose="events" if kind == "invite" else "service",
             status=CampaignStatus.draft,
             created_at=now,
+            max_recipients=max_recipients,
         )
         .returning(_C.c.id)
     ).scalar_one()
@@ -183,11 +216,14 @@ def plan_mailing(
     now: datetime,
     options: PlanOptions,
     only: Sequence[int] | None = None,
+    max_recipients: int | None = None,
 ) -> MailingPlan:
     """Write the delivery rows of one mailing about an event. Safe to run again.
 
-    The invite goes to the whole class; a follow-up to those its kind picks among the alumni
-    the invite reached (``only`` narrows ``waitlist`` and ``place`` to the alumni to tell).
+    The invite goes to the whole class (with ``max_recipients``, to the first that many in
+    ``options.order`` of those it may go to; the rest are skipped as ``over_cap``); a follow-up
+    to those its kind picks among the alumni the invite reached (``only`` narrows ``waitlist``
+    and ``place`` to the alumni to tell).
     Planning the cancellation first skips what is still unsent of the event's other mailings.
     Either way ``alumni.delivery.planning.plan`` writes the rows, with the skip reasons of every
     other campaign.
@@ -196,12 +232,25 @@ def plan_mailing(
         key: ``invite``, ``update-<sequence>``, ``cancel``, ``reminder-<days>``, ``thanks``,
             ``waitlist`` or ``place``.
         only: for ``waitlist`` and ``place``, the alumni to tell.
+        max_recipients: the invite's cap (the office's contact budget allows that many); None:
+            no cap, or the one it was given before.
 
     Returns:
         The mailing's campaign and how many deliveries were added now.
+
+    Raises:
+        ValueError: a cap on a mailing other than the invite, or a cap below 1.
     """
     with write_transaction(engine) as connection:
-        return plan_mailing_on(connection, event_id, key, now=now, options=options, only=only)
+        return plan_mailing_on(
+            connection,
+            event_id,
+            key,
+            now=now,
+            options=options,
+            only=only,
+            max_recipients=max_recipients,
+        )
 
 
 def plan_mailing_on(
@@ -212,13 +261,16 @@ def plan_mailing_on(
     now: datetime,
     options: PlanOptions,
     only: Sequence[int] | None = None,
+    max_recipients: int | None = None,
 ) -> MailingPlan:
     """``plan_mailing`` inside the caller's write transaction (an RSVP's notice is planned in
     the transaction that records the answer)."""
     kind = kind_of(key)
     if kind == "cancel":
         cancel_pending_on(connection, event_id)
-    campaign_id, _ = mailing_campaign_on(connection, event_id, key, now=now)
+    campaign_id, _ = mailing_campaign_on(
+        connection, event_id, key, now=now, max_recipients=max_recipients
+    )
     audience = None if kind == "invite" else _followers(connection, event_id, kind, only)
     summary = planning.plan_on(connection, campaign_id, now=now, options=options, only=audience)
     return MailingPlan(campaign_id, key, summary.added)
