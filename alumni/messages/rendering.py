@@ -241,6 +241,25 @@ def _refuse_none(value: Any) -> Any:
     return value
 
 
+# What ``getattr`` finds on a plain dict: a template's ``alum.city`` is none of these.
+_DICT_ATTRIBUTES: Final = frozenset(dir({}))
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, reading a plain dict's keys without a failed attribute lookup
+    first (the sandbox's ``getattr`` raises and catches an AttributeError for every
+    ``alum.first_name``: a third of a campaign message's render). Same answers: a key that
+    is not an attribute of ``dict`` is exactly what the sandbox would have read as an item."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def locale_candidates(locale: str | None, default: str = DEFAULT_LOCALE) -> list[str]:
     """Return the locales to try for ``locale``, most specific first, ending with ``default``.
 
@@ -304,8 +323,8 @@ class TemplateStore:
             "lstrip_blocks": True,
             "finalize": _refuse_none,
         }
-        self._html_env = ImmutableSandboxedEnvironment(autoescape=True, **common)
-        self._text_env = ImmutableSandboxedEnvironment(autoescape=False, **common)
+        self._html_env = _Sandbox(autoescape=True, **common)
+        self._text_env = _Sandbox(autoescape=False, **common)
         for env in (self._html_env, self._text_env):
             env.filters.update(template_filters())
         self._lock = threading.Lock()

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 __all__ = [
     "BadToken",
@@ -87,6 +87,7 @@ def _check_key(key: bytes) -> None:
         )
 
 
+@lru_cache(maxsize=256)  # a handful of purposes, checked for every token of a campaign
 def _check_purpose(purpose: str) -> None:
     if _PURPOSE_RE.fullmatch(purpose) is None:
         raise ValueError(f"token purpose {purpose!r} must be 1-64 letters, digits or any of '_.:-'")
@@ -98,6 +99,7 @@ def _seconds(moment: datetime, name: str) -> int:
     return int(moment.timestamp())
 
 
+@lru_cache(maxsize=256)  # the expiry of every page link of one campaign run is the same
 def _base36(number: int) -> str:
     digits = []
     while number:
@@ -109,7 +111,7 @@ def _base36(number: int) -> str:
 def _mac(key: bytes, purpose: str, payload: str, expiry: str) -> str:
     # The fields as written in the token are signed, so no other spelling of them verifies.
     message = f"alumni-token-v1|{purpose}|{payload}|{expiry}".encode("ascii")
-    digest = hmac.new(key, message, hashlib.sha256).digest()
+    digest = hmac.digest(key, message, "sha256")
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
@@ -175,7 +177,7 @@ def read_token(key: bytes, purpose: str, token: str, *, now: datetime) -> str:
 
 def _return_mac(key: bytes, delivery_id: int) -> str:
     message = f"alumni-return-v1|{delivery_id}".encode("ascii")
-    digest = hmac.new(key, message, hashlib.sha256).digest()[:10]
+    digest = hmac.digest(key, message, "sha256")[:10]
     return base64.b32encode(digest).decode("ascii").lower()
 
 
@@ -216,7 +218,7 @@ def read_return_token(key: bytes, token: str) -> int:
 
 def _short_mac(key: bytes, purpose: str, number: int) -> str:
     message = f"alumni-short-v1|{purpose}|{number}".encode()
-    digest = hmac.new(key, message, hashlib.sha256).digest()[:10]
+    digest = hmac.digest(key, message, "sha256")[:10]
     return base64.b32encode(digest).decode("ascii").lower()
 
 
