@@ -671,7 +671,7 @@ def make_message_id(delivery_key: str, domain: str, *, key: bytes | None = None)
     if key is None:
         digest = hashlib.sha256(message).digest()[:15]
     else:
-        digest = hmac.digest(key, b"alumni-message-id-v1|" + message, "sha256")[:15]
+        digest = hmac.new(key, b"alumni-message-id-v1|" + message, hashlib.sha256).digest()[:15]
     return f"<{base64.b32encode(digest).decode('ascii').lower()}@{domain}>"
 
 
