@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
+from functools import cached_property
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -29,7 +30,7 @@ from alumni.delivery import ledger
 from alumni.delivery.audience import DIGEST_TEMPLATE
 from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
 from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
-from alumni.messages.page_links import PAGES, page_link
+from alumni.messages.page_links import PAGES, page_linker
 from alumni.messages.rendering import (
     EMAIL,
     PreflightError,
@@ -38,7 +39,7 @@ from alumni.messages.rendering import (
     TemplateStore,
     preflight,
 )
-from alumni.messages.signing import make_return_token, make_token
+from alumni.messages.signing import make_return_token, token_maker
 from alumni.models import Alumnus, table_of
 from alumni.people.names import full_name, greeting_name
 from alumni.settings import Settings
@@ -167,6 +168,18 @@ class CampaignKit:
             **more,
         )
 
+    @cached_property
+    def _unsubscribe_token(self) -> Callable[[str], str]:
+        """Makes a delivery's unsubscribe token (key and purpose checked once per kit)."""
+        return token_maker(self.key, UNSUBSCRIBE)
+
+    @cached_property
+    def _page_links(self) -> dict[str, Callable[[int], str]]:
+        """Make an alum's page links, by page (``alumni.messages.page_links``), once per kit."""
+        return {
+            page: page_linker(self.key, self.base_url, page, now=self.links_from) for page in PAGES
+        }
+
     def context(self, row: ledger.Claimed, token: str | None = None) -> dict[str, Any]:
         """The template context of one recipient (see ``alumni.messages.rendering``), a new
         dict each call; a subclass adds to it.
@@ -174,11 +187,8 @@ class CampaignKit:
         ``links`` holds the unsubscribe link and the signed links to the alum's own pages
         (``preferences``, ``details``, ``request``: ``alumni.messages.page_links``).
         """
-        token = token or make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
-        pages = {
-            page: page_link(self.key, self.base_url, page, row.alumnus_id, now=self.links_from)
-            for page in PAGES
-        }
+        token = token or self._unsubscribe_token(str(row.delivery_id))
+        pages = {page: link(row.alumnus_id) for page, link in self._page_links.items()}
         return {
             **self.shared,
             "alum": {
@@ -212,7 +222,7 @@ class CampaignKit:
             RenderError: the template failed for this recipient (the preflight finds it first).
             ValueError: the MIME checks or an extra part refused it (named).
         """
-        token = make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
+        token = self._unsubscribe_token(str(row.delivery_id))
         # Rendered already (the preflight's spool): the context, with its page links, is not
         # needed again; only the unsubscribe link goes into the headers.
         email = rendered

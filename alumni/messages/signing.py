@@ -23,8 +23,8 @@ import binascii
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
 
 __all__ = [
     "BadToken",
@@ -36,6 +36,7 @@ __all__ = [
     "read_return_token",
     "read_short_code",
     "read_token",
+    "token_maker",
 ]
 
 MIN_KEY_BYTES = 32
@@ -88,7 +89,6 @@ def _check_key(key: bytes) -> None:
         )
 
 
-@lru_cache(maxsize=256)  # a handful of purposes, checked for every token of a campaign
 def _check_purpose(purpose: str) -> None:
     if _PURPOSE_RE.fullmatch(purpose) is None:
         raise ValueError(f"token purpose {purpose!r} must be 1-64 letters, digits or any of '_.:-'")
@@ -100,7 +100,6 @@ def _seconds(moment: datetime, name: str) -> int:
     return int(moment.timestamp())
 
 
-@lru_cache(maxsize=256)  # the expiry of every page link of one campaign run is the same
 def _base36(number: int) -> str:
     digits = []
     while number:
@@ -132,6 +131,18 @@ def make_token(
     Raises:
         ValueError: the key is short, the purpose malformed or ``expires_at`` naive or before 1970.
     """
+    return token_maker(key, purpose, expires_at=expires_at)(payload)
+
+
+def token_maker(
+    key: bytes, purpose: str, *, expires_at: datetime | None = None
+) -> Callable[[str], str]:
+    """Return ``make_token`` with the key, purpose and expiry fixed and checked once: what
+    makes the tokens of every message of one mailing (a function of the payload).
+
+    Raises:
+        ValueError: as ``make_token``.
+    """
     _check_key(key)
     _check_purpose(purpose)
     expiry = ""
@@ -140,8 +151,12 @@ def make_token(
         if seconds <= 0:
             raise ValueError(f"expires_at {expires_at.isoformat()} is before 1970")
         expiry = _base36(seconds)
-    encoded = base64.urlsafe_b64encode(payload.encode("utf-8")).rstrip(b"=").decode("ascii")
-    return f"{encoded}.{expiry}.{_mac(key, purpose, encoded, expiry)}"
+
+    def make(payload: str) -> str:
+        encoded = base64.urlsafe_b64encode(payload.encode("utf-8")).rstrip(b"=").decode("ascii")
+        return f"{encoded}.{expiry}.{_mac(key, purpose, encoded, expiry)}"
+
+    return make
 
 
 def read_token(key: bytes, purpose: str, token: str, *, now: datetime) -> str:
