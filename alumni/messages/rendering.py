@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -246,10 +246,17 @@ _DICT_ATTRIBUTES: Final = frozenset(dir({}))
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, reading a plain dict's keys without a failed attribute lookup
-    first (the sandbox's ``getattr`` raises and catches an AttributeError for every
-    ``alum.first_name``: a third of a campaign message's render). Same answers: a key that
-    is not an attribute of ``dict`` is exactly what the sandbox would have read as an item."""
+    """Jinja's immutable sandbox, made cheaper per render with the same answers (a campaign
+    renders three templates per recipient):
+
+    - a plain dict's keys are read without a failed attribute lookup first (the sandbox's
+      ``getattr`` raises and catches an AttributeError for every ``alum.first_name``: a third
+      of a message's render); a key that is not an attribute of ``dict`` is exactly what the
+      sandbox would have read as an item;
+    - a template's globals are a dict of the environment's, not a ``ChainMap`` over them
+      (copied into every render's context, key by key in Python: a fifth of what was left).
+      The store never changes its environments' globals once made.
+    """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -258,6 +265,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
 
 
 def locale_candidates(locale: str | None, default: str = DEFAULT_LOCALE) -> list[str]:
