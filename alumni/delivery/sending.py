@@ -1,7 +1,8 @@
 """Turn claimed deliveries into messages and hand them to a mail transport.
 
 Per campaign, everything constant is prepared once (``CampaignKit``: the class's numbers, the
-MIME skeleton, the templates); per recipient only the template render and the MIME assembly run.
+MIME skeleton, the templates, the signers of its links); per recipient only the signatures, the
+template render and the MIME assembly run.
 Every email the office sends is composed here: an event mailing is a ``CampaignKit`` subclass
 (``alumni.events.mailing_kit.EventKit``) that adds to the context and the MIME parts through
 the ``context`` and ``extra_parts`` hooks, and so is a monthly digest

@@ -9,6 +9,8 @@ token, so a token made for another purpose fails like a damaged one::
     ├── TamperedToken       damaged, truncated, for another purpose or another key
     └── ExpiredToken        authentic but past its expiry (``payload`` still readable)
 
+``token_maker`` checks the key, purpose and expiry once for the many tokens of one mailing.
+
 Example:
     >>> key = b"k" * 32
     >>> token = make_token(key, "unsubscribe", "4711")
