@@ -3,7 +3,8 @@
 End to end means what an officer waits for once the Prefect server is up: planning, the preflight
 render of every recipient, rendering, MIME assembly, SMTP and the ledger updates. The ceiling,
 measured in the same run against the same sink with the same number of connections, is
-pre-built message bytes through plain smtplib. Run:
+pre-built message bytes through plain smtplib. The CPU time of the flow's process and its send
+workers, per message, is printed too: on a shared machine it moves far less than the rates. Run:
 
     .venv/bin/python bench/campaign.py [--alumni 100000] [--connections 4] [--batch 5000]
 """
