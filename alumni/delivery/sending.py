@@ -1,7 +1,8 @@
 """Turn claimed deliveries into messages and hand them to a mail transport.
 
 Per campaign, everything constant is prepared once (``CampaignKit``: the class's numbers, the
-MIME skeleton, the templates); per recipient only the template render and the MIME assembly run.
+MIME skeleton, the templates, the signers of its links); per recipient only the signatures, the
+template render and the MIME assembly run.
 Every email the office sends is composed here: an event mailing is a ``CampaignKit`` subclass
 (``alumni.events.mailing_kit.EventKit``) that adds to the context and the MIME parts through
 the ``context`` and ``extra_parts`` hooks, and so is a monthly digest
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
+from functools import cached_property
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -29,7 +31,7 @@ from alumni.delivery import ledger
 from alumni.delivery.audience import DIGEST_TEMPLATE
 from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
 from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
-from alumni.messages.page_links import PAGES, page_link
+from alumni.messages.page_links import PAGES, page_linker
 from alumni.messages.rendering import (
     EMAIL,
     PreflightError,
@@ -38,7 +40,7 @@ from alumni.messages.rendering import (
     TemplateStore,
     preflight,
 )
-from alumni.messages.signing import make_return_token, make_token
+from alumni.messages.signing import make_return_token, token_maker
 from alumni.models import Alumnus, table_of
 from alumni.people.names import full_name, greeting_name
 from alumni.settings import Settings
@@ -167,6 +169,18 @@ class CampaignKit:
             **more,
         )
 
+    @cached_property
+    def _unsubscribe_token(self) -> Callable[[str], str]:
+        """Makes a delivery's unsubscribe token (key and purpose checked once per kit)."""
+        return token_maker(self.key, UNSUBSCRIBE)
+
+    @cached_property
+    def _page_links(self) -> dict[str, Callable[[int], str]]:
+        """Make an alum's page links, by page (``alumni.messages.page_links``), once per kit."""
+        return {
+            page: page_linker(self.key, self.base_url, page, now=self.links_from) for page in PAGES
+        }
+
     def context(self, row: ledger.Claimed, token: str | None = None) -> dict[str, Any]:
         """The template context of one recipient (see ``alumni.messages.rendering``), a new
         dict each call; a subclass adds to it.
@@ -174,11 +188,8 @@ class CampaignKit:
         ``links`` holds the unsubscribe link and the signed links to the alum's own pages
         (``preferences``, ``details``, ``request``: ``alumni.messages.page_links``).
         """
-        token = token or make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
-        pages = {
-            page: page_link(self.key, self.base_url, page, row.alumnus_id, now=self.links_from)
-            for page in PAGES
-        }
+        token = token or self._unsubscribe_token(str(row.delivery_id))
+        pages = {page: link(row.alumnus_id) for page, link in self._page_links.items()}
         return {
             **self.shared,
             "alum": {
@@ -212,7 +223,7 @@ class CampaignKit:
             RenderError: the template failed for this recipient (the preflight finds it first).
             ValueError: the MIME checks or an extra part refused it (named).
         """
-        token = make_token(self.key, UNSUBSCRIBE, str(row.delivery_id))
+        token = self._unsubscribe_token(str(row.delivery_id))
         # Rendered already (the preflight's spool): the context, with its page links, is not
         # needed again; only the unsubscribe link goes into the headers.
         email = rendered

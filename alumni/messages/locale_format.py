@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,9 +72,11 @@ DateWidth = Literal["short", "medium", "long", "full"]
 _TEMPLATE_LOCALE = re.compile(r"(?:^|/)(?P<locale>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)\.[a-z]+\.j2$")
 
 
+# Parsing a tag costs more than most formatting: a campaign asks for its few locales per message.
+@lru_cache(maxsize=512)
 def babel_locale(tag: str | None) -> Locale:
     """Babel's locale for a BCP 47 tag (``pt-BR``, ``pt_BR``), or English's when it is blank,
-    malformed or unknown to CLDR."""
+    malformed or unknown to CLDR. Kept per tag: treat it as read-only."""
     if tag and tag.strip():
         try:
             return Locale.parse(tag.strip().replace("_", "-"), sep="-")
@@ -82,6 +85,7 @@ def babel_locale(tag: str | None) -> Locale:
     return Locale.parse(FALLBACK)
 
 
+@lru_cache(maxsize=1024)
 def reading_locale(written_in: str, reader: str | None) -> str:
     """The tag to format with for text written in ``written_in`` and read by an alum of
     ``reader``: the alum's own when it is the same language and Babel knows it (``ar-EG`` for
@@ -161,6 +165,13 @@ def format_month(day: date, tag: str | None) -> str:
 
 def format_number(value: int | float | Decimal, tag: str | None) -> str:
     """A number with the grouping and decimal signs of ``tag``: "1,234.5", "1 234,5"."""
+    if type(value) is int:  # a count: the same few per campaign, written in every message
+        return _format_count(value, tag)
+    return str(format_decimal(value, locale=babel_locale(tag)))
+
+
+@lru_cache(maxsize=1024)
+def _format_count(value: int, tag: str | None) -> str:
     return str(format_decimal(value, locale=babel_locale(tag)))
 
 
@@ -183,10 +194,14 @@ def text_direction(tag: str | None) -> Literal["ltr", "rtl"]:
 
 def _context_locale(context: Context) -> str:
     """The tag a filter writes in: the template's language, refined by the alum's own tag."""
-    found = _TEMPLATE_LOCALE.search(context.name or "")
-    written_in = found["locale"] if found else FALLBACK
     reader = context.get(READER_KEY)
-    return reading_locale(written_in, reader if isinstance(reader, str) else None)
+    return _filter_locale(context.name or "", reader if isinstance(reader, str) else None)
+
+
+@lru_cache(maxsize=1024)
+def _filter_locale(template: str, reader: str | None) -> str:
+    found = _TEMPLATE_LOCALE.search(template)
+    return reading_locale(found["locale"] if found else FALLBACK, reader)
 
 
 @pass_context

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 __all__ = [
@@ -50,6 +51,7 @@ _NO_SPACE_RANGES: Final = (
 )
 
 
+@lru_cache(maxsize=1024)  # asked for every message of a campaign, for a few locales
 def family_name_first(*, locale: str | None, country: str | None) -> bool:
     """True when an alum of ``locale`` (a BCP 47 tag) and ``country`` (ISO 3166 alpha-2) writes
     the family name first: by the locale's language when there is one, else by the country."""

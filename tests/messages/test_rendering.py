@@ -254,6 +254,48 @@ def test_sandbox_refuses_changing_the_context(tmp_path: Path) -> None:
     assert context == before
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ alum.first_name }}/{{ alum['first_name'] }}",
+        "{{ shadow.items is callable }}/{{ shadow['items'] }}/{{ shadow.keys()|list|length }}",
+        "{{ shadow.get('items') }}/{{ shadow.copy is defined }}",
+        "{{ shadow.__class__ }}",
+        "{{ shadow._private }}",
+        "{{ shadow.update({'a': 1}) }}",
+        "{{ alum.nickname }}",
+        "{% for key, value in shadow|dictsort %}{{ key }}={{ value }};{% endfor %}",
+        "{% for i in range(3) %}{{ i }}{% endfor %}{% set ns = namespace(n=4) %}{{ ns.n }}",
+        "{{ cycler('a', 'b').next() }}{{ range.__name__ }}",
+    ],
+)
+def test_keys_and_globals_read_as_in_jinjas_own_sandbox(tmp_path: Path, source: str) -> None:
+    # The store reads a dict's keys without trying an attribute first, and keeps a template's
+    # globals in a dict (speed): same answers and refusals as Jinja's own immutable sandbox.
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    context = {
+        **sample_context(),
+        "shadow": {"items": "kept", "copy": 1, "__class__": "x", "_private": "p"},
+    }
+    text = source + "\n{{ links.unsubscribe }}"
+    store = make_store(tmp_path, {"en": {**SIMPLE, "txt": text}})
+    reference = ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
+    try:
+        expected: str | type[Exception] = reference.from_string(text).render(context)
+    except (SecurityError, UndefinedError) as exc:
+        expected = type(exc)
+    if isinstance(expected, str):
+        assert store.render_email("t", "en", context).text == expected
+    else:
+        with pytest.raises(RenderError) as caught:
+            store.render_email("t", "en", context)
+        assert isinstance(caught.value.__cause__, expected)
+
+
 # --- strict variables --------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from alumni.messages.signing import (
     make_token,
     read_return_token,
     read_token,
+    token_maker,
 )
 
 KEY = b"0123456789abcdef0123456789abcdef-office-key"
@@ -55,6 +56,22 @@ def test_tokens_are_deterministic_and_differ_by_every_input() -> None:
     }
     assert token not in others
     assert len(others) == 5
+
+
+def test_a_token_maker_makes_what_make_token_makes_and_checks_its_inputs_at_once() -> None:
+    make = token_maker(KEY, "unsubscribe", expires_at=LATER)
+    assert [make(p) for p in ("1", "42", "Zoë")] == [
+        make_token(KEY, "unsubscribe", p, expires_at=LATER) for p in ("1", "42", "Zoë")
+    ]
+    assert token_maker(KEY, "rsvp")("7") == make_token(KEY, "rsvp", "7")
+    for bad, problem in (
+        (lambda: token_maker(b"short", "rsvp"), "at least 32"),
+        (lambda: token_maker(KEY, "un|subscribe"), "purpose"),
+        (lambda: token_maker(KEY, "rsvp", expires_at=datetime(2025, 5, 1)), "time zone"),
+    ):
+        with pytest.raises(ValueError, match=problem):
+            bad()
+    assert KEY.decode()[:12] not in repr(make)
 
 
 def test_every_flipped_character_is_caught() -> None:

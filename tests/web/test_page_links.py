@@ -28,6 +28,7 @@ from alumni.messages.page_links import (
     PREFERENCES,
     REQUEST,
     page_link,
+    page_linker,
     read_page_token,
 )
 from alumni.messages.signing import ExpiredToken, TamperedToken, make_token
@@ -62,6 +63,16 @@ def test_a_page_link_carries_only_the_alumnus_id_and_works_for_90_days() -> None
         read_page_token(KEY, PREFERENCES, make_token(KEY, PREFERENCES, "a@example.org"), now=NOW)
     with pytest.raises(ValueError, match="page 'unsubscribe' has no links"):
         page_link(KEY, "", "unsubscribe", 4711, now=NOW)
+
+
+def test_a_page_linker_makes_what_page_link_makes_for_each_alum() -> None:
+    link = page_linker(KEY, "https://alumni.school.example/", DETAILS, now=NOW)
+    assert [link(n) for n in (1, 4711)] == [
+        page_link(KEY, "https://alumni.school.example", DETAILS, n, now=NOW) for n in (1, 4711)
+    ]
+    assert read_page_token(KEY, DETAILS, link(4711).rsplit("/", 1)[1], now=NOW) == 4711
+    with pytest.raises(ValueError, match="page 'unsubscribe' has no links"):
+        page_linker(KEY, "", "unsubscribe", now=NOW)
 
 
 def test_a_form_token_works_on_its_own_page_for_two_hours() -> None:
