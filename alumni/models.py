@@ -223,10 +223,12 @@ class Campaign(SQLModel, table=True):
     max_recipients: int | None = None  # a cap: the longest-unreached first (reach/priority.py)
     named_audience: bool = False  # its maker names who gets it (plan ``only=``), not the class
     series_key: str | None = Field(default=None, max_length=100, unique=True)  # once per key
-    # the last preflight that passed, and the highest delivery id it rendered: a run that
-    # joins the campaign preflights only rows planned after it
+    # the last preflight that passed, the highest delivery id it rendered and the templates it
+    # rendered with (a digest): a run that joins the campaign preflights only rows planned
+    # after it, unless the templates changed since
     preflighted_at: datetime | None = _when(nullable=True, default=None)
     preflighted_through: int | None = None
+    preflight_templates: str | None = Field(default=None, max_length=64)
 
 
 # The record of one message to one alum on one channel: exactly one row per

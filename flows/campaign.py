@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import asdict
+from functools import partial
 from typing import Any, cast
 from uuid import UUID
 
@@ -73,15 +74,10 @@ def preflight_campaign(campaign_id: int, pool: SendPool | None, resuming: bool =
     """Render every unsent recipient no passed preflight covered (a run that joins the
     campaign waits for one in progress; ``resuming`` a stopped one: every unsent recipient);
     stop the campaign, sending nothing, if any fails."""
-    if pool is not None:
-        return batches.preflight(
-            get_engine(),
-            campaign_id,
-            lambda rows: pool.preflight(campaign_id, rows),
-            resuming=resuming,
-        )
+    check = _kit(campaign_id).preflight if pool is None else partial(pool.preflight, campaign_id)
+    templates = get_settings().templates_dir
     return batches.preflight(
-        get_engine(), campaign_id, _kit(campaign_id).preflight, resuming=resuming
+        get_engine(), campaign_id, check, resuming=resuming, templates=templates
     )
 
 

@@ -58,7 +58,11 @@ def _kit(campaign_id: int) -> EventKit:
 def preflight_mailing(campaign_id: int, resuming: bool = False) -> int:
     """Render every unsent recipient; stop the mailing, sending nothing, if one fails."""
     return batches.preflight(
-        get_engine(), campaign_id, _kit(campaign_id).preflight, resuming=resuming
+        get_engine(),
+        campaign_id,
+        _kit(campaign_id).preflight,
+        resuming=resuming,
+        templates=get_settings().templates_dir,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -26,6 +27,7 @@ from alumni.delivery.receipts import ReceiptBuffer
 from alumni.delivery.request_kit import notice_of
 from alumni.delivery.send_workers import SendPool
 from alumni.delivery.sending import Composed, Throttle, send_claimed
+from alumni.messages.rendering import template_digest
 from alumni.models import Alumnus, Campaign, CampaignStatus, Delivery, table_of, utcnow
 from alumni.settings import Settings
 from connectors.mail import MailTransport, open_mail_transport
@@ -97,12 +99,16 @@ def preflight(
     *,
     again: bool = False,
     resuming: bool = False,
+    templates: Path | None = None,
 ) -> int:
     """Render with ``check`` every unsent recipient that no passed preflight of the campaign
     covered (every one, with ``again``), record that the preflight passed, and return how many
     rendered: 0 for a run that joins a campaign another run preflighted. ``resuming``: the
     campaign is stopped and being resumed (``alumni.delivery.campaigns.resume``): every unsent
-    recipient is rendered again, since the template was fixed after the failure.
+    recipient is rendered again, since the template was fixed after the failure. ``templates``:
+    the template folder the run renders from; when its files changed since the last preflight
+    that passed (``template_digest``), every unsent recipient is rendered again too, so an
+    edit made while a campaign is under way is checked before anything rendered with it goes.
 
     A preflight of the campaign in progress in another run is waited for, not repeated (see
     ``preflight_turn``). A preflight covers the rows planned when it began
@@ -121,7 +127,9 @@ def preflight(
             ).scalar_one()
         if campaign.status == CampaignStatus.stopped and not resuming:
             raise RuntimeError(f"campaign {campaign_id} was stopped: {campaign.note}")
-        after = 0 if again or resuming else campaign.preflighted_through or 0
+        digest = None if templates is None else template_digest(templates)
+        edited = campaign.preflight_templates not in (None, digest) and digest is not None
+        after = 0 if again or resuming or edited else campaign.preflighted_through or 0
         if top is None or top <= after:
             return 0
         try:
@@ -133,7 +141,11 @@ def preflight(
             connection.execute(
                 sa.update(_C)
                 .where(_C.c.id == campaign_id)
-                .values(preflighted_at=utcnow(), preflighted_through=top)
+                .values(
+                    preflighted_at=utcnow(),
+                    preflighted_through=top,
+                    preflight_templates=digest or campaign.preflight_templates,
+                )
             )
     return rendered
 

@@ -63,6 +63,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -268,6 +269,19 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
+
+
+def template_digest(root: Path) -> str:
+    """A digest of every template file under ``root`` (names and contents): equal digests, the
+    same templates. A campaign's preflight records it, so a run that joins after an edit knows
+    to render again what the edited templates would change."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(root).rglob("*.j2")):
+        name = path.relative_to(root).as_posix().encode()
+        content = path.read_bytes()
+        digest.update(b"%d:%s%d:" % (len(name), name, len(content)))
+        digest.update(content)
+    return digest.hexdigest()
 
 
 def locale_candidates(locale: str | None, default: str = DEFAULT_LOCALE) -> list[str]:

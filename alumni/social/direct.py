@@ -131,7 +131,9 @@ def preflight(
     """
     with engine.connect() as connection:
         kit = DirectKit(ledger.load_campaign(connection, campaign_id), settings)
-    return preflight_rows(engine, campaign_id, kit.check, resuming=resuming)
+    return preflight_rows(
+        engine, campaign_id, kit.check, resuming=resuming, templates=settings.templates_dir
+    )
 
 
 def send_batch(

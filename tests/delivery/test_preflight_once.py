@@ -7,13 +7,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
 from alumni.delivery import batches, ledger, planning
-from alumni.models import Alumnus, Campaign, table_of, utcnow
+from alumni.models import Alumnus, Campaign, Delivery, table_of, utcnow
 from tests.factories import add_alumnus, add_campaign
 
 
@@ -117,3 +118,56 @@ def test_planning_analyses_tables_a_bulk_load_left_without_statistics(db_url: st
     assert "alumnus" in stale
     with write_transaction(engine) as connection:
         assert "alumnus" not in planning.refresh_statistics(connection, tables)
+
+
+def test_a_run_that_joins_after_a_template_was_edited_renders_every_unsent_one_again(
+    db_url: str, tmp_path: Path
+) -> None:
+    templates = tmp_path / "templates"
+    (templates / "email" / "reunion").mkdir(parents=True)
+    body = templates / "email" / "reunion" / "en.txt.j2"
+    body.write_text("Hello {{ alum.first_name }}\n")
+    for n in range(3):
+        add_alumnus(db_url, f"T{n}", email=f"t{n}@example.org")
+    campaign_id = add_campaign(db_url)
+    plan(db_url, campaign_id)
+    engine = engine_for(db_url)
+    assert batches.preflight(engine, campaign_id, counting([]), templates=templates) == 3
+    assert batches.preflight(engine, campaign_id, counting([]), templates=templates) == 0
+    with write_transaction(engine) as connection:  # one went out before the edit
+        d = table_of(Delivery)
+        first = connection.execute(sa.select(sa.func.min(d.c.id))).scalar_one()
+        connection.execute(sa.update(d).where(d.c.id == first).values(status="sent"))
+
+    body.write_text("Hello {{ alum.frist_name }}\n")  # the officer edits it mid-campaign
+    again: list[int] = []
+    assert batches.preflight(engine, campaign_id, counting(again), templates=templates) == 2
+    assert first not in again  # what went out stays as it went
+    assert batches.preflight(engine, campaign_id, counting([]), templates=templates) == 0
+
+    def broken(rows: Iterable[ledger.Claimed]) -> int:
+        raise ValueError("delivery 2: `alum.frist_name` is undefined")
+
+    (templates / "email" / "reunion" / "es.txt.j2").write_text("Hola\n")  # a new file is an edit
+    with pytest.raises(ValueError, match="frist_name"):
+        batches.preflight(engine, campaign_id, broken, templates=templates)
+    with engine.connect() as connection:
+        assert ledger.load_campaign(connection, campaign_id).status == "stopped"
+
+
+def test_the_template_digest_changes_with_any_name_or_content_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    from alumni.messages.rendering import template_digest
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "en.txt.j2").write_text("x")
+    first = template_digest(tmp_path)
+    (tmp_path / "notes.md").write_text("not a template")
+    assert template_digest(tmp_path) == first
+    (tmp_path / "a" / "en.txt.j2").write_text("y")
+    assert template_digest(tmp_path) != first
+    (tmp_path / "a" / "en.txt.j2").write_text("x")
+    assert template_digest(tmp_path) == first
+    (tmp_path / "a" / "en.txt.j2").rename(tmp_path / "a" / "fr.txt.j2")
+    assert template_digest(tmp_path) != first
