@@ -139,7 +139,8 @@ def test_turning_email_off_with_clicks(
     assert not page.is_checked("#channel-email")
     keep(page, "preferences-email-off")
     with engine_for(sqlite_url).connect() as connection:
-        assert read_choice(connection, alumnus_id).channels == frozenset()
+        # the other box (Mastodon direct messages) stays as it was: ticked
+        assert read_choice(connection, alumnus_id).channels == frozenset({"mastodon"})
     assert planned(sqlite_url, "news", alumnus_id) == "channel_off"
     assert planned(sqlite_url, "service", alumnus_id) == "pending"
 
