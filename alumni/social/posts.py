@@ -10,7 +10,9 @@
    marks it handed, posts it with ``publish`` and records what the network said: sent (its id
    and link), transient (pending again, due when the network's ``Retry-After`` says, or after
    the back-off), permanent (failed, with the answer). A post whose account is no longer
-   configured waits on the back-off like a transient failure.
+   configured waits on the back-off like a transient failure. Each account is verified first:
+   one whose credentials are refused stops the run at once, the batch given back unspent and
+   the campaign's note saying why (``SocialConnectError``), as a refused SMTP login does.
 
 Exactly once: Mastodon drops a second post with the same ``Idempotency-Key`` (for an hour), and
 Bluesky's record key is derived from the key and ``composed_at``, so a post retried after a lost
@@ -31,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import write_transaction
 from alumni.delivery import ledger
+from alumni.delivery.campaigns import set_status
 from alumni.delivery.ledger import load_campaign
 from alumni.delivery.send_time import due_at, parse_send_at, zone
 from alumni.delivery.sending import cohort_numbers
@@ -50,7 +53,7 @@ from alumni.settings import Settings
 from alumni.social import text as social_text
 from alumni.social.accounts import Account
 from alumni.social.clicks import tracked_link
-from connectors.social import PostReceipt, SocialNetwork
+from connectors.social import PostReceipt, SocialConnectError, SocialNetwork
 from connectors.social import SocialPost as OutgoingPost
 
 _C = table_of(Campaign)
@@ -290,6 +293,37 @@ def result_of(post: ClaimedPost, receipt: PostReceipt) -> ledger.Result:
     )
 
 
+def _check_accounts(
+    engine: Engine,
+    campaign_id: int,
+    claimed: Sequence[Any],
+    by_name: dict[str, Account],
+    *,
+    worker: str,
+    settings: Settings,
+) -> None:
+    """Verify each account the batch posts through, before anything goes: one that refuses
+    its credentials (a wrong token or password) stops the run at once, every claimed post given
+    back unspent and the campaign's note saying why; a network that is only away is left to
+    each post's back-off.
+
+    Raises:
+        SocialConnectError: an account that cannot work until someone fixes it.
+    """
+    for name in sorted({post.account for post in claimed} & by_name.keys()):
+        client = by_name[name].open(allow_private=settings.webhook_allow_private)
+        try:
+            client.verify()
+        except SocialConnectError as exc:
+            if exc.transient:
+                continue
+            ledger.release(engine, ledger.POSTS, [p.post_id for p in claimed], worker=worker)
+            set_status(engine, campaign_id, CampaignStatus.sending, f"the last run stopped: {exc}")
+            raise
+        finally:
+            client.close()
+
+
 def post_batch(
     engine: Engine,
     campaign_id: int,
@@ -319,6 +353,7 @@ def post_batch(
     by_name = {a.name: a for a in accounts()}
     delays = [timedelta(seconds=s) for s in settings.retry_delays_seconds]
     with ledger.Heartbeat(engine, ledger.POSTS, campaign_id, worker=worker, lease=lease):
+        _check_accounts(engine, campaign_id, claimed, by_name, worker=worker, settings=settings)
         for post in claimed:
             account = by_name.get(post.account)
             if account is None:

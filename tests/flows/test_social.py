@@ -441,3 +441,31 @@ def test_a_post_whose_account_is_gone_waits_on_the_back_off_and_then_fails(
     gone = next(p for p in posts(office, campaign_id) if p.network == "webhook")
     assert gone.attempts == ledger.MAX_ATTEMPTS
     assert "is no longer configured" in gone.error
+
+
+def test_a_token_the_network_refuses_stops_the_run_at_once_and_spends_no_post(
+    office: str, monkeypatch: pytest.MonkeyPatch, mastodon: MastodonServer
+) -> None:
+    """A wrong token is said at once, in the run's state, and not spent on the posts: once it
+    is fixed, the next run posts each once."""
+    use_mastodon(monkeypatch, mastodon)
+    campaign_id = social(office)
+    monkeypatch.setenv("ALUMNI_MASTODON_TOKEN", "not-the-token")
+    get_settings.cache_clear()
+    before = len(mastodon.statuses())
+
+    refused = social_campaign(campaign_id=campaign_id, return_state=True)
+
+    assert refused.is_failed() and refused.name == "Misconfigured"
+    assert "Mastodon" in (refused.message or "") and "not-the-token" not in (refused.message or "")
+    assert [(p.status, p.attempts) for p in posts(office, campaign_id)] == [("pending", 0)]
+    with engine_for(office).connect() as connection:
+        note = ledger.load_campaign(connection, campaign_id).note
+    assert note is not None and note.startswith("the last run stopped: ")
+    assert len(mastodon.statuses()) == before
+
+    use_mastodon(monkeypatch, mastodon)
+    report = social_campaign(campaign_id=campaign_id)
+
+    assert report["outcomes"] == {"sent": 1}
+    assert len(mastodon.statuses()) == before + 1
