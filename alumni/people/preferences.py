@@ -15,9 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from alumni.models import Frequency, Preference, table_of
+from alumni.models import ContactPoint, Frequency, Preference, table_of
 
-__all__ = ["CHANNELS", "EVERY_MESSAGE", "Choice", "read_choice", "save_choice"]
+__all__ = [
+    "CHANNELS",
+    "EVERY_MESSAGE",
+    "Choice",
+    "offered_channels",
+    "read_choice",
+    "save_choice",
+]
 
 # The channels the office's per-alum messages use; an event mailing is an email too, and a
 # Mastodon direct message is the hear-from-you for an alum with no working email. Bluesky is
@@ -25,6 +32,7 @@ __all__ = ["CHANNELS", "EVERY_MESSAGE", "Choice", "read_choice", "save_choice"]
 CHANNELS: Final = ("email", "mastodon")
 
 _P = table_of(Preference)
+_CP = table_of(ContactPoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +45,22 @@ class Choice:
 
 
 EVERY_MESSAGE: Final = Choice(frozenset(CHANNELS), Frequency.every, None)
+
+
+def offered_channels(connection: Connection, alumnus_id: int) -> tuple[str, ...]:
+    """The channels the alum's page offers, in ``CHANNELS`` order: email always, and a network
+    only when the alum has a current handle there (a box for Mastodon would puzzle someone
+    who has no account). What a page does not offer keeps what the alum had chosen before."""
+    kinds = set(
+        connection.execute(
+            sa.select(_CP.c.kind).where(
+                _CP.c.alumnus_id == alumnus_id,
+                _CP.c.superseded_at.is_(None),
+                _CP.c.kind.in_(CHANNELS),
+            )
+        ).scalars()
+    )
+    return tuple(c for c in CHANNELS if c == "email" or c in kinds)
 
 
 def read_choice(connection: Connection, alumnus_id: int) -> Choice:

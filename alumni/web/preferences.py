@@ -31,7 +31,13 @@ from alumni.delivery.audience import pause_runs
 from alumni.delivery.send_time import zone
 from alumni.messages.page_links import PREFERENCES
 from alumni.models import Frequency, utcnow
-from alumni.people.preferences import CHANNELS, Choice, read_choice, save_choice
+from alumni.people.preferences import (
+    CHANNELS,
+    Choice,
+    offered_channels,
+    read_choice,
+    save_choice,
+)
 from alumni.people.two_way import note_two_way
 from alumni.web.alum_links import Alum, alum_of_link
 from alumni.web.csrf import FIELD, form_token, form_token_ok
@@ -103,6 +109,7 @@ def add_routes(app: FastAPI, site: Site) -> None:
         problems: Problems,
         notice: str | None = None,
         paused_until: str | None = None,
+        offered: tuple[str, ...] = CHANNELS,
     ) -> HTMLResponse:
         words = alum.words
         return site.page(
@@ -111,7 +118,7 @@ def add_routes(app: FastAPI, site: Site) -> None:
             words=words,
             title=words("pref_title"),
             greeting_name=alum.greeting_name,
-            channels=CHANNELS,
+            channels=offered,
             frequencies=[frequency.value for frequency in Frequency],
             chosen=shown,
             problems=problems,
@@ -127,6 +134,7 @@ def add_routes(app: FastAPI, site: Site) -> None:
             return alum
         with site.engine.connect() as connection:
             choice = read_choice(connection, alum.id)
+            offered = offered_channels(connection, alum.id)
         tz = zone_of(alum)
         running = choice.paused_until if pause_runs(choice.paused_until, now=utcnow()) else None
         shown = {
@@ -143,6 +151,7 @@ def add_routes(app: FastAPI, site: Site) -> None:
             problems={},
             notice=notice,
             paused_until=None if running is None else alum.words.day(running, tz.key),
+            offered=offered,
         )
 
     @app.post("/preferences/{token:path}", response_class=HTMLResponse)
@@ -156,13 +165,19 @@ def add_routes(app: FastAPI, site: Site) -> None:
         if not form_token_ok(site.key, PREFERENCES, token, form.one(FIELD), now=now):
             return site.stale_form(alum.words)
         choice, problems = read_form(form, now=now, tz=zone_of(alum), words=alum.words)
+        with site.engine.connect() as connection:
+            offered = offered_channels(connection, alum.id)
+            before = read_choice(connection, alum.id)
         if choice is None:
             shown = {
                 "channels": frozenset(form.all("channels")),
                 "frequency": form.one("frequency"),
                 "pause_until": form.one("pause_until"),
             }
-            return page(alum, token, status=422, shown=shown, problems=problems)
+            return page(alum, token, status=422, shown=shown, problems=problems, offered=offered)
+        # a channel the page did not offer keeps what was chosen before
+        kept = before.channels - set(offered)
+        choice = Choice(choice.channels | kept, choice.frequency, choice.paused_until)
         with write_transaction(site.engine) as connection:
             save_choice(connection, alum.id, choice, now=now)
             note_two_way(connection, alum.id, at=now, channel="web")

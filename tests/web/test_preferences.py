@@ -109,7 +109,8 @@ def test_a_saved_choice_is_stored_noted_as_two_way_and_shown_after_a_303_to_the_
     assert f'value="{until.isoformat()}"' in page.text
     assert f"Paused until {until:%B} {until.day}, {until.year}." in page.text
     stored_choice = choice_of(db_url, alumnus_id)
-    assert stored_choice.channels == frozenset({"email"})
+    # Mastodon was not offered (no handle): it keeps what it was, every message
+    assert stored_choice.channels == frozenset({"email", "mastodon"})
     assert stored_choice.frequency == Frequency.digest
     # The pause ends at the start of the chosen day where the alum lives.
     assert stored_choice.paused_until == datetime(
@@ -118,10 +119,10 @@ def test_a_saved_choice_is_stored_noted_as_two_way_and_shown_after_a_303_to_the_
     noted_at, channel = two_way(db_url, alumnus_id)
     assert channel == "web" and noted_at is not None and noted_at >= started
 
-    # Saving again replaces the choice: no boxes ticked, no pause.
+    # Saving again replaces the choice: no box ticked (the only one offered), no pause.
     again = submit(client, path, frequency="every", pause_until="")
     assert again.status_code == 303
-    assert choice_of(db_url, alumnus_id) == Choice(frozenset(), Frequency.every, None)
+    assert choice_of(db_url, alumnus_id) == Choice(frozenset({"mastodon"}), Frequency.every, None)
 
 
 @pytest.mark.parametrize(
@@ -317,3 +318,27 @@ def test_the_page_is_in_the_alums_language(
     problem = sqlite_client.post(path, data={"form_token": form_token_of(page.text)})
     assert problem.status_code == 422
     assert_accessible(problem.text, lang=lang)
+
+
+def test_the_mastodon_box_is_offered_to_an_alum_with_a_handle_and_kept_for_the_others(
+    db_url: str, settings: Settings, client: httpx.Client
+) -> None:
+    from tests.factories import add_handle
+
+    without = alum(db_url)
+    with_handle = add_alumnus(db_url, "P-2", email="cy@example.org", first_name="Cy")
+    add_handle(db_url, with_handle, "@cy@social.example")
+
+    plain = client.get(page_path(settings, PREFERENCES, without))
+    offered = client.get(page_path(settings, PREFERENCES, with_handle))
+
+    assert 'id="channel-email"' in plain.text and 'id="channel-mastodon"' not in plain.text
+    assert re.search(
+        r'id="channel-mastodon" name="channels" value="mastodon" checked', offered.text
+    )
+    # email off on a page without the box: the direct messages stay as they were
+    submit(client, page_path(settings, PREFERENCES, without), channels=[], frequency="every")
+    assert choice_of(db_url, without).channels == frozenset({"mastodon"})
+    # both off where the box is offered
+    submit(client, page_path(settings, PREFERENCES, with_handle), channels=[], frequency="every")
+    assert choice_of(db_url, with_handle).channels == frozenset()
