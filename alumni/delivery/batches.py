@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from alumni.db import write_transaction
 from alumni.delivery import ledger
-from alumni.delivery.campaigns import set_status
+from alumni.delivery.campaigns import set_status, stop_run
 from alumni.delivery.receipts import ReceiptBuffer
 from alumni.delivery.request_kit import notice_of
 from alumni.delivery.send_workers import SendPool
@@ -190,8 +190,8 @@ def send_batch(
                     engine, rows, compose(now), worker=worker, settings=settings, throttle=throttle
                 )
         except SmtpConnectError as exc:
-            ledger.release(engine, ledger.DELIVERIES, [r.delivery_id for r in rows], worker=worker)
-            set_status(engine, campaign_id, CampaignStatus.sending, f"the last run stopped: {exc}")
+            ids = [r.delivery_id for r in rows]
+            stop_run(engine, ledger.DELIVERIES, campaign_id, ids, worker=worker, cause=exc)
             raise
     return {"claimed": len(rows), **counts}
 

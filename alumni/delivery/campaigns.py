@@ -235,6 +235,21 @@ def set_status(
         connection.execute(query.values(**values))
 
 
+def stop_run(
+    engine: Engine,
+    channel: ledger.Channel,
+    campaign_id: int,
+    row_ids: Sequence[int],
+    *,
+    worker: str,
+    cause: BaseException,
+) -> None:
+    """A transport that cannot work (a server refused, credentials refused): give the run's
+    claimed rows back unspent and say why in the campaign's note; the caller then raises."""
+    ledger.release(engine, channel, row_ids, worker=worker)
+    set_status(engine, campaign_id, CampaignStatus.sending, f"the last run stopped: {cause}")
+
+
 class NotStopped(ValueError):
     """``resume`` was asked for a campaign that is not stopped; nothing was changed."""
 

@@ -35,9 +35,9 @@ from sqlalchemy.engine import Engine
 from alumni.delivery import ledger
 from alumni.delivery.batches import lease_of
 from alumni.delivery.batches import preflight as preflight_rows
-from alumni.delivery.campaigns import set_status
+from alumni.delivery.campaigns import stop_run
 from alumni.messages.rendering import PreflightError, RenderError, TemplateStore
-from alumni.models import CampaignStatus, utcnow
+from alumni.models import utcnow
 from alumni.settings import Settings
 from alumni.social import text as social_text
 from alumni.social.accounts import Account
@@ -199,12 +199,8 @@ def send_batch(
                         retry_delays=delays,
                     )
                     return {**counts, "transient": len(rows)}
-                ledger.release(
-                    engine, ledger.DELIVERIES, [r.delivery_id for r in rows], worker=worker
-                )
-                set_status(
-                    engine, campaign_id, CampaignStatus.sending, f"the last run stopped: {exc}"
-                )
+                ids = [r.delivery_id for r in rows]
+                stop_run(engine, ledger.DELIVERIES, campaign_id, ids, worker=worker, cause=exc)
                 raise
             for row in rows:
                 result = _send_one(engine, kit, client, row, worker=worker)

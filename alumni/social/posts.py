@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from alumni.db import write_transaction
 from alumni.delivery import ledger
-from alumni.delivery.campaigns import set_status
+from alumni.delivery.campaigns import stop_run
 from alumni.delivery.ledger import load_campaign
 from alumni.delivery.send_time import due_at, parse_send_at, zone
 from alumni.delivery.sending import cohort_numbers
@@ -317,8 +317,8 @@ def _check_accounts(
         except SocialConnectError as exc:
             if exc.transient:
                 continue
-            ledger.release(engine, ledger.POSTS, [p.post_id for p in claimed], worker=worker)
-            set_status(engine, campaign_id, CampaignStatus.sending, f"the last run stopped: {exc}")
+            ids = [p.post_id for p in claimed]
+            stop_run(engine, ledger.POSTS, campaign_id, ids, worker=worker, cause=exc)
             raise
         finally:
             client.close()
