@@ -146,3 +146,16 @@ def serve() -> Iterator[Serve]:
     for controller in started:
         with contextlib.suppress(AssertionError):  # stopped by the test already
             controller.stop()
+
+
+@pytest.fixture
+def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """One recording SMTP server that ALUMNI_SMTP_URL points at (plain, on loopback). A test
+    module needing more (a From, a Prefect API) defines its own ``smtp``, which wins."""
+    from alumni.settings import get_settings
+
+    handler = Recorder()
+    controller = serve(handler)
+    monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{controller.port}?tls=none")
+    get_settings.cache_clear()
+    return handler

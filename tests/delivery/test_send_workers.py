@@ -19,18 +19,9 @@ from alumni.messages.rendering import PreflightError
 from alumni.models import Alumnus, table_of, utcnow
 from alumni.settings import get_settings
 from tests.factories import add_alumnus, add_campaign, daytime_zone
-from tests.smtp_server import Recorder, Serve
+from tests.smtp_server import Recorder
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    handler = Recorder()
-    controller = serve(handler)
-    monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{controller.port}?tls=none")
-    get_settings.cache_clear()
-    return handler
 
 
 def planned_campaign(url: str, size: int) -> int:

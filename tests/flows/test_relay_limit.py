@@ -17,7 +17,7 @@ from flows.campaign import class_campaign
 from flows.relay_limit import RELAY_LIMIT, relay_limit_of, relay_throttle
 from tests.factories import add_campaign
 from tests.flows.test_campaign import make_class, received
-from tests.smtp_server import Recorder, Serve
+from tests.smtp_server import Recorder
 
 
 @pytest.fixture
@@ -25,15 +25,6 @@ def no_relay_limit(prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     with get_client(sync_client=True) as client, contextlib.suppress(Exception):  # none yet
         client.delete_global_concurrency_limit_by_name(RELAY_LIMIT)
-
-
-@pytest.fixture
-def smtp(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    handler = Recorder()
-    controller = serve(handler)
-    monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{controller.port}?tls=none")
-    get_settings.cache_clear()
-    return handler
 
 
 def test_no_relay_limit_is_set_by_default() -> None:
