@@ -11,6 +11,7 @@ from typing import Any
 from prefect.client.schemas.objects import State
 
 from flows.campaign import class_campaign
+from flows.outcome import cause_of
 
 
 def send_per_class(
@@ -28,7 +29,7 @@ def send_per_class(
     for year in years:
         planned = plan_class(year)
         if not planned.is_completed():
-            failures.append(f"class of {year}: {planned.message}")
+            failures.append(f"class of {year}: {cause_of(planned)}")
             continue
         made = planned.result()
         for campaign_id in [] if made is None else [made] if isinstance(made, int) else made:
@@ -36,5 +37,5 @@ def send_per_class(
             if sent.is_completed():
                 reports[campaign_id] = sent.result()
             else:
-                failures.append(f"class of {year} (campaign {campaign_id}): {sent.message}")
+                failures.append(f"class of {year} (campaign {campaign_id}): {cause_of(sent)}")
     return reports, failures

@@ -34,6 +34,7 @@ from alumni.settings import get_settings
 from alumni.social.accounts import network_accounts
 from alumni.social.direct import direct_networks
 from flows.class_runs import send_per_class
+from flows.outcome import cause_of
 from flows.social import prefect_secret
 
 
@@ -72,7 +73,7 @@ def hear_from_you() -> dict[str, Any]:
     if found.is_completed():
         networks = found.result()
     else:  # a half-configured account must not hold back the emails
-        failures.append(f"direct messages: {found.message}")
+        failures.append(f"direct messages: {cause_of(found)}")
     with get_engine().connect() as connection:
         years = class_years_to_ask(connection)
     reports, failed = send_per_class(
@@ -92,7 +93,7 @@ def hear_from_you() -> dict[str, Any]:
         description="This year's hear-from-you messages, per class and channel",
     )
     if failures:
-        raise RuntimeError("hear-from-you did not finish for " + "; ".join(failures))
+        raise RuntimeError("; ".join(failures))
     return {"campaigns": reports, "by_channel": [c.as_dict() for c in counts]}
 
 

@@ -131,6 +131,14 @@ def explain(
     )
 
 
+def cause_of(state: State[Any]) -> str:
+    """The one-line cause of a failed task or flow state: the exception's own words when it
+    holds one (not Prefect's "Task run encountered an exception ..." around them)."""
+    error = state.result(raise_on_failure=False)
+    said = str(error) if isinstance(error, BaseException) and str(error) else state.message
+    return " ".join((said or state.name or "failed").split())
+
+
 def reported(report_key: str, what_to_do: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """End the decorated flow function with ``failed_run`` when it raises (see the module).
 
