@@ -52,7 +52,6 @@ _DEFAULT_PORT: dict[Tls, int] = {"none": 25, "ssl": 465, "starttls": 587}
 _TLS_MODES: dict[str, Tls] = {"starttls": "starttls", "ssl": "ssl", "none": "none"}
 # Characters that would let an address end the SMTP command line or its <...> path early.
 _UNSAFE_ADDRESS = re.compile(r"[\x00-\x1f\x7f<>]")
-_LINE_START_DOT = re.compile(rb"(?m)^\.")
 
 
 class SmtpConnectError(ConnectionError):
@@ -491,8 +490,10 @@ def _pipelined_envelope(conn: smtplib.SMTP, mail: OutgoingMail, options: str) ->
 
 def _wire_format(data: bytes) -> bytes:
     """The DATA payload: dot-stuffed (RFC 5321 4.5.2) and ended by CRLF.CRLF."""
-    if data.startswith(b".") or b"\n." in data:
-        data = _LINE_START_DOT.sub(b"..", data)
+    if b"\n." in data:
+        data = data.replace(b"\n.", b"\n..")
+    if data.startswith(b"."):
+        data = b"." + data
     return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
 
 

@@ -366,11 +366,9 @@ def record(
     t = channel.table
     sent_values = {"status": DeliveryStatus.sent, channel.sent_at: now, "error": None}
     with write_transaction(engine) as connection:
-        plain = [{"b_id": r.row_id} for r in results if r.outcome == "sent" and not _remote(r)]
-        if plain:
-            connection.execute(
-                sa.update(t).where(t.c.id == sa.bindparam("b_id")).values(**sent_values), plain
-            )
+        plain = [r.row_id for r in results if r.outcome == "sent" and not _remote(r)]
+        if plain:  # one statement for all of them: most results are these
+            connection.execute(sa.update(t).where(t.c.id.in_(plain)).values(**sent_values))
         for r in results:
             if r.outcome == "sent" and _remote(r):
                 connection.execute(

@@ -10,21 +10,22 @@ workers. The process that claimed the rows keeps their lease (``ledger.Heartbeat
 workers send.
 
 A delivery always goes to the same worker (its id modulo the number of workers), so what the
-preflight rendered is kept in that worker's spool (an SQLite file in a temporary folder, not
-memory) and sent without rendering it twice. The spool is a cache: a row it lacks is rendered
-(a run that joins a campaign another run preflighted renders only what it sends).
+preflight rendered is assembled there at once, all but its Date (``CampaignKit.prepare``), and
+kept in that worker's ``Spool`` (a file in a temporary folder, not memory); sending then only
+dates it. The spool is a cache: a row it lacks is rendered (a run that joins a campaign another
+run preflighted renders only what it sends), and so is one whose address changed since.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import os
-import sqlite3
 import sys
 import tempfile
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from itertools import islice
@@ -33,7 +34,15 @@ from pathlib import Path
 from alumni.db import get_engine
 from alumni.delivery import ledger
 from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
-from alumni.delivery.sending import CampaignKit, Throttle, kit_for, send_claimed
+from alumni.delivery.sending import (
+    CampaignKit,
+    Composed,
+    PreparedMail,
+    Throttle,
+    kit_for,
+    send_claimed,
+)
+from alumni.messages.mime import PreparedMessage
 from alumni.messages.rendering import PreflightError, RenderedEmail, RenderError
 from alumni.models import utcnow
 from alumni.settings import get_settings
@@ -42,21 +51,65 @@ from connectors.mail import MailTransport, open_mail_transport
 # What one worker process keeps; the process lives as long as its SendPool (one flow run).
 _kits: dict[int, CampaignKit] = {}
 _transport: list[MailTransport] = []
-_spool: list[sqlite3.Connection] = []
+_spool: list[Spool] = []
+
+
+class Spool:
+    """The messages a worker's preflight prepared (all but their Date), by delivery id.
+
+    Appended to a file in the run's temporary folder, not kept in memory (a class of 100,000
+    is about 700 MB of messages); only where each one lies is held. A second entry for an id
+    replaces the first.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._end = 0
+        # delivery id -> (offset, then the lengths of: envelope sender, recipient, the lines
+        # before the Date, the rest)
+        self._where: dict[int, tuple[int, int, int, int, int]] = {}
+
+    def keep(self, mails: Iterable[PreparedMail]) -> None:
+        """Append these messages (one write)."""
+        pieces: list[bytes] = []
+        for mail in mails:
+            sender, recipient = mail.envelope_from.encode(), mail.recipient.encode()
+            head, rest = mail.message.before_date, mail.message.after_date
+            self._where[mail.delivery_id] = (
+                self._end,
+                len(sender),
+                len(recipient),
+                len(head),
+                len(rest),
+            )
+            pieces += (sender, recipient, head, rest)
+            self._end += len(sender) + len(recipient) + len(head) + len(rest)
+        data = b"".join(pieces)
+        written = 0
+        while written < len(data):
+            written += os.pwrite(self._fd, data[written:], self._end - len(data) + written)
+
+    def get(self, delivery_id: int) -> PreparedMail | None:
+        """The message kept for ``delivery_id``, or None."""
+        where = self._where.get(delivery_id)
+        if where is None:
+            return None
+        offset, sender, recipient, head, rest = where
+        data = os.pread(self._fd, sender + recipient + head + rest, offset)
+        at = sender + recipient
+        return PreparedMail(
+            delivery_id=delivery_id,
+            envelope_from=data[:sender].decode(),
+            recipient=data[sender:at].decode(),
+            message=PreparedMessage(data[at : at + head], data[at + head :]),
+        )
 
 
 def _start_worker(spool: str) -> None:
     # Composing holds the GIL; the SMTP threads wait for it after every reply. Python's
     # default 5 ms switch interval left connections idle most of the time.
     sys.setswitchinterval(0.0005)
-    connection = sqlite3.connect(spool, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=OFF")
-    connection.execute("PRAGMA synchronous=OFF")
-    connection.execute(
-        "CREATE TABLE rendered (id INTEGER PRIMARY KEY, subject TEXT, text TEXT, html TEXT, "
-        "locale TEXT)"
-    )
-    _spool.append(connection)
+    _spool.append(Spool(Path(spool)))
 
 
 def _warm() -> None:
@@ -87,26 +140,24 @@ def _worker_transport(connections: int) -> MailTransport:
 def _preflight_chunk(
     campaign_id: int, rows: list[ledger.Claimed]
 ) -> tuple[int, list[tuple[str, RenderError]], int]:
-    """(rendered, failures listed, failures counted) for one chunk; keeps what rendered."""
-    kept: list[tuple[int, str, str, str, str]] = []
+    """(rendered, failures listed, failures counted) for one chunk; keeps each message that
+    rendered, prepared but for its Date."""
+    kit = _kit(campaign_id)
+    by_id = {row.delivery_id: row for row in rows}
+    now = utcnow()
+    kept: list[PreparedMail] = []
 
     def keep(delivery_id: int, email: RenderedEmail) -> None:
-        kept.append((delivery_id, email.subject, email.text, email.html, email.locale))
+        # one the MIME checks refuse is not kept: sending refuses it again and records why
+        with contextlib.suppress(ValueError):
+            kept.append(kit.prepare(by_id[delivery_id], now=now, rendered=email))
 
     try:
-        return _kit(campaign_id).preflight(rows, on_rendered=keep), [], 0
+        return kit.preflight(rows, on_rendered=keep), [], 0
     except PreflightError as exc:
         return len(rows), list(exc.failures), exc.failed
     finally:
-        _spool[0].executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?, ?)", kept)
-
-
-def _spooled(ids: list[int]) -> dict[int, RenderedEmail]:
-    marks = ",".join("?" * len(ids))
-    rows = _spool[0].execute(
-        f"SELECT id, subject, text, html, locale FROM rendered WHERE id IN ({marks})", ids
-    )
-    return {r[0]: RenderedEmail(subject=r[1], text=r[2], html=r[3], locale=r[4]) for r in rows}
+        _spool[0].keep(kept)
 
 
 def _send_chunk(
@@ -114,10 +165,17 @@ def _send_chunk(
 ) -> dict[str, int]:
     kit = _kit(campaign_id)
     before = kit.renders
+    spool = _spool[0]
+
+    def compose(chunk: Sequence[ledger.Claimed]) -> list[Composed]:
+        kept = {row.delivery_id: spool.get(row.delivery_id) for row in chunk}
+        # a message prepared for an address the row no longer has is made again
+        ready = {i: mail for i, mail in kept.items() if mail and mail.recipient == by_id[i]}
+        return kit.compose_many(chunk, now=now, prepared=ready)
+
+    by_id = {row.delivery_id: row.address for row in rows}
     counts = send_claimed(
-        lambda chunk: kit.compose_many(
-            chunk, now=now, rendered=_spooled([row.delivery_id for row in chunk])
-        ),
+        compose,
         rows,
         transport=_worker_transport(connections),
         buffer=ReceiptBuffer.for_settings(get_engine(), get_settings(), worker=worker),
@@ -140,7 +198,7 @@ class SendPool:
                 max_workers=1,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(str(Path(self._folder.name) / f"worker-{n}.db"),),
+                initargs=(str(Path(self._folder.name) / f"worker-{n}.spool"),),
             )
             for n in range(self.workers)
         ]

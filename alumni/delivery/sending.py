@@ -2,7 +2,8 @@
 
 Per campaign, everything constant is prepared once (``CampaignKit``: the class's numbers, the
 MIME skeleton, the templates, the signers of its links); per recipient only the signatures, the
-template render and the MIME assembly run.
+template render and the MIME assembly run, and all of it but the Date can be done ahead
+(``CampaignKit.prepare``, ``finish``).
 Every email the office sends is composed here: an event mailing is a ``CampaignKit`` subclass
 (``alumni.events.mailing_kit.EventKit``) that adds to the context and the MIME parts through
 the ``context`` and ``extra_parts`` hooks, and so is a monthly digest
@@ -30,7 +31,14 @@ from sqlalchemy.engine import Connection
 from alumni.delivery import ledger
 from alumni.delivery.audience import DIGEST_TEMPLATE
 from alumni.delivery.receipts import MAX_HANDED, ReceiptBuffer
-from alumni.messages.mime import DkimKey, MessageSkeleton, MimePart, Sender, verp_address
+from alumni.messages.mime import (
+    DkimKey,
+    MessageSkeleton,
+    MimePart,
+    PreparedMessage,
+    Sender,
+    verp_address,
+)
 from alumni.messages.page_links import PAGES, page_linker
 from alumni.messages.rendering import (
     EMAIL,
@@ -87,6 +95,17 @@ class ExtraParts:
 
 
 NO_EXTRA_PARTS = ExtraParts()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedMail:
+    """One recipient's message but for its Date (``CampaignKit.prepare``): what the send
+    workers' preflight keeps, so that sending only dates it."""
+
+    delivery_id: int
+    envelope_from: str
+    recipient: str
+    message: PreparedMessage
 
 
 @dataclass
@@ -214,18 +233,26 @@ class CampaignKit:
         """The MIME parts this kind of mailing adds to ``row``'s message: none for a campaign."""
         return NO_EXTRA_PARTS
 
-    def compose(
-        self, row: ledger.Claimed, *, now: datetime, rendered: RenderedEmail | None = None
-    ) -> OutgoingMail:
-        """Render (unless ``rendered`` is given) and assemble one recipient's message.
+    def compose(self, row: ledger.Claimed, *, now: datetime) -> OutgoingMail:
+        """Render and assemble one recipient's message, dated ``now``.
 
         Raises:
             RenderError: the template failed for this recipient (the preflight finds it first).
             ValueError: the MIME checks or an extra part refused it (named).
         """
+        return self.finish(self.prepare(row, now=now), now)
+
+    def prepare(
+        self, row: ledger.Claimed, *, now: datetime, rendered: RenderedEmail | None = None
+    ) -> PreparedMail:
+        """Render (unless ``rendered`` is given) and assemble one recipient's message but for
+        its Date: what a preflight can do ahead of sending (``alumni.delivery.send_workers``).
+
+        Raises:
+            RenderError: the template failed for this recipient.
+            ValueError: the MIME checks or an extra part refused it (named).
+        """
         token = self._unsubscribe_token(str(row.delivery_id))
-        # Rendered already (the preflight's spool): the context, with its page links, is not
-        # needed again; only the unsubscribe link goes into the headers.
         email = rendered
         if email is None:
             email = self.store.render_email(
@@ -233,7 +260,7 @@ class CampaignKit:
             )
             self.renders += 1
         extra = self.extra_parts(row, now=now)
-        data = self.skeleton.build(
+        message = self.skeleton.prepare(
             to_address=row.address,
             to_name=full_name(
                 row.first_name, row.last_name, locale=row.locale, country=row.country
@@ -242,7 +269,6 @@ class CampaignKit:
             text=email.text,
             html=email.html,
             message_id=row.message_id,
-            date=now,
             unsubscribe_url=f"{self.base_url}/unsubscribe/{token}",
             unsubscribe_mailto=(
                 f"mailto:{self.sender.address}?subject={quote('unsubscribe ' + token)}"
@@ -250,15 +276,24 @@ class CampaignKit:
             extra_alternatives=extra.alternatives,
             attachments=extra.attachments,
         )
-        return OutgoingMail(
-            key=row.delivery_id,
+        return PreparedMail(
+            delivery_id=row.delivery_id,
             envelope_from=verp_address(
                 self.bounce_local,
                 self.bounce_domain,
                 make_return_token(self.key, row.delivery_id),
             ),
             recipient=row.address,
-            data=data,
+            message=message,
+        )
+
+    def finish(self, prepared: PreparedMail, now: datetime) -> OutgoingMail:
+        """The message of ``prepared``, dated ``now`` (and DKIM-signed), ready to send."""
+        return OutgoingMail(
+            key=prepared.delivery_id,
+            envelope_from=prepared.envelope_from,
+            recipient=prepared.recipient,
+            data=self.skeleton.finish(prepared.message, now),
         )
 
     def preflight(
@@ -316,13 +351,17 @@ class CampaignKit:
         rows: Sequence[ledger.Claimed],
         *,
         now: datetime,
-        rendered: Mapping[int, RenderedEmail] | None = None,
+        prepared: Mapping[int, PreparedMail] | None = None,
     ) -> list[Composed]:
-        """Compose each row, reusing ``rendered`` parts by delivery id when given."""
-        known = rendered or {}
-        return compose_each(
-            lambda row: self.compose(row, now=now, rendered=known.get(row.delivery_id)), rows
-        )
+        """Compose each row dated ``now``, finishing what ``prepared`` holds (by delivery id)
+        instead of rendering it again."""
+        known = prepared or {}
+
+        def one(row: ledger.Claimed) -> OutgoingMail:
+            ready = known.get(row.delivery_id)
+            return self.compose(row, now=now) if ready is None else self.finish(ready, now)
+
+        return compose_each(one, rows)
 
 
 def kit_for(

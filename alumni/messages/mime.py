@@ -53,6 +53,7 @@ __all__ = [
     "MessageError",
     "MessageSkeleton",
     "MimePart",
+    "PreparedMessage",
     "Sender",
     "make_message_id",
     "parse_verp",
@@ -348,21 +349,41 @@ def _quoted_printable(text: str) -> bytes:
     """Return ``text`` as UTF-8 quoted-printable with CRLF lines of at most 76 characters."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # Line by line, each with its newline (so each is encoded as within the whole text):
-    # most lines of a campaign's messages are the same for everyone, and encoding is costly.
+    # Line by line, each as it is encoded within the whole text: most lines of a campaign's
+    # messages are the same for everyone, and encoding is costly.
     lines = text.split("\n")
     last = lines.pop()
-    encoded = b"".join([_qp_line(line + "\n") for line in lines])
-    if last:
-        encoded += _qp_line(last)
+    encoded = b"\r\n".join(map(_QP_LINES.__getitem__, lines)) + b"\r\n" if lines else b""
+    return encoded + _qp_last_line(last) if last else encoded
+
+
+class _LineCache(dict[str, bytes]):
+    """Encoded lines by line: a hit is one dict lookup (this runs for every line of every
+    message); a miss encodes the line. Emptied when it grows past ``limit``."""
+
+    limit = 8192
+
+    def __missing__(self, line: str) -> bytes:
+        if len(self) >= self.limit:
+            self.clear()
+        # the line followed by a newline, encoded without that newline; soft breaks CRLF
+        encoded = binascii.b2a_qp(f"{line}\n".encode(), istext=True).removesuffix(b"\n")
+        self[line] = encoded = _qp_finish(encoded)
+        return encoded
+
+
+_QP_LINES = _LineCache()
+
+
+def _qp_last_line(line: str) -> bytes:
+    """The end of a text that has no newline after it."""
+    return _qp_finish(binascii.b2a_qp(line.encode("utf-8"), istext=True))
+
+
+def _qp_finish(encoded: bytes) -> bytes:
     if encoded.startswith(b"From ") or b"\nFrom " in encoded:
         encoded = _escape_from_lines(encoded)
     return encoded.replace(b"\n", b"\r\n")
-
-
-@lru_cache(maxsize=4096)
-def _qp_line(line: str) -> bytes:
-    return binascii.b2a_qp(line.encode("utf-8"), istext=True)
 
 
 def _escape_from_lines(encoded: bytes) -> bytes:
@@ -531,6 +552,8 @@ class MessageSkeleton:
     ) -> bytes:
         """Return one complete message, CRLF line endings, 7-bit clean, ready for SMTP.
 
+        The same as ``finish(prepare(...), date)``.
+
         Args:
             to_address: the recipient's address (a plain ``name@domain``).
             to_name: the recipient's display name, may be empty; whitespace runs become one
@@ -552,6 +575,37 @@ class MessageSkeleton:
             InvalidHeaderError: the message id, a URL, a content type or a filename is malformed.
             ValueError: ``date`` is naive.
         """
+        prepared = self.prepare(
+            to_address=to_address,
+            to_name=to_name,
+            subject=subject,
+            text=text,
+            html=html,
+            message_id=message_id,
+            unsubscribe_url=unsubscribe_url,
+            unsubscribe_mailto=unsubscribe_mailto,
+            extra_alternatives=extra_alternatives,
+            attachments=attachments,
+        )
+        return self.finish(prepared, date)
+
+    def prepare(
+        self,
+        *,
+        to_address: str,
+        to_name: str,
+        subject: str,
+        text: str,
+        html: str,
+        message_id: str,
+        unsubscribe_url: str,
+        unsubscribe_mailto: str,
+        extra_alternatives: Sequence[MimePart] = (),
+        attachments: Sequence[MimePart] = (),
+    ) -> PreparedMessage:
+        """Return one message without its Date and signature: everything that does not
+        depend on when it is sent (the arguments and errors of :meth:`build`). A preflight
+        prepares ahead; :meth:`finish` dates (and signs) it when it goes."""
         _check_address("to_address", to_address)
         _check_injection("to_name", to_name)
         bare_id = _message_id(message_id)
@@ -564,12 +618,11 @@ class MessageSkeleton:
             unsubscribe = f"List-Unsubscribe: <{url}>,{_FOLD}<{mailto}>\r\n"
         top_type = "mixed" if attachments else "alternative"
         top_boundary = mixed if attachments else alternative
+        before_date = (
+            self._from + _address_field("To", to_name, to_address) + _subject_field(subject)
+        )
         head = "".join(
             (
-                self._from,
-                _address_field("To", to_name, to_address),
-                _subject_field(subject),
-                f"Date: {_rfc5322_date(date)}\r\n",
                 f"Message-ID: <{bare_id}>\r\n",
                 unsubscribe,
                 self._constant,
@@ -577,6 +630,8 @@ class MessageSkeleton:
             )
         )
         body = [
+            head.encode("ascii"),
+            b"\r\n",  # the blank line after the header
             b"--",
             alternative,
             b"\r\n",
@@ -593,12 +648,31 @@ class MessageSkeleton:
         body += (b"\r\n--", alternative, b"--\r\n")
         if attachments:
             nested = b'Content-Type: multipart/alternative; boundary="%s"\r\n\r\n' % alternative
-            body[:0] = (b"--", mixed, b"\r\n", nested)
+            body[2:2] = (b"--", mixed, b"\r\n", nested)
             for part in attachments:
                 body += (b"\r\n--", mixed, b"\r\n", _encoded_part(part, "attachment"))
             body += (b"\r\n--", mixed, b"--\r\n")
-        message = b"".join((head.encode("ascii"), b"\r\n", *body))
+        return PreparedMessage(before_date.encode("ascii"), b"".join(body))
+
+    def finish(self, prepared: PreparedMessage, date: datetime) -> bytes:
+        """Return the complete message: ``prepared`` with its Date, DKIM-signed when the
+        skeleton has a key.
+
+        Raises:
+            ValueError: ``date`` is naive.
+        """
+        dated = f"Date: {_rfc5322_date(date)}\r\n".encode("ascii")
+        message = b"".join((prepared.before_date, dated, prepared.after_date))
         return message if self._sign is None else self._sign(message)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedMessage:
+    """A message but for its Date header (and DKIM signature): the header lines before the
+    Date, and the header lines after it with the blank line and the body."""
+
+    before_date: bytes
+    after_date: bytes
 
 
 _SIGNED_FIELDS = (

@@ -14,9 +14,11 @@ import sqlalchemy as sa
 
 from alumni.db import engine_for, write_transaction
 from alumni.delivery import ledger, planning
-from alumni.delivery.send_workers import SendPool
+from alumni.delivery.send_workers import SendPool, Spool
+from alumni.delivery.sending import PreparedMail
+from alumni.messages.mime import PreparedMessage
 from alumni.messages.rendering import PreflightError
-from alumni.models import Alumnus, table_of, utcnow
+from alumni.models import Alumnus, Delivery, table_of, utcnow
 from alumni.settings import get_settings
 from tests.factories import add_alumnus, add_campaign, daytime_zone
 from tests.smtp_server import Recorder
@@ -120,3 +122,47 @@ def test_a_throttled_pool_asks_the_relay_for_every_row_a_slice_at_a_time(
     assert counts["sent"] == 230 == sum(asked)
     assert max(asked) == 2 * MAX_HANDED and len(asked) == 3
     assert len(smtp.received) == 230
+
+
+def test_a_row_whose_address_changed_after_the_preflight_is_made_again_for_the_new_one(
+    sqlite_url: str, smtp: Recorder
+) -> None:
+    campaign = planned_campaign(sqlite_url, 6)
+    engine = engine_for(sqlite_url)
+    deliveries = table_of(Delivery)
+    with SendPool(2, connections=2) as pool:
+        assert pool.preflight(campaign, ledger.iter_unsent(engine, campaign)) == 6
+        with write_transaction(engine) as connection:
+            connection.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.address == "w3@example.org")
+                .values(address="new3@example.org")
+            )
+        rows = ledger.claim(
+            engine, campaign, worker="w", limit=10, now=utcnow(), lease=timedelta(minutes=5)
+        )
+        counts = pool.send(campaign, rows, now=utcnow(), worker="w")
+    assert counts == {"sent": 6, "transient": 0, "permanent": 0, "rendered": 1}
+    moved = next(m for m in smtp.received if m.rcpt_tos == ("new3@example.org",))
+    parsed = email.message_from_bytes(moved.content, policy=policy.default)
+    assert parsed["To"].addresses[0].addr_spec == "new3@example.org"
+    assert not any(m.rcpt_tos == ("w3@example.org",) for m in smtp.received)
+
+
+def test_the_spool_gives_back_what_it_kept_the_latest_by_id(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+
+    def mail(delivery_id: int, body: bytes) -> PreparedMail:
+        return PreparedMail(
+            delivery_id=delivery_id,
+            envelope_from=f"bounces+{delivery_id}@alumni.example.edu",
+            recipient=f"zoë{delivery_id}@example.org",
+            message=PreparedMessage(b"From: a\r\nTo: b\r\n", b"Message-ID: <x@y>\r\n\r\n" + body),
+        )
+
+    spool.keep([mail(1, b"one"), mail(2, b"two" * 5000)])
+    spool.keep([mail(1, b"one again"), mail(3, b"")])
+    assert spool.get(1) == mail(1, b"one again")
+    assert spool.get(2) == mail(2, b"two" * 5000)
+    assert spool.get(3) == mail(3, b"")
+    assert spool.get(4) is None

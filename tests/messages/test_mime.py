@@ -30,6 +30,7 @@ from alumni.messages.mime import (
     MessageSkeleton,
     MimePart,
     Sender,
+    _LineCache,
     _quoted_printable,
     make_message_id,
     parse_verp,
@@ -731,6 +732,30 @@ def test_dkim_signature_verifies_and_covers_one_click(
     assert text_of(leaves(message)[0]) == TEXT
 
 
+def test_a_message_prepared_ahead_is_dated_and_signed_when_it_goes(
+    dkim_key: DkimKey, dns: Callable[..., bytes | None]
+) -> None:
+    maker = skeleton(dkim=dkim_key)
+    arguments = {
+        "to_address": "maria.silva@example.org",
+        "to_name": "Maria Silva",
+        "subject": "The class of 2010 meets again",
+        "text": TEXT,
+        "html": HTML,
+        "message_id": make_message_id("delivery-1", DOMAIN),
+        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "unsubscribe_mailto": UNSUBSCRIBE_ADDRESS,
+        "attachments": [MimePart("application/pdf", PDF, "programme.pdf")],
+    }
+    prepared = maker.prepare(**arguments)
+    later = WHEN + timedelta(hours=5)
+    data = maker.finish(prepared, later)
+    assert data == maker.build(**arguments, date=later)
+    assert dkim.verify(data, dnsfunc=dns)
+    assert parse(data)["Date"].datetime == later
+    assert b"Date:" not in prepared.before_date + prepared.after_date
+
+
 def test_dkim_leaves_reply_to_out_when_there_is_none(
     dkim_key: DkimKey, dns: Callable[..., bytes | None]
 ) -> None:
@@ -800,6 +825,16 @@ def test_unusable_dkim_keys_are_refused_when_the_campaign_starts() -> None:
 def test_body_encoded_line_by_line_is_what_whole_text_encoding_gives(text: str) -> None:
     whole = binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
     assert _quoted_printable(text) == whole
+
+
+def test_lines_encode_the_same_when_the_line_cache_is_emptied_as_it_fills(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_LineCache, "limit", 3)
+    text = "".join(f"line {n} \n" + "x" * 74 + f" {n}\nFrom {n}\n" for n in range(10))
+    whole = binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    whole = whole.replace(b"\r\nFrom ", b"\r\n=46rom ")  # mbox readers would add a '>'
+    assert _quoted_printable(text) == _quoted_printable(text) == whole
 
 
 def test_reprs_never_show_the_dkim_private_key(
