@@ -564,10 +564,18 @@ def _unsent_chunk(
     connection: Connection, campaign_id: int, after: int, through: int | None, chunk: int
 ) -> Sequence[Any]:
     upto = [] if through is None else [_D.c.id <= through]
+    if after == 0:  # start at the campaign's first row, not at the table's
+        first = connection.execute(
+            sa.select(sa.func.min(_D.c.id)).where(_D.c.campaign_id == campaign_id)
+        ).scalar()
+        after = 0 if first is None else first - 1
     return connection.execute(
         _claimed_query()
         .where(
-            _D.c.campaign_id == campaign_id,
+            # Read forward from ``after`` in id order, stopping at ``chunk``: "+ 0" keeps the
+            # planner off the (campaign, status, due) index, through which every chunk read
+            # and sorted all of the campaign's unsent rows (a class of 100,000: 4 s in all).
+            _D.c.campaign_id + 0 == campaign_id,
             _D.c.id > after,
             *upto,
             _D.c.status.in_((DeliveryStatus.pending, DeliveryStatus.claimed)),

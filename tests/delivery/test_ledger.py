@@ -289,3 +289,29 @@ def test_the_shipped_lease_is_tens_of_seconds_and_refuses_less_than_three(
     monkeypatch.setenv("ALUMNI_CLAIM_LEASE_SECONDS", str(seconds))
     with pytest.raises(ValidationError, match="claim_lease_seconds"):
         Settings()
+
+
+def test_unsent_rows_are_read_in_id_order_chunk_by_chunk_past_other_campaigns(
+    db_url: str,
+) -> None:
+    engine = engine_for(db_url)
+    first = planned(db_url, 5)
+    ids = sorted(d.alumnus_id for d in deliveries(db_url, first))
+    later, other = add_campaign(db_url), add_campaign(db_url)
+    # later's rows lie on both sides of other's: one planned before, four after
+    planning.plan(engine, later, now=NOW, options=OPTIONS, only=ids[:1])
+    planning.plan(engine, other, now=NOW, options=OPTIONS)
+    planning.plan(engine, later, now=NOW, options=OPTIONS, only=ids[1:])
+    (sent,) = ledger.claim(engine, later, worker="w", limit=1, now=NOW, lease=LEASE)
+    ledger.record(
+        engine, ledger.DELIVERIES, [ledger.Result(sent.delivery_id, "sent")], now=NOW, worker="w"
+    )
+    unsent = sorted(d.id for d in deliveries(db_url, later) if d.status == "pending")
+    assert len(unsent) == 4 and min(d.id for d in deliveries(db_url, other)) < unsent[-1]
+
+    def read(campaign: int, **window: int) -> list[int]:
+        return [r.delivery_id for r in ledger.iter_unsent(engine, campaign, chunk=2, **window)]
+
+    assert read(later) == unsent
+    assert read(first) == sorted(d.id for d in deliveries(db_url, first))
+    assert read(later, after=unsent[0], through=unsent[2]) == unsent[1:3]
