@@ -46,7 +46,7 @@ from alumni.delivery.audience import (
 from alumni.delivery.ledger import load_campaign
 from alumni.delivery.request_kit import notice_of
 from alumni.delivery.send_time import due_at, parse_send_at, zone
-from alumni.messages.mime import make_message_id
+from alumni.messages.mime import message_id_maker
 from alumni.models import (
     Alumnus,
     Campaign,
@@ -180,6 +180,7 @@ def plan_on(
     ]
     # most of a class shares a few zones: resolve each zone and its due time once
     timing: dict[str | None, tuple[str, datetime]] = {}
+    message_id = message_id_maker(options.message_id_domain, key=options.message_id_key)
     added = 0
     fresh: list[int] = []  # alumni planned pending by this call, for the cap
     for start in range(0, len(people), PLAN_CHUNK):
@@ -216,11 +217,7 @@ def plan_on(
                     "maybe_duplicate": False,
                     "message_id": None
                     if reason
-                    else make_message_id(
-                        f"{campaign_id}.{person.id}.{campaign.channel}",
-                        options.message_id_domain,
-                        key=options.message_id_key,
-                    ),
+                    else message_id(f"{campaign_id}.{person.id}.{campaign.channel}"),
                 }
             )
         bulk_insert(connection, _D, rows)

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -212,8 +213,15 @@ class SendPool:
         self.close()
 
     def close(self) -> None:
-        for pool in self._pools:
-            pool.shutdown(cancel_futures=True)
+        # the workers stop (and say QUIT) side by side, not one after the other
+        stopping = [
+            threading.Thread(target=pool.shutdown, kwargs={"cancel_futures": True})
+            for pool in self._pools
+        ]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         self._folder.cleanup()
 
     def _shares(self, rows: Iterable[ledger.Claimed]) -> list[list[ledger.Claimed]]:

@@ -48,7 +48,7 @@ from alumni.messages.rendering import (
     TemplateStore,
     preflight,
 )
-from alumni.messages.signing import make_return_token, token_maker
+from alumni.messages.signing import return_token_maker, token_maker
 from alumni.models import Alumnus, table_of
 from alumni.people.names import full_name, greeting_name
 from alumni.settings import Settings
@@ -194,6 +194,11 @@ class CampaignKit:
         return token_maker(self.key, UNSUBSCRIBE)
 
     @cached_property
+    def _return_token(self) -> Callable[[int], str]:
+        """Makes a delivery's return-path token (key checked once per kit)."""
+        return return_token_maker(self.key)
+
+    @cached_property
     def _page_links(self) -> dict[str, Callable[[int], str]]:
         """Make an alum's page links, by page (``alumni.messages.page_links``), once per kit."""
         return {
@@ -279,9 +284,7 @@ class CampaignKit:
         return PreparedMail(
             delivery_id=row.delivery_id,
             envelope_from=verp_address(
-                self.bounce_local,
-                self.bounce_domain,
-                make_return_token(self.key, row.delivery_id),
+                self.bounce_local, self.bounce_domain, self._return_token(row.delivery_id)
             ),
             recipient=row.address,
             message=message,

@@ -738,15 +738,29 @@ def make_message_id(delivery_key: str, domain: str, *, key: bytes | None = None)
         key: the signing key, so that nobody can work out the Message-ID of a message they
             did not receive (a report that quotes one is then ours); None: an unkeyed hash.
     """
+    return message_id_maker(domain, key=key)(delivery_key)
+
+
+def message_id_maker(domain: str, *, key: bytes | None = None) -> Callable[[str], str]:
+    """``make_message_id`` for many deliveries of one domain and key: the domain is checked
+    and the hash's state prepared once (a plan makes one for every alum of a class)."""
     _check_domain("domain", domain)
-    if not delivery_key:
-        raise ValueError("make_message_id needs a non-empty delivery key")
-    message = f"{domain}\x00{delivery_key}".encode()
-    if key is None:
-        digest = hashlib.sha256(message).digest()[:15]
-    else:
-        digest = hmac.new(key, b"alumni-message-id-v1|" + message, hashlib.sha256).digest()[:15]
-    return f"<{base64.b32encode(digest).decode('ascii').lower()}@{domain}>"
+    prefix = f"{domain}\x00".encode()
+    start: hmac.HMAC | hashlib._Hash = (
+        hashlib.sha256(prefix)
+        if key is None
+        else hmac.new(key, b"alumni-message-id-v1|" + prefix, hashlib.sha256)
+    )
+    tail = f"@{domain}>"
+
+    def make(delivery_key: str) -> str:
+        if not delivery_key:
+            raise ValueError("make_message_id needs a non-empty delivery key")
+        digest = start.copy()
+        digest.update(delivery_key.encode())
+        return f"<{base64.b32encode(digest.digest()[:15]).decode('ascii').lower()}{tail}"
+
+    return make
 
 
 def verp_address(bounce_local: str, domain: str, token: str) -> str:

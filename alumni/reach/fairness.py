@@ -257,14 +257,16 @@ class FairnessReport:
         return "\n".join(head + body) + "\n"
 
 
-def _age(verified: datetime | None, now: datetime) -> str:
-    if verified is None:
-        return "never verified"
-    if verified >= now - timedelta(days=365):
-        return "verified < 1 year"
-    if verified >= now - timedelta(days=3 * 365):
-        return "verified 1-3 years"
-    return "verified > 3 years"
+def _age(verified: Any, now: datetime) -> Any:
+    """The contact-age group of a verified-at time, in SQL (each row of a class is grouped
+    by the database, not in Python)."""
+    year, three_years = now - timedelta(days=365), now - timedelta(days=3 * 365)
+    return sa.case(
+        (verified.is_(None), "never verified"),
+        (verified >= sa.literal(year, UTCDateTime()), "verified < 1 year"),
+        (verified >= sa.literal(three_years, UTCDateTime()), "verified 1-3 years"),
+        else_="verified > 3 years",
+    )
 
 
 def compare_groups(connection: Connection, campaign_id: int, *, now: datetime) -> FairnessReport:
@@ -283,7 +285,7 @@ def compare_groups(connection: Connection, campaign_id: int, *, now: datetime) -
         .where(_CP.c.alumnus_id == _D.c.alumnus_id, _CP.c.superseded_at.is_(None))
         .scalar_subquery()
     )
-    rows = connection.execute(
+    each = (
         sa.select(
             _A.c.country,
             _A.c.programme,
@@ -293,24 +295,29 @@ def compare_groups(connection: Connection, campaign_id: int, *, now: datetime) -
         )
         .join(_A, _A.c.id == _D.c.alumnus_id)
         .where(_D.c.campaign_id == campaign_id)
+        .subquery()
+    )
+    keys = (each.c.country, each.c.programme, _age(each.c.verified, now))
+    counted = connection.execute(
+        sa.select(*keys, each.c.delivered, each.c.answered, sa.func.count()).group_by(
+            *keys, each.c.delivered, each.c.answered
+        )
     ).all()
     tallies: dict[tuple[str, str], list[int]] = {}
     total = [0, 0]
-    for country, programme, at, delivered, responded in rows:
-        if at is not None and at.tzinfo is None:  # a scalar subquery's max is raw on SQLite
-            at = UTCDateTime().process_result_value(at, connection.dialect)
-        reached = bool(delivered) or bool(responded)
-        total[0] += 1
+    for country, programme, age, delivered, responded, n in counted:
+        reached = n if delivered or responded else 0
+        total[0] += n
         total[1] += reached
         for key in (
             ("country", country or "unknown"),
             ("programme", programme or "none"),
-            ("contact_age", _age(at, now)),
+            ("contact_age", age),
         ):
             tally = tallies.setdefault(key, [0, 0, 0])
-            tally[0] += 1
+            tally[0] += n
             tally[1] += reached
-            tally[2] += bool(responded)
+            tally[2] += n if responded else 0
     average = total[1] / total[0] if total[0] else 0.0
     groups = [
         GroupReach(

@@ -16,7 +16,7 @@ from alumni.db import engine_for, write_transaction
 from alumni.delivery import planning
 from alumni.delivery.ledger import load_campaign
 from alumni.delivery.report import campaign_report
-from alumni.models import Campaign, ContactPoint, Delivery, Response, table_of
+from alumni.models import Alumnus, Campaign, ContactPoint, Delivery, Response, table_of
 from alumni.reach.fairness import (
     SensitiveFilter,
     check_audience,
@@ -190,3 +190,37 @@ def test_groups_reached_at_less_than_half_the_average_are_flagged(db_url: str) -
     assert groups["contact_age", "verified < 1 year"].alumni == 2
     assert groups["contact_age", "never verified"].alumni == 6
     assert "below half the average" in report.markdown()
+
+
+def test_contact_age_groups_at_their_edges_with_a_given_now(db_url: str) -> None:
+    ages = {
+        "A0": None,
+        "A1": timedelta(days=365),  # a year ago to the minute: still under a year
+        "A2": timedelta(days=365, minutes=1),
+        "A3": timedelta(days=3 * 365),
+        "A4": timedelta(days=3 * 365, minutes=1),
+    }
+    for external_id in ages:
+        add_alumnus(db_url, external_id, email=f"{external_id.lower()}@example.org")
+    campaign_id = add_campaign(db_url)
+    planning.plan(engine_for(db_url), campaign_id, now=NOW, options=planning.PlanOptions())
+    contacts, people = table_of(ContactPoint), table_of(Alumnus)
+    with write_transaction(engine_for(db_url)) as connection:
+        for external_id, age in ages.items():
+            if age is None:
+                continue
+            who = sa.select(people.c.id).where(people.c.external_id == external_id)
+            connection.execute(
+                sa.update(contacts)
+                .where(contacts.c.alumnus_id == who.scalar_subquery())
+                .values(verified_at=NOW - age)
+            )
+    with engine_for(db_url).connect() as connection:
+        report = compare_groups(connection, campaign_id, now=NOW)
+    ages_found = {g.group: g.alumni for g in report.groups if g.by == "contact_age"}
+    assert ages_found == {
+        "never verified": 1,
+        "verified < 1 year": 1,
+        "verified 1-3 years": 2,
+        "verified > 3 years": 1,
+    }
