@@ -25,9 +25,10 @@ is ``alumni.delivery.progress``; the email receipts writer is ``alumni.delivery.
 from __future__ import annotations
 
 import logging
+import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -177,7 +178,7 @@ def claim_rows(
         found: list[Any] = []
         for condition in due_conditions(channel, now=now, lease=lease):
             query = (
-                sa.select(t.c.id, t.c.status, t.c.due_at, t.c.handed_at)
+                sa.select(t.c.id, t.c.status, _raw(t.c.due_at), _raw(t.c.handed_at))
                 .where(*scope, condition)
                 .order_by(t.c.due_at, t.c.id)
                 .limit(limit)
@@ -209,6 +210,12 @@ def claim_rows(
             )
         )
         return read(connection, ids)
+
+
+def _raw(column: sa.Column[Any]) -> sa.Label[Any]:
+    """``column`` as the driver gives it: a time only sorted or tested for None need not be
+    parsed into a datetime (on SQLite, a third of a claim of 5,000)."""
+    return sa.type_coerce(column, sa.types.NullType()).label(column.name)
 
 
 def mark_handed(
@@ -465,39 +472,35 @@ class Claimed:
     country: str | None
     attempts: int
 
+    def __reduce__(self) -> tuple[type[Claimed], tuple[Any, ...]]:
+        # Pickled (to the send workers) as its fields in order: a third of the time of a
+        # slots dataclass's own way.
+        return Claimed, _CLAIMED_FIELDS(self)
+
+
+_CLAIMED_FIELDS = operator.attrgetter(*(f.name for f in fields(Claimed)))
+
 
 def _claimed_query() -> sa.Select[Any]:
+    # the columns in the order of Claimed's fields: a row becomes one with Claimed(*row)
     return sa.select(
         _D.c.id,
         _D.c.alumnus_id,
         _D.c.address,
         _D.c.message_id,
         _D.c.locale,
-        _D.c.attempts,
         _A.c.first_name,
         _A.c.last_name,
         _A.c.class_year,
         _A.c.programme,
         _A.c.city,
         _A.c.country,
+        _D.c.attempts,
     ).join(_A, _A.c.id == _D.c.alumnus_id)
 
 
 def _claimed(r: Any) -> Claimed:
-    return Claimed(
-        delivery_id=r.id,
-        alumnus_id=r.alumnus_id,
-        address=r.address,
-        message_id=r.message_id,
-        locale=r.locale,
-        first_name=r.first_name,
-        last_name=r.last_name,
-        class_year=r.class_year,
-        programme=r.programme,
-        city=r.city,
-        country=r.country,
-        attempts=r.attempts,
-    )
+    return Claimed(*r)
 
 
 def _read_deliveries(connection: Connection, ids: list[int]) -> list[Claimed]:
