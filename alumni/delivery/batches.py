@@ -163,34 +163,61 @@ def send_batch(
     """Claim one batch of due deliveries and send it; return counts (``claimed``, and the
     outcomes ``sent``, ``transient``, ``permanent``).
 
-    With ``pool`` the send workers compose and send; otherwise ``compose(now)`` gives the
-    function that turns a chunk of claimed rows into messages, sent through
-    ``open_transport(settings)``. The batch's lease is renewed while it goes out. ``throttle``
-    (the relay's rate limit) is asked before each group of messages goes.
+    With ``pool`` the send workers compose and send, and the next batch is claimed while this
+    one goes out (``SendPool.send``'s ``claim_ahead``), so the workers do not wait for it;
+    otherwise ``compose(now)`` gives the function that turns a chunk of claimed rows into
+    messages, sent through ``open_transport(settings)``. The batch's lease is renewed while it
+    goes out. ``throttle`` (the relay's rate limit) is asked before each group of messages
+    goes.
 
     Raises:
         SmtpConnectError: no connection to the SMTP server could be opened; see the module
             docstring.
     """
     lease = lease_of(settings)
-    now = utcnow()
-    rows = ledger.claim(
-        engine, campaign_id, worker=worker, limit=settings.send_batch_size, now=now, lease=lease
-    )
+
+    def claim() -> list[ledger.Claimed]:
+        return ledger.claim(
+            engine,
+            campaign_id,
+            worker=worker,
+            limit=settings.send_batch_size,
+            now=utcnow(),
+            lease=lease,
+        )
+
+    # with send workers, this batch was claimed while the last one went out (``claim_ahead``)
+    rows = pool.take_ahead(campaign_id, worker) if pool is not None else None
+    rows = claim() if rows is None else rows
     if not rows:
         return {"claimed": 0}
+    ahead: list[ledger.Claimed] = []
     with ledger.Heartbeat(engine, ledger.DELIVERIES, campaign_id, worker=worker, lease=lease):
         try:
             if pool is not None:
-                counts = pool.send(campaign_id, rows, now=now, worker=worker, throttle=throttle)
+                counts = pool.send(
+                    campaign_id,
+                    rows,
+                    now=utcnow(),
+                    worker=worker,
+                    throttle=throttle,
+                    claim_ahead=claim,
+                )
             else:
                 if compose is None:
                     raise ValueError("send_batch needs compose or a pool of send workers")
                 counts = _send_here(
-                    engine, rows, compose(now), worker=worker, settings=settings, throttle=throttle
+                    engine,
+                    rows,
+                    compose(utcnow()),
+                    worker=worker,
+                    settings=settings,
+                    throttle=throttle,
                 )
         except SmtpConnectError as exc:
-            ids = [r.delivery_id for r in rows]
+            if pool is not None:
+                ahead = pool.take_ahead(campaign_id, worker) or []
+            ids = [r.delivery_id for r in [*rows, *ahead]]
             stop_run(engine, ledger.DELIVERIES, campaign_id, ids, worker=worker, cause=exc)
             raise
     return {"claimed": len(rows), **counts}

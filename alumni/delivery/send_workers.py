@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from itertools import islice
@@ -205,6 +205,8 @@ class SendPool:
         ]
         for pool in self._pools:
             pool.submit(_warm)  # start the processes now, while the caller plans
+        # rows claimed for the next batch while one went out, by (campaign, worker)
+        self._ahead: dict[tuple[int, str], list[ledger.Claimed]] = {}
 
     def __enter__(self) -> SendPool:
         return self
@@ -213,6 +215,12 @@ class SendPool:
         self.close()
 
     def close(self) -> None:
+        """Stop the workers; give back rows claimed ahead that no batch took."""
+        for (_, worker), rows in self._ahead.items():
+            ledger.release(
+                get_engine(), ledger.DELIVERIES, [r.delivery_id for r in rows], worker=worker
+            )
+        self._ahead.clear()
         # the workers stop (and say QUIT) side by side, not one after the other
         stopping = [
             threading.Thread(target=pool.shutdown, kwargs={"cancel_futures": True})
@@ -254,6 +262,11 @@ class SendPool:
             raise PreflightError(failures[:20], failed=failed, checked=rendered)
         return rendered
 
+    def take_ahead(self, campaign_id: int, worker: str) -> list[ledger.Claimed] | None:
+        """The rows ``send``'s ``claim_ahead`` claimed for ``worker``'s next batch, or None
+        when it claimed none (the caller claims)."""
+        return self._ahead.pop((campaign_id, worker), None)
+
     def send(
         self,
         campaign_id: int,
@@ -262,6 +275,7 @@ class SendPool:
         now: datetime,
         worker: str,
         throttle: Throttle | None = None,
+        claim_ahead: Callable[[], list[ledger.Claimed]] | None = None,
     ) -> dict[str, int]:
         """Send claimed rows, each by the worker that preflighted it; counts by outcome, and
         ``rendered``: the rows a worker had to render (not in its spool: preflighted by
@@ -270,6 +284,10 @@ class SendPool:
         With ``throttle`` the rows go to the workers a slice at a time, each slice only once
         ``throttle(len(slice))`` returns (the relay's rate limit), and at most two slices per
         worker wait to be sent.
+
+        With ``claim_ahead``, the next batch is claimed (``claim_ahead()``) once every row is
+        with the workers, while they send: ``take_ahead`` gives it to the next batch, and
+        ``close`` gives back what no batch took.
 
         Raises:
             The first error of a worker (e.g. ``SmtpConnectError``), once every worker has
@@ -299,6 +317,12 @@ class SendPool:
                 for pool, share in zip(self._pools, self._shares(part), strict=True)
                 if share
             )
+        if claim_ahead is not None and not errors:
+            try:
+                if ahead := claim_ahead():
+                    self._ahead[(campaign_id, worker)] = ahead
+            except Exception as exc:  # raised once the workers have stopped, as theirs are
+                errors.append(exc)
         while futures:
             collect(futures.popleft())
         if errors:

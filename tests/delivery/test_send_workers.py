@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import shutil
 from collections import Counter
+from functools import partial
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -97,6 +98,7 @@ def test_a_server_that_cannot_be_reached_stops_the_workers_and_every_row_goes_ba
 
     port = free_port()  # nothing listens there
     monkeypatch.setenv("ALUMNI_SMTP_URL", f"smtp://127.0.0.1:{port}?tls=none")
+    monkeypatch.setenv("ALUMNI_SEND_BATCH_SIZE", "5")  # the next batch is claimed ahead too
     get_settings.cache_clear()
     campaign = planned_campaign(sqlite_url, 12)
     engine = engine_for(sqlite_url)
@@ -166,3 +168,55 @@ def test_the_spool_gives_back_what_it_kept_the_latest_by_id(tmp_path: Path) -> N
     assert spool.get(2) == mail(2, b"two" * 5000)
     assert spool.get(3) == mail(3, b"")
     assert spool.get(4) is None
+
+
+def test_each_batch_is_claimed_while_the_one_before_goes_out(
+    sqlite_url: str, smtp: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alumni.delivery import batches
+    from tests.factories import deliveries
+
+    monkeypatch.setenv("ALUMNI_SEND_BATCH_SIZE", "10")
+    get_settings.cache_clear()
+    campaign = planned_campaign(sqlite_url, 25)
+    engine = engine_for(sqlite_url)
+
+    def statuses() -> Counter[str]:
+        return Counter(d.status for d in deliveries(sqlite_url, campaign))
+
+    with SendPool(2) as pool:
+        send = partial(batches.send_batch, engine, campaign, worker="w", settings=get_settings())
+        assert send(pool=pool)["sent"] == 10
+        assert statuses() == {"sent": 10, "claimed": 10, "pending": 5}  # the next batch
+        assert send(pool=pool) == {
+            "claimed": 10,
+            "sent": 10,
+            "transient": 0,
+            "permanent": 0,
+            "rendered": 10,
+        }
+        assert statuses() == {"sent": 20, "claimed": 5}
+        assert send(pool=pool)["sent"] == 5
+        assert send(pool=pool) == {"claimed": 0}
+    assert statuses() == {"sent": 25}
+    assert Counter(r for m in smtp.received for r in m.rcpt_tos) == Counter(
+        f"w{n}@example.org" for n in range(25)
+    )
+
+
+def test_rows_claimed_ahead_that_no_batch_took_go_back_when_the_run_ends(
+    sqlite_url: str, smtp: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alumni.delivery import batches
+    from tests.factories import deliveries
+
+    monkeypatch.setenv("ALUMNI_SEND_BATCH_SIZE", "4")
+    get_settings.cache_clear()
+    campaign = planned_campaign(sqlite_url, 10)
+    engine = engine_for(sqlite_url)
+    with SendPool(2) as pool:
+        batches.send_batch(engine, campaign, worker="w", settings=get_settings(), pool=pool)
+    rows = deliveries(sqlite_url, campaign)
+    assert Counter(d.status for d in rows) == {"sent": 4, "pending": 6}
+    # given back as the lease would have: not counting an attempt, never handed over
+    assert {(d.attempts, d.handed_at) for d in rows if d.status == "pending"} == {(0, None)}
