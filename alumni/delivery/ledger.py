@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -84,6 +85,32 @@ class Channel:
     sent_at: str
     hard_bounces: bool = False
     by_campaign: bool = True
+
+    @cached_property
+    def _mark_sent(self) -> sa.Update:
+        """UPDATE the rows ``ids`` to sent at ``now``: built once, run for most answers."""
+        t = self.table
+        return (
+            sa.update(t)
+            .where(t.c.id.in_(sa.bindparam("ids", expanding=True)))
+            .values(
+                {"status": DeliveryStatus.sent, self.sent_at: sa.bindparam("now"), "error": None}
+            )
+        )
+
+    @cached_property
+    def _mark_handed(self) -> sa.Update:
+        """UPDATE the rows ``ids`` that ``worker`` holds to handed over at ``now``."""
+        t = self.table
+        return (
+            sa.update(t)
+            .where(
+                t.c.id.in_(sa.bindparam("ids", expanding=True)),
+                t.c.status == DeliveryStatus.claimed,
+                t.c.claimed_by == sa.bindparam("worker"),
+            )
+            .values(handed_at=sa.bindparam("now"))
+        )
 
 
 DELIVERIES = Channel("deliveries", _D, "sent_at", hard_bounces=True)
@@ -232,7 +259,9 @@ def mark_handed(
         t.c.claimed_by == worker,
     )
     with write_transaction(engine) as connection:
-        result = connection.execute(sa.update(t).where(mine).values(handed_at=now))
+        result = connection.execute(
+            channel._mark_handed, {"ids": list(row_ids), "worker": worker, "now": now}
+        )
         if result.rowcount == len(row_ids):
             return set(row_ids)
         return set(connection.execute(sa.select(t.c.id).where(mine)).scalars())
@@ -374,8 +403,8 @@ def record(
     sent_values = {"status": DeliveryStatus.sent, channel.sent_at: now, "error": None}
     with write_transaction(engine) as connection:
         plain = [r.row_id for r in results if r.outcome == "sent" and not _remote(r)]
-        if plain:  # one statement for all of them: most results are these
-            connection.execute(sa.update(t).where(t.c.id.in_(plain)).values(**sent_values))
+        if plain:  # one prepared statement for all of them: most results are these
+            connection.execute(channel._mark_sent, {"ids": plain, "now": now})
         for r in results:
             if r.outcome == "sent" and _remote(r):
                 connection.execute(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import email
 import shutil
 from collections import Counter
-from functools import partial
 from datetime import timedelta
 from email import policy
+from functools import partial
 from pathlib import Path
 
 import pytest
