@@ -202,14 +202,21 @@ def _entries(
         if salt is not None:
             wanted[(False, legacy_hash(salt, kind, value))] = (kind, value)
     hashes = sorted({digest for _, digest in wanted})
+    columns = sa.select(_S.c.value_hash, _S.c.keyed, _S.c.scope, _S.c.reason)
+    if len(hashes) > _CHUNK and connection.execute(
+        sa.select(sa.func.count()).select_from(_S)
+    ).scalar_one() <= len(hashes):
+        # a list shorter than the addresses asked about (a plan of a whole class) is read
+        # whole, in one query instead of one a chunk
+        queries = [columns]
+    else:
+        queries = [
+            columns.where(_S.c.value_hash.in_(hashes[start : start + _CHUNK]))
+            for start in range(0, len(hashes), _CHUNK)
+        ]
     found: dict[Address, set[tuple[str, str]]] = {}
-    for start in range(0, len(hashes), _CHUNK):
-        rows = connection.execute(
-            sa.select(_S.c.value_hash, _S.c.keyed, _S.c.scope, _S.c.reason).where(
-                _S.c.value_hash.in_(hashes[start : start + _CHUNK])
-            )
-        )
-        for row in rows:
+    for query in queries:
+        for row in connection.execute(query):
             address = wanted.get((bool(row.keyed), row.value_hash))
             if address is not None:
                 found.setdefault(address, set()).add((row.scope, row.reason))
