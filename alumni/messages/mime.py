@@ -475,7 +475,8 @@ def _boundaries(message_id: str) -> tuple[bytes, bytes]:
 class MessageSkeleton:
     """Everything about a campaign's messages that does not change per recipient.
 
-    Build one per campaign, then call :meth:`build` for each recipient. Constant headers (From,
+    Build one per campaign, then call :meth:`build` for each recipient (or :meth:`prepare`
+    ahead of sending and :meth:`finish` when the message goes). Constant headers (From,
     Reply-To, List-Id, List-Unsubscribe-Post, MIME-Version) are encoded once here.
 
     Args:

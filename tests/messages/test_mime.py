@@ -77,7 +77,8 @@ def skeleton(**overrides: Any) -> MessageSkeleton:
     return MessageSkeleton(**arguments)
 
 
-def build(maker: MessageSkeleton | None = None, /, **overrides: Any) -> bytes:
+def recipient(**overrides: Any) -> dict[str, Any]:
+    """What ``prepare`` takes for one message (``build`` takes a date too)."""
     arguments: dict[str, Any] = {
         "to_address": "maria.silva@example.org",
         "to_name": "Maria Silva",
@@ -85,12 +86,15 @@ def build(maker: MessageSkeleton | None = None, /, **overrides: Any) -> bytes:
         "text": TEXT,
         "html": HTML,
         "message_id": make_message_id("delivery-1", DOMAIN),
-        "date": WHEN,
         "unsubscribe_url": UNSUBSCRIBE_URL,
         "unsubscribe_mailto": UNSUBSCRIBE_ADDRESS,
     }
     arguments.update(overrides)
-    return (maker or skeleton()).build(**arguments)
+    return arguments
+
+
+def build(maker: MessageSkeleton | None = None, /, **overrides: Any) -> bytes:
+    return (maker or skeleton()).build(**recipient(**{"date": WHEN, **overrides}))
 
 
 def check_wire(data: bytes, *, header_lines: int = 998) -> None:
@@ -736,17 +740,7 @@ def test_a_message_prepared_ahead_is_dated_and_signed_when_it_goes(
     dkim_key: DkimKey, dns: Callable[..., bytes | None]
 ) -> None:
     maker = skeleton(dkim=dkim_key)
-    arguments = {
-        "to_address": "maria.silva@example.org",
-        "to_name": "Maria Silva",
-        "subject": "The class of 2010 meets again",
-        "text": TEXT,
-        "html": HTML,
-        "message_id": make_message_id("delivery-1", DOMAIN),
-        "unsubscribe_url": UNSUBSCRIBE_URL,
-        "unsubscribe_mailto": UNSUBSCRIBE_ADDRESS,
-        "attachments": [MimePart("application/pdf", PDF, "programme.pdf")],
-    }
+    arguments = recipient(attachments=[MimePart("application/pdf", PDF, "programme.pdf")])
     prepared = maker.prepare(**arguments)
     later = WHEN + timedelta(hours=5)
     data = maker.finish(prepared, later)
