@@ -19,14 +19,14 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from alumni.cli.main import app
-from alumni.db import engine_for, write_transaction
-from alumni.models import ContactPoint, Response, table_of, utcnow
+from alumni.db import engine_for
+from alumni.models import ContactPoint, Response, table_of
 from alumni.settings import get_settings
 from alumni.social.engagement import asks_for_something
 from alumni.social.report import social_report
 from flows.engagement import social_engagement
 from flows.social import social_campaign
-from tests.factories import add_alumnus
+from tests.factories import add_alumnus, add_handle
 from tests.flows.test_social import (  # noqa: F401  (fixtures)
     office,
     office_db,
@@ -59,20 +59,6 @@ def responses(url: str) -> list[Any]:
         return list(connection.execute(sa.select(_R).order_by(_R.c.id)))
 
 
-def add_handle(url: str, alumnus_id: int, kind: str, value: str) -> None:
-    with write_transaction(engine_for(url)) as connection:
-        connection.execute(
-            sa.insert(_CP).values(
-                alumnus_id=alumnus_id,
-                kind=kind,
-                value=value,
-                source="test",
-                status="ok",
-                created_at=utcnow(),
-            )
-        )
-
-
 def test_likes_boosts_and_replies_are_stored_once_and_tied_to_alumni(
     office: str,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
@@ -97,7 +83,7 @@ def test_likes_boosts_and_replies_are_stored_once_and_tied_to_alumni(
     )
     alum = add_alumnus(office, "ADA", class_year=2016)
     # as the import stores it: @user@server, however the alum capitalised it
-    add_handle(office, alum, "mastodon", f"@Ada{suffix}@localhost")
+    add_handle(office, alum, f"@Ada{suffix}@localhost")
 
     counts = social_engagement()
 
@@ -149,7 +135,7 @@ def test_nothing_by_an_erased_alums_handle_is_stored(
     ada = mastodon.new_account(f"ada{suffix}")
     grace = mastodon.new_account(f"grace{suffix}")
     alum = add_alumnus(office_db, "ADA", class_year=2016)
-    add_handle(office_db, alum, "mastodon", f"@Ada{suffix}@localhost")
+    add_handle(office_db, alum, f"@Ada{suffix}@localhost")
     erased = runner.invoke(app, ["erase", "ADA", "--yes"])
     assert erased.exit_code == 0, erased.output
     act(mastodon, ada, f"/api/v1/statuses/{post.remote_id}/favourite")
