@@ -68,6 +68,12 @@ def share_path(url: str, sharer: str, class_year: int = 2016) -> str:
     return join_link(get_settings().signing_key(), "", link)
 
 
+def join(client: httpx.Client, path: str, page: httpx.Response, **fields: str) -> httpx.Response:
+    """Send the join form of ``page`` (its form token, Mo of 2016 unless ``fields`` say)."""
+    data = {"first_name": "Mo", "last_name": "", "class_year": "2016", "email": "mo@example.org"}
+    return client.post(path, data={"form_token": form_token_of(page.text), **data, **fields})
+
+
 def confirmation(handler: Recorder, count: int = 1) -> tuple[str, EmailMessage]:
     wait_for(lambda: len(handler.received) >= count, f"{count} confirmation email(s)")
     message = email.message_from_bytes(handler.received[-1].content, policy=policy.default)
@@ -89,16 +95,14 @@ def test_a_sign_up_is_pending_until_confirmed_then_an_alum_credited_to_the_share
     assert page.status_code == 200
     assert_accessible(page.text, lang="es")
     assert "Ana te invita" in html.unescape(page.text) and 'value="2016"' in page.text
-    sent = client.post(
+    sent = join(
+        client,
         path,
-        data={
-            "form_token": form_token_of(page.text),
-            "first_name": "Lúcia",
-            "last_name": "Ferreira",
-            "class_year": "2016",
-            "email": "Lucia@Example.org",
-            "consent": "yes",
-        },
+        page,
+        first_name="Lúcia",
+        last_name="Ferreira",
+        email="Lucia@Example.org",
+        consent="yes",
     )
     shown = follow(client, sent)
     assert "Te hemos enviado un enlace" in html.unescape(shown.text)
@@ -112,15 +116,8 @@ def test_a_sign_up_is_pending_until_confirmed_then_an_alum_credited_to_the_share
     assert (signup.status, signup.confirmed_at, signup.class_year) == ("sent", None, 2016)
 
     # the same form sent again: no second sign-up, no second email
-    again = client.post(
-        path,
-        data={
-            "form_token": form_token_of(page.text),
-            "first_name": "Lúcia",
-            "last_name": "Ferreira",
-            "class_year": "2016",
-            "email": "lucia@example.org",
-        },
+    again = join(
+        client, path, page, first_name="Lúcia", last_name="Ferreira", email="lucia@example.org"
     )
     assert again.status_code == 303
     with engine_for(db_url).connect() as connection:
@@ -173,16 +170,7 @@ def test_bad_input_is_named_beside_its_field_and_nothing_is_saved(
     path = share_path(db_url, "A1")
     page = client.get(path)
     before = stored(db_url, *PEOPLE)
-    refused = client.post(
-        path,
-        data={
-            "form_token": form_token_of(page.text),
-            "first_name": "",
-            "last_name": "",
-            "class_year": "1850",
-            "email": "not an address",
-        },
-    )
+    refused = join(client, path, page, first_name="", class_year="1850", email="not an address")
     assert refused.status_code == 422
     for field in ("first_name", "class_year", "email"):
         assert f'id="{field}-problem"' in refused.text
@@ -199,16 +187,7 @@ def test_a_sign_up_never_confirmed_stays_out_of_every_list(
     add_alumnus(db_url, "A1", class_year=2016)
     path = share_path(db_url, "A1")
     page = client.get(path)
-    client.post(
-        path,
-        data={
-            "form_token": form_token_of(page.text),
-            "first_name": "Mo",
-            "last_name": "",
-            "class_year": "2016",
-            "email": "mo@example.org",
-        },
-    )
+    join(client, path, page)
     confirmation(smtp)
     report = CliRunner().invoke(app, ["share", "report", "--json"], env={"COLUMNS": "300"})
     assert '"signed_up": 1, "confirmed": 0' in report.output
@@ -300,16 +279,7 @@ def test_a_link_takes_twenty_sign_ups_an_hour_then_rests_and_saves_nothing(
     signed_up(100, start + timedelta(hours=1))  # the oldest are an hour old: room again
 
     page = client.get(path)  # now, half an hour after the twenty: the page says to wait
-    answer = client.post(
-        path,
-        data={
-            "form_token": form_token_of(page.text),
-            "first_name": "Mo",
-            "last_name": "",
-            "class_year": "2016",
-            "email": "mo@example.org",
-        },
-    )
+    answer = join(client, path, page)
     assert answer.status_code == 429
     assert "Please try again in an hour" in html.unescape(answer.text)
     assert_accessible(answer.text, lang="en")
