@@ -169,12 +169,14 @@ def _send_chunk(
     spool = _spool[0]
 
     def compose(chunk: Sequence[ledger.Claimed]) -> list[Composed]:
-        kept = {row.delivery_id: spool.get(row.delivery_id) for row in chunk}
-        # a message prepared for an address the row no longer has is made again
-        ready = {i: mail for i, mail in kept.items() if mail and mail.recipient == by_id[i]}
+        ready = {}
+        for row in chunk:
+            mail = spool.get(row.delivery_id)
+            # a message prepared for an address the row no longer has is made again
+            if mail is not None and mail.recipient == row.address:
+                ready[row.delivery_id] = mail
         return kit.compose_many(chunk, now=now, prepared=ready)
 
-    by_id = {row.delivery_id: row.address for row in rows}
     counts = send_claimed(
         compose,
         rows,
